@@ -1,0 +1,418 @@
+//! The command line: `reactif run | stats | import | export | demo | migrate`.
+
+use crate::clock::Clock;
+use crate::desk::{self, Desk, IngestSummary};
+use crate::domain::kpi::{local_day, local_midnight, Scope, Window};
+use crate::domain::{parse_time, Event, Millis, DAY};
+use crate::i18n;
+use crate::report;
+use crate::store::{self, DEFAULT_DATABASE_URL};
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "reactif",
+    version,
+    about = "Support KPIs for Discord: response rate, response delay, satisfaction",
+    long_about = "reactif relays customers to your support team on Discord, times every answer on \
+                  Discord's own clock, asks customers to rate each answer, and reports the KPIs \
+                  of docs/kpi.md: load, response rate, response delay, CSAT, the \"Very \
+                  responsive\" badge and the load alert."
+)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long = "database", global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the Discord bot (needs DISCORD_TOKEN).
+    Run,
+    /// Print the KPI report for a window.
+    Stats(StatsArgs),
+    /// Import events from a JSON-lines file (docs/kpi.md format); `-` reads standard input.
+    Import(ImportArgs),
+    /// Export one CSV row per request (conversation, customer, start, answer, delay, agent, survey, rating).
+    Export(ExportArgs),
+    /// Generate several weeks of realistic support traffic, then print the report and a chart.
+    Demo(DemoArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WindowArgs {
+    /// Only this guild (its time zone is used for dates and the daily series).
+    #[arg(long)]
+    pub guild: Option<String>,
+    /// Only this agent's answers.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Start of the window: 7d, 30d, 90d (any Nd), today, a day (2026-11-01, midnight in the
+    /// guild's time zone) or an RFC 3339 time. Default: 7d.
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// End of the window (exclusive): a day (its midnight) or an RFC 3339 time. Default: now.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Evaluation time, RFC 3339 (events after it are ignored). Default: the current time.
+    #[arg(long)]
+    pub now: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the chart (daily requests, median delay, CSAT) to this PNG file.
+    #[arg(long, value_name = "FILE.png")]
+    pub chart: Option<PathBuf>,
+    /// Language of the text report and chart: en or fr (default: the guild's locale).
+    #[arg(long)]
+    pub lang: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The JSON-lines file, or `-` for standard input.
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Output format (only csv for now).
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Weeks of history to generate.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=52))]
+    pub weeks: u32,
+    /// Seed of the generator: the same seed gives the same traffic shape.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where to write the chart.
+    #[arg(long, default_value = "reactif-demo.png", value_name = "FILE.png")]
+    pub chart: PathBuf,
+    /// Language of the report and chart: en or fr.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+}
+
+/// A point in time as the user wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeSpec {
+    DaysBefore(i64),
+    Today,
+    Day(NaiveDate),
+    Instant(Millis),
+}
+
+impl std::str::FromStr for TimeSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("today") {
+            return Ok(TimeSpec::Today);
+        }
+        if let Some(n) = s.strip_suffix('d') {
+            if let Ok(n) = n.parse::<i64>() {
+                if (1..=3660).contains(&n) {
+                    return Ok(TimeSpec::DaysBefore(n));
+                }
+            }
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            return Ok(TimeSpec::Day(d));
+        }
+        if let Some(t) = parse_time(s) {
+            return Ok(TimeSpec::Instant(t));
+        }
+        Err(format!(
+            "`{s}` is not a time: use 7d, 30d, 90d, today, a day like 2026-11-01 or an RFC 3339 time like 2026-11-01T09:00:00Z"
+        ))
+    }
+}
+
+impl TimeSpec {
+    /// Resolves against the window's end (for `Nd`) and the time zone (for days).
+    pub fn resolve(&self, tz: &Tz, end: Millis, now: Millis) -> Millis {
+        match self {
+            TimeSpec::DaysBefore(n) => end - n * DAY,
+            TimeSpec::Today => local_midnight(tz, local_day(tz, now)),
+            TimeSpec::Day(d) => local_midnight(tz, *d),
+            TimeSpec::Instant(t) => *t,
+        }
+    }
+}
+
+/// Turns the window options into a scope and a window.
+pub fn resolve_window(
+    args: &WindowArgs,
+    tz: &Tz,
+    clock: &dyn Clock,
+) -> anyhow::Result<(Scope, Window)> {
+    let now = match &args.now {
+        Some(s) => parse_time(s).with_context(|| {
+            format!("--now `{s}` is not an RFC 3339 time (e.g. 2026-11-05T10:00:00Z)")
+        })?,
+        None => clock.now(),
+    };
+    let to = match &args.until {
+        Some(s) => {
+            let spec: TimeSpec = s.parse().map_err(|e| anyhow::anyhow!("--until: {e}"))?;
+            if matches!(spec, TimeSpec::DaysBefore(_)) {
+                bail!("--until `{s}`: use a day or a time; `Nd` only makes sense for --since");
+            }
+            spec.resolve(tz, now, now)
+        }
+        None => now,
+    };
+    let since: TimeSpec = args
+        .since
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+    let from = since.resolve(tz, to, now);
+    if from >= to {
+        bail!("the window is empty: --since must be before --until");
+    }
+    Ok((
+        Scope {
+            guild_id: args.guild.clone(),
+            agent_id: args.agent.clone(),
+            conversations: None,
+        },
+        Window { from, to, now },
+    ))
+}
+
+fn texts_for(
+    lang: Option<&str>,
+    guild_locale: crate::domain::Locale,
+) -> anyhow::Result<&'static i18n::Texts> {
+    let locale = match lang {
+        Some(l) => l
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--lang: {e}"))?,
+        None => guild_locale,
+    };
+    Ok(i18n::texts(locale))
+}
+
+pub async fn open_desk(url: &str) -> anyhow::Result<Desk> {
+    let store = store::open(url).await.with_context(|| {
+        format!(
+            "cannot open the database {} (set DATABASE_URL or --database, e.g. sqlite://reactif.db or postgres://postgres@127.0.0.1/reactif)",
+            store::redact_url(url)
+        )
+    })?;
+    Ok(Desk::new(store))
+}
+
+pub async fn stats(desk: &Desk, args: &StatsArgs, clock: &dyn Clock) -> anyhow::Result<String> {
+    let guild_rules = match &args.window.guild {
+        Some(g) => desk.store().guild_rules(g).await?,
+        None => Default::default(),
+    };
+    let (scope, window) = resolve_window(&args.window, &guild_rules.timezone, clock)?;
+    let report = desk.report(&scope, window).await?;
+    let texts = texts_for(args.lang.as_deref(), guild_rules.locale)?;
+    if let Some(path) = &args.chart {
+        let png = report::chart::render_png(&report, texts)?;
+        std::fs::write(path, png)
+            .with_context(|| format!("cannot write the chart to {}", path.display()))?;
+    }
+    Ok(match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report::json::report(&report))?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => report::csv::report(&report),
+        Format::Text => report::text::render(&report, texts),
+    })
+}
+
+/// Problems found in an import file, one per bad line.
+#[derive(Debug, Default)]
+pub struct ImportOutcome {
+    pub lines: u64,
+    pub summary: IngestSummary,
+    pub bad: Vec<(u64, String)>,
+}
+
+const IMPORT_BATCH: usize = 5_000;
+
+/// Reads JSON lines and feeds them through the ingest path in batches. A bad line is recorded
+/// with its number and skipped; an I/O error stops the import (what was read before is kept).
+pub async fn import_lines<R: BufRead>(
+    desk: &Desk,
+    reader: R,
+    progress: &indicatif::ProgressBar,
+) -> anyhow::Result<ImportOutcome> {
+    let mut out = ImportOutcome::default();
+    let mut batch: Vec<Event> = Vec::with_capacity(IMPORT_BATCH);
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let number = i as u64 + 1;
+        let bytes = line.with_context(|| format!("reading line {number}"))?;
+        progress.inc(bytes.len() as u64 + 1);
+        out.lines = number;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t.trim(),
+            Err(_) => {
+                out.bad.push((number, "not valid UTF-8".into()));
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        match Event::parse_line(text) {
+            Ok(e) => batch.push(e),
+            Err(e) => out.bad.push((number, e.to_string())),
+        }
+        if batch.len() >= IMPORT_BATCH {
+            out.summary.add(desk.ingest(&batch).await?);
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        out.summary.add(desk.ingest(&batch).await?);
+    }
+    Ok(out)
+}
+
+pub async fn import(desk: &Desk, args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
+    let (reader, size): (Box<dyn BufRead>, u64) = if args.file == "-" {
+        (Box::new(std::io::BufReader::new(std::io::stdin())), 0)
+    } else {
+        let f = std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        (Box::new(std::io::BufReader::new(f)), size)
+    };
+    let progress = if size > 1 << 20 {
+        let pb = indicatif::ProgressBar::new(size);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let out = import_lines(desk, reader, &progress).await?;
+    progress.finish_and_clear();
+    Ok(out)
+}
+
+pub async fn export(desk: &Desk, args: &ExportArgs, clock: &dyn Clock) -> anyhow::Result<()> {
+    if args.format != Format::Csv {
+        bail!("export writes CSV only: use --format csv");
+    }
+    let tz = match &args.window.guild {
+        Some(g) => desk.store().guild_rules(g).await?.timezone,
+        None => Tz::UTC,
+    };
+    let (scope, window) = resolve_window(&args.window, &tz, clock)?;
+    let events = desk
+        .store()
+        .events_until(scope.guild_id.as_deref(), window.now)
+        .await?;
+    let (all, _) = desk.report_rules(&scope).await?;
+    let rows = desk::export_rows(&events, &all, &scope, window);
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    out.write_all(report::csv::EXPORT_HEADER.as_bytes())?;
+    for r in &rows {
+        out.write_all(report::csv::export_row(r).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    fn args(since: &str, until: Option<&str>, now: Option<&str>) -> WindowArgs {
+        WindowArgs {
+            guild: None,
+            agent: None,
+            since: since.into(),
+            until: until.map(Into::into),
+            now: now.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_day_means_midnight_in_the_guild_time_zone() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let clock = FixedClock::new(parse_time("2026-11-10T12:00:00Z").unwrap());
+        let (_, w) = resolve_window(
+            &args("2026-11-01", Some("2026-11-05"), None),
+            &paris,
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(w.from, parse_time("2026-10-31T23:00:00Z").unwrap());
+        assert_eq!(w.to, parse_time("2026-11-04T23:00:00Z").unwrap());
+        assert_eq!(w.now, clock.now());
+    }
+
+    #[test]
+    fn relative_since_counts_back_from_the_window_end() {
+        let clock = FixedClock::new(0);
+        let (_, w) = resolve_window(
+            &args("7d", None, Some("2026-11-10T12:00:00Z")),
+            &Tz::UTC,
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(w.to, parse_time("2026-11-10T12:00:00Z").unwrap());
+        assert_eq!(w.from, parse_time("2026-11-03T12:00:00Z").unwrap());
+    }
+
+    #[test]
+    fn a_bad_time_says_what_to_write() {
+        let clock = FixedClock::new(0);
+        let err = resolve_window(&args("last week", None, None), &Tz::UTC, &clock).unwrap_err();
+        assert!(err.to_string().contains("--since"), "{err}");
+        assert!(err.to_string().contains("2026-11-01"), "{err}");
+        let err = resolve_window(&args("7d", None, Some("noon")), &Tz::UTC, &clock).unwrap_err();
+        assert!(err.to_string().contains("--now"), "{err}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Per-guild rules. Defaults are KPI.md's; a guild changes them with `/setup`.
+
+use super::hours::BusinessHours;
+use super::{Millis, DAY, MINUTE, SECOND};
+use chrono_tz::Tz;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeStatistic {
+    Mean,
+    Median,
+}
+
+impl BadgeStatistic {
+    pub fn name(self) -> &'static str {
+        match self {
+            BadgeStatistic::Mean => "mean",
+            BadgeStatistic::Median => "median",
+        }
+    }
+}
+
+impl FromStr for BadgeStatistic {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mean" => Ok(BadgeStatistic::Mean),
+            "median" => Ok(BadgeStatistic::Median),
+            other => Err(format!("`{other}` is not a statistic: use mean or median")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    En,
+    Fr,
+}
+
+impl Locale {
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+        }
+    }
+}
+
+impl FromStr for Locale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        match lower.split(['-', '_']).next().unwrap_or("") {
+            "en" => Ok(Locale::En),
+            "fr" => Ok(Locale::Fr),
+            _ => Err(format!("`{s}` is not a supported locale: use en or fr")),
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The "Very responsive" badge: awarded when the response rate is at least `min_rate_bp` basis
+/// points (9000 = 90 %) and the chosen delay statistic is under `max_delay_ms`, over `window_ms`.
+/// Basis points keep the threshold comparison in exact integer arithmetic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeRule {
+    pub min_rate_bp: u32,
+    pub max_delay_ms: Millis,
+    pub window_ms: Millis,
+    pub statistic: BadgeStatistic,
+}
+
+impl Default for BadgeRule {
+    fn default() -> Self {
+        BadgeRule {
+            min_rate_bp: 9_000,
+            max_delay_ms: 5 * MINUTE,
+            window_ms: 7 * DAY,
+            statistic: BadgeStatistic::Mean,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildRules {
+    /// A message this long (or longer) after the conversation's last customer or agent message
+    /// ends the conversation.
+    pub idle_ms: Millis,
+    /// A request answered later than this is not "answered".
+    pub deadline_ms: Millis,
+    /// How long the answering agent must be silent before the survey goes out.
+    pub survey_delay_ms: Millis,
+    /// A survey accepts clicks until this long after it was sent, inclusive.
+    pub survey_close_ms: Millis,
+    pub timezone: Tz,
+    pub business_hours: BusinessHours,
+    pub badge: BadgeRule,
+    pub locale: Locale,
+    /// Agent messages starting with this are internal notes.
+    pub note_prefix: String,
+}
+
+impl Default for GuildRules {
+    fn default() -> Self {
+        GuildRules {
+            idle_ms: DAY,
+            deadline_ms: DAY,
+            survey_delay_ms: 60 * SECOND,
+            survey_close_ms: DAY,
+            timezone: Tz::UTC,
+            business_hours: BusinessHours::always(),
+            badge: BadgeRule::default(),
+            locale: Locale::En,
+            note_prefix: ";".to_string(),
+        }
+    }
+}

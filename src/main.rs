@@ -1,0 +1,159 @@
+//! The `reactif` binary: parse the command line, set up logs, dispatch. Errors end here, as one
+//! readable message and a non-zero exit code.
+
+use anyhow::Context;
+use clap::Parser;
+use reactif::cli::{self, Cli, Command};
+use reactif::clock::{Clock, SystemClock};
+use reactif::demo;
+use reactif::domain::kpi::{Scope, Window};
+use reactif::domain::{Locale, DAY};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,reactif=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is worth saying.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("warning: .env could not be read: {e}");
+        }
+    }
+    init_logs();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    match &cli.command {
+        Command::Migrate => {
+            let desk = cli::open_desk(&cli.database).await?;
+            println!(
+                "database {} ({}) is up to date",
+                reactif::store::redact_url(&cli.database),
+                desk.store().backend()
+            );
+        }
+        Command::Stats(args) => {
+            let desk = cli::open_desk(&cli.database).await?;
+            let out = cli::stats(&desk, args, &clock).await?;
+            print!("{out}");
+            if let Some(path) = &args.chart {
+                eprintln!("chart written to {}", path.display());
+            }
+        }
+        Command::Import(args) => {
+            let desk = cli::open_desk(&cli.database).await?;
+            let out = cli::import(&desk, args).await?;
+            for (line, why) in &out.bad {
+                eprintln!("line {line}: {why} (skipped)");
+            }
+            eprintln!(
+                "imported {} new events, {} already stored, {} bad lines skipped ({} lines read)",
+                out.summary.new,
+                out.summary.duplicates,
+                out.bad.len(),
+                out.lines
+            );
+        }
+        Command::Export(args) => {
+            let desk = cli::open_desk(&cli.database).await?;
+            cli::export(&desk, args, &clock).await?;
+        }
+        Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
+        Command::Run => {
+            anyhow::bail!("the Discord bot is not part of this build yet");
+        }
+    }
+    Ok(())
+}
+
+async fn demo_command(
+    database: &str,
+    args: &cli::DemoArgs,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let locale: Locale = args
+        .lang
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--lang: {e}"))?;
+    let desk = cli::open_desk(database).await?;
+    let now = clock.now();
+    let events = demo::generate(now, args.weeks, args.seed);
+    // The demo guild starts afresh on each run, so running it twice shows the same kind of report.
+    desk.store().delete_guild_events(demo::DEMO_GUILD).await?;
+    desk.store()
+        .save_guild_rules(demo::DEMO_GUILD, &demo::demo_rules(locale))
+        .await?;
+    let bar = indicatif::ProgressBar::new(events.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} ingesting demo events [{bar:40}] {pos}/{len}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    for chunk in events.chunks(2_000) {
+        desk.ingest(chunk).await?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let scope = Scope {
+        guild_id: Some(demo::DEMO_GUILD.to_string()),
+        ..Scope::default()
+    };
+    let report = desk
+        .report(
+            &scope,
+            Window {
+                from: now - 7 * DAY,
+                to: now,
+                now,
+            },
+        )
+        .await?;
+    let texts = reactif::i18n::texts(locale);
+    let png = reactif::report::chart::render_png(&report, texts)?;
+    std::fs::write(&args.chart, png)
+        .with_context(|| format!("cannot write the chart to {}", args.chart.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Generated {} events ({} weeks of support traffic for guild {}) into {} in {:.1} s.\n",
+        events.len(),
+        args.weeks,
+        demo::DEMO_GUILD,
+        reactif::store::redact_url(database),
+        started.elapsed().as_secs_f64()
+    )?;
+    write!(out, "{}", reactif::report::text::render(&report, texts))?;
+    writeln!(
+        out,
+        "\nChart: {}",
+        std::fs::canonicalize(&args.chart)
+            .unwrap_or(args.chart.clone())
+            .display()
+    )?;
+    writeln!(
+        out,
+        "Try: reactif stats --guild {} --since 30d --format json",
+        demo::DEMO_GUILD
+    )?;
+    Ok(())
+}

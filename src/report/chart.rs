@@ -1,0 +1,183 @@
+//! The period at a glance: daily requests (bars), median response delay and CSAT (lines), as a
+//! PNG. The font is compiled in, so charts render the same on a server with no fonts installed.
+
+use crate::domain::kpi::{DayPoint, Report};
+use crate::i18n::Texts;
+use plotters::prelude::*;
+use std::sync::Once;
+
+const WIDTH: u32 = 1000;
+const HEIGHT: u32 = 780;
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("drawing the chart failed: {0}")]
+    Draw(String),
+    #[error("encoding the PNG failed: {0}")]
+    Encode(#[from] png::EncodingError),
+}
+
+fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The font is part of the binary; a failure here would be a build defect, and the chart
+        // then simply shows no text rather than failing the report.
+        if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
+            tracing::warn!("the compiled-in chart font could not be loaded");
+        }
+    });
+}
+
+/// Labels sit under the middle of each day's segment.
+fn day_label(days: &[DayPoint], v: &SegmentValue<i32>) -> String {
+    match v {
+        SegmentValue::CenterOf(i) => days
+            .get((*i).max(0) as usize)
+            .map(|d| d.day.format("%m-%d").to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Renders the report's daily series as PNG bytes.
+pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
+    register_font();
+    let mut buffer = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        let days = &report.daily;
+        let n = days.len().max(1) as i32;
+        let title = format!(
+            "{} · {} → {}",
+            t.report_title,
+            days.first().map(|d| d.day.to_string()).unwrap_or_default(),
+            days.last().map(|d| d.day.to_string()).unwrap_or_default()
+        );
+        let root = root
+            .titled(&title, ("sans-serif", 24).into_font())
+            .map_err(draw_err)?;
+        let panels = root.split_evenly((3, 1));
+        let label_style = ("sans-serif", 14).into_font();
+        let label_count = (days.len()).clamp(1, 12);
+
+        // Requests per day.
+        let max_req = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1) as f64 * 1.15;
+        let mut chart = ChartBuilder::on(&panels[0])
+            .caption(t.chart_requests, ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(56)
+            .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..max_req)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_labels(label_count)
+            .x_label_formatter(&|v| day_label(days, v))
+            .label_style(label_style.clone())
+            .draw()
+            .map_err(draw_err)?;
+        chart
+            .draw_series(days.iter().enumerate().map(|(i, d)| {
+                let i = i as i32;
+                let mut bar = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), d.requests as f64),
+                    ],
+                    RGBColor(66, 133, 244).filled(),
+                );
+                bar.set_margin(0, 0, 2, 2);
+                bar
+            }))
+            .map_err(draw_err)?;
+
+        // Median response delay per day, in minutes.
+        let medians: Vec<(SegmentValue<i32>, f64)> = days
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                d.median_delay_ms
+                    .map(|m| (SegmentValue::CenterOf(i as i32), m as f64 / 60_000.0))
+            })
+            .collect();
+        let max_delay = medians.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
+        let mut chart = ChartBuilder::on(&panels[1])
+            .caption(t.chart_median_delay, ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(56)
+            .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..max_delay)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_labels(label_count)
+            .x_label_formatter(&|v| day_label(days, v))
+            .label_style(label_style.clone())
+            .draw()
+            .map_err(draw_err)?;
+        let orange = RGBColor(234, 134, 0);
+        chart
+            .draw_series(LineSeries::new(
+                medians.iter().cloned(),
+                orange.stroke_width(3),
+            ))
+            .map_err(draw_err)?;
+        chart
+            .draw_series(
+                medians
+                    .iter()
+                    .map(|p| Circle::new(p.clone(), 3, orange.filled())),
+            )
+            .map_err(draw_err)?;
+
+        // CSAT per day, in percent.
+        let csat: Vec<(SegmentValue<i32>, f64)> = days
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                d.csat
+                    .map(|c| (SegmentValue::CenterOf(i as i32), c * 100.0))
+            })
+            .collect();
+        let mut chart = ChartBuilder::on(&panels[2])
+            .caption(t.chart_csat, ("sans-serif", 18))
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(56)
+            .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..105f64)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_labels(label_count)
+            .x_label_formatter(&|v| day_label(days, v))
+            .label_style(label_style)
+            .draw()
+            .map_err(draw_err)?;
+        let green = RGBColor(52, 168, 83);
+        chart
+            .draw_series(LineSeries::new(csat.iter().cloned(), green.stroke_width(3)))
+            .map_err(draw_err)?;
+        chart
+            .draw_series(
+                csat.iter()
+                    .map(|p| Circle::new(p.clone(), 3, green.filled())),
+            )
+            .map_err(draw_err)?;
+        root.present().map_err(draw_err)?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, WIDTH, HEIGHT);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&buffer)?;
+    }
+    Ok(png_bytes)
+}
