@@ -281,16 +281,12 @@ impl Timeline {
                 survey.request = info.request;
                 place = info.key.clone();
             }
-            let later_answers =
-                answers
-                    .get(&place)
-                    .unwrap_or(&no_answers)
-                    .iter()
-                    .filter(|(pos, at, id)| {
-                        *pos > sent_pos
-                            && *at <= survey.closes_at
-                            && *id != survey.answer_message_id
-                    });
+            // Any answer in the place after the survey went out, while it is open, is new.
+            let later_answers = answers
+                .get(&place)
+                .unwrap_or(&no_answers)
+                .iter()
+                .filter(|(pos, at, _)| *pos > sent_pos && *at <= survey.closes_at);
             let first_new_answer = later_answers.map(|(pos, at, _)| (*pos, *at)).next();
             // Clicks count while the survey is open; a new answer before any rating withdraws it.
             let mut rated_before_new_answer = false;

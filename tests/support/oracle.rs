@@ -48,7 +48,10 @@ struct Ev {
 }
 
 fn field(v: &Value, name: &str) -> String {
-    v.get(name).and_then(Value::as_str).unwrap_or("").to_string()
+    v.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn parse_time_ms(s: &str) -> i64 {
@@ -609,8 +612,14 @@ pub fn oracle_report(lines: &[serde_json::Value], p: &OracleParams) -> serde_jso
     // both exist is false.
     let (req, preq) = (cur.requests as i128, prev.requests as i128);
     let load_rose = preq >= 1 && 5 * req >= 6 * preq;
-    let (a, d) = (cur.answered as i128, (cur.answered + cur.unanswered) as i128);
-    let (pa, pd) = (prev.answered as i128, (prev.answered + prev.unanswered) as i128);
+    let (a, d) = (
+        cur.answered as i128,
+        (cur.answered + cur.unanswered) as i128,
+    );
+    let (pa, pd) = (
+        prev.answered as i128,
+        (prev.answered + prev.unanswered) as i128,
+    );
     let rate_fell = d > 0 && pd > 0 && 20 * (pa * d - a * pd) >= d * pd;
     let (s, n) = (sum_i128(&cur.delays), cur.delays.len() as i128);
     let (ps, pn) = (sum_i128(&prev.delays), prev.delays.len() as i128);

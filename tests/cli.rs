@@ -1,0 +1,288 @@
+//! The `reactif` binary as a user runs it: import, stats, export, demo, migrate, help.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+    database: String,
+}
+
+impl Cli {
+    fn sqlite() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}", dir.path().join("t.db").display());
+        Cli { dir, database }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with_stdin(args, None)
+    }
+
+    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_reactif"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("DATABASE_URL", &self.database)
+            .env("RUST_LOG", "warn")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("the reactif binary runs");
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples")
+}
+
+const WORKED: [&str; 8] = [
+    "--since",
+    "2026-11-02T00:00:00Z",
+    "--until",
+    "2026-11-05T00:00:00Z",
+    "--now",
+    "2026-11-05T10:00:00Z",
+    "--format",
+    "json",
+];
+
+fn stats_json(cli: &Cli) -> serde_json::Value {
+    let mut args = vec!["stats"];
+    args.extend(WORKED);
+    let out = cli.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).expect("stats prints JSON")
+}
+
+fn expected() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(examples().join("worked-example.expected.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn import_then_stats_match_the_worked_example(cli: &Cli) {
+    let file = examples().join("worked-example.jsonl");
+    let out = cli.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imported 21 new events"),
+        "{}",
+        stderr(&out)
+    );
+    let first = stats_json(cli);
+    support::json::assert_subset(&expected(), &first);
+    // Importing the same file again changes nothing.
+    let out = cli.run(&["import", file.to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("0 new events, 21 already stored"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stats_json(cli), first);
+}
+
+#[test]
+fn import_then_stats_match_the_worked_example_on_sqlite() {
+    import_then_stats_match_the_worked_example(&Cli::sqlite());
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+async fn import_then_stats_match_the_worked_example_on_postgres() {
+    let db = support::db::postgres().await;
+    let cli = Cli {
+        dir: tempfile::tempdir().unwrap(),
+        database: db.url.clone(),
+    };
+    tokio::task::spawn_blocking(move || import_then_stats_match_the_worked_example(&cli))
+        .await
+        .unwrap();
+    db.cleanup().await;
+}
+
+#[test]
+fn bad_lines_are_reported_by_number_and_the_rest_is_imported() {
+    let cli = Cli::sqlite();
+    let good = std::fs::read_to_string(examples().join("worked-example.jsonl")).unwrap();
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    lines.insert(2, "this is not json".into());
+    lines.insert(5, r#"{"kind":"rating","id":"99","guild_id":"1","conversation":"c","author_id":"5","at":"2026-11-02T09:06:00.000Z","survey_id":"s1","rating":9}"#.into());
+    lines.insert(7, r#"{"kind":"wave","id":"98","guild_id":"1","conversation":"c","author_id":"5","at":"2026-11-02T09:06:00.000Z"}"#.into());
+    lines.insert(9, r#"{"kind":"note","id":"97","guild_id":"1","conversation":"c","author_id":"5","at":"Monday"}"#.into());
+    lines.insert(11, String::new());
+    // A truncated last line, as a crash of the writer would leave it.
+    lines.push(r#"{"kind": "customer_message", "id": "15678560010"#.into());
+    let file = cli.file("bad.jsonl", &lines.join("\n"));
+    let out = cli.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("line 3: not a JSON object"), "{err}");
+    assert!(err.contains("line 6: rating 9 is outside 1..5"), "{err}");
+    assert!(err.contains("line 8: unknown kind `wave`"), "{err}");
+    assert!(err.contains("line 10: bad time `Monday`"), "{err}");
+    assert!(
+        err.contains(&format!("line {}: not a JSON object", lines.len())),
+        "{err}"
+    );
+    assert!(
+        err.contains("imported 21 new events, 0 already stored, 5 bad lines skipped"),
+        "{err}"
+    );
+    support::json::assert_subset(&expected(), &stats_json(&cli));
+}
+
+#[test]
+fn standard_input_can_be_imported() {
+    let cli = Cli::sqlite();
+    let good = std::fs::read_to_string(examples().join("worked-example.jsonl")).unwrap();
+    let out = cli.run_with_stdin(&["import", "-"], Some(&good));
+    assert!(out.status.success(), "{}", stderr(&out));
+    support::json::assert_subset(&expected(), &stats_json(&cli));
+}
+
+#[test]
+fn export_writes_one_row_per_request() {
+    let cli = Cli::sqlite();
+    let file = examples().join("worked-example.jsonl");
+    assert!(cli
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let mut args = vec!["export"];
+    args.extend(&WORKED[..6]);
+    let out = cli.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "guild_id,conversation,customer_id,start,answer_at,delay_ms,status,agent_id,survey_id,rating");
+    assert_eq!(rows.len(), 1 + 5, "{csv}");
+    assert!(rows.contains(&"1000000000000000001,dm-100,5000000000000000001,2026-11-02T09:00:00.000Z,2026-11-02T09:04:00.250Z,240250,answered,9010000000000000001,s1,5"), "{csv}");
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("1000000000000000001,dm-400,") && r.contains(",pending,")),
+        "{csv}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("1000000000000000001,dm-200,") && r.contains(",unanswered,")),
+        "{csv}"
+    );
+}
+
+#[test]
+fn stats_text_and_csv_show_the_same_figures() {
+    let cli = Cli::sqlite();
+    let file = examples().join("worked-example.jsonl");
+    assert!(cli
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let mut args = vec!["stats"];
+    args.extend(&WORKED[..6]);
+    let chart = cli.dir.path().join("chart.png");
+    args.extend(["--chart", chart.to_str().unwrap()]);
+    let out = cli.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Response rate"), "{text}");
+    assert!(text.contains("75.0 %"), "{text}");
+    assert!(text.contains("Very responsive: not awarded"), "{text}");
+    assert!(text.contains("9010000000000000001"), "{text}");
+    let png = std::fs::read(&chart).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    let mut args = vec!["stats", "--lang", "fr"];
+    args.extend(&WORKED[..6]);
+    let text = stdout(&cli.run(&args));
+    assert!(text.contains("Taux de réponse"), "{text}");
+
+    let mut args = vec!["stats", "--format", "csv"];
+    args.extend(&WORKED[..6]);
+    let csv = stdout(&cli.run(&args));
+    assert!(csv.contains("response_rate,0.75,"), "{csv}");
+    assert!(csv.contains("response_delay_ms_median,240250,"), "{csv}");
+}
+
+#[test]
+fn the_demo_runs_with_no_configuration_and_writes_a_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reactif"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Load is rising while responsiveness falls"),
+        "{text}"
+    );
+    assert!(text.contains("Chart: "), "{text}");
+    assert!(dir.path().join("reactif.db").exists());
+    let png = std::fs::read(dir.path().join("reactif-demo.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.len() > 10_000);
+}
+
+#[test]
+fn every_command_has_help() {
+    let cli = Cli::sqlite();
+    for cmd in ["stats", "import", "export", "demo", "migrate", "run"] {
+        let out = cli.run(&[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd}: {}", stderr(&out));
+        assert!(stdout(&out).contains("Usage: reactif"), "{cmd}");
+    }
+}
+
+#[test]
+fn a_bad_option_or_database_url_says_what_to_write() {
+    let cli = Cli::sqlite();
+    let out = cli.run(&["stats", "--since", "last week"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--since"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2026-11-01"), "{}", stderr(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_reactif"))
+        .args(["migrate"])
+        .env("DATABASE_URL", "mysql://nope")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("DATABASE_URL"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sqlite://"), "{}", stderr(&out));
+}

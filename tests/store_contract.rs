@@ -1,0 +1,309 @@
+//! One contract, two backends: every test here runs on a fresh SQLite file and on a fresh
+//! PostgreSQL database (when REACTIF_TEST_POSTGRES_URL is set; otherwise listed as ignored).
+
+mod support;
+
+use reactif::desk::Desk;
+use reactif::domain::kpi::{Scope, Window};
+use reactif::domain::{parse_time, BadgeStatistic, Event, EventKind, GuildRules, Locale, Rating};
+use reactif::store::{DynStore, Inserted};
+use std::path::Path;
+
+fn ev(id: &str, guild: &str, place: &str, at: &str, kind: EventKind) -> Event {
+    Event {
+        id: id.into(),
+        guild_id: guild.into(),
+        conversation: place.into(),
+        author_id: "42".into(),
+        at: parse_time(at).expect("test time"),
+        kind,
+    }
+}
+
+fn sorted(mut v: Vec<Event>) -> Vec<Event> {
+    v.sort_by(|a, b| a.id.cmp(&b.id));
+    v
+}
+
+async fn storing_an_event_twice_changes_nothing(store: DynStore) {
+    let e = ev(
+        "1",
+        "g",
+        "p",
+        "2026-11-02T09:00:00Z",
+        EventKind::CustomerMessage,
+    );
+    assert_eq!(
+        store.insert_events(std::slice::from_ref(&e)).await.unwrap(),
+        [Inserted::New]
+    );
+    assert_eq!(
+        store.insert_events(std::slice::from_ref(&e)).await.unwrap(),
+        [Inserted::Duplicate]
+    );
+    // Same id, different content: the first one stays.
+    let mut changed = e.clone();
+    changed.at += 1;
+    assert_eq!(
+        store.insert_events(&[changed]).await.unwrap(),
+        [Inserted::Duplicate]
+    );
+    assert_eq!(store.place_events("g", "p").await.unwrap(), vec![e]);
+    assert_eq!(store.count_events(None).await.unwrap(), 1);
+}
+
+async fn a_batch_holding_an_id_twice_stores_it_once(store: DynStore) {
+    let a = ev(
+        "1",
+        "g",
+        "p",
+        "2026-11-02T09:00:00Z",
+        EventKind::CustomerMessage,
+    );
+    let b = ev(
+        "2",
+        "g",
+        "p",
+        "2026-11-02T09:01:00Z",
+        EventKind::AgentMessage,
+    );
+    let out = store
+        .insert_events(&[a.clone(), b.clone(), a.clone()])
+        .await
+        .unwrap();
+    assert_eq!(out, [Inserted::New, Inserted::New, Inserted::Duplicate]);
+    assert_eq!(store.count_events(Some("g")).await.unwrap(), 2);
+}
+
+async fn every_kind_of_event_round_trips(store: DynStore) {
+    let events = vec![
+        ev(
+            "1",
+            "g",
+            "p",
+            "2026-11-02T09:00:00.125Z",
+            EventKind::CustomerMessage,
+        ),
+        ev("2", "g", "p", "2026-11-02T09:00:01Z", EventKind::Note),
+        ev("3", "g", "p", "2026-11-02T09:00:02Z", EventKind::BotMessage),
+        ev(
+            "4",
+            "g",
+            "p",
+            "2026-11-02T09:00:03Z",
+            EventKind::AgentMessage,
+        ),
+        ev(
+            "5",
+            "g",
+            "p",
+            "2026-11-02T09:01:03Z",
+            EventKind::SurveySent {
+                survey_id: "s1".into(),
+                answer_message_id: "4".into(),
+            },
+        ),
+        ev(
+            "6",
+            "g",
+            "p",
+            "2026-11-02T09:02:00Z",
+            EventKind::Rating {
+                survey_id: "s1".into(),
+                rating: Rating::parse(4).unwrap(),
+            },
+        ),
+        ev(
+            "7",
+            "g",
+            "p",
+            "2026-11-02T09:02:30Z",
+            EventKind::Comment {
+                survey_id: "s1".into(),
+                text: "Très bien, merci ✓ \"quoted\"".into(),
+            },
+        ),
+        ev("8", "g", "p", "2026-11-02T09:03:00Z", EventKind::Close),
+    ];
+    store.insert_events(&events).await.unwrap();
+    assert_eq!(sorted(store.place_events("g", "p").await.unwrap()), events);
+}
+
+async fn events_until_leaves_out_later_events_and_other_guilds(store: DynStore) {
+    let events = vec![
+        ev(
+            "1",
+            "g1",
+            "p",
+            "2026-11-02T09:00:00Z",
+            EventKind::CustomerMessage,
+        ),
+        ev(
+            "2",
+            "g1",
+            "p",
+            "2026-11-02T10:00:00Z",
+            EventKind::CustomerMessage,
+        ),
+        ev(
+            "3",
+            "g2",
+            "p",
+            "2026-11-02T09:30:00Z",
+            EventKind::CustomerMessage,
+        ),
+    ];
+    store.insert_events(&events).await.unwrap();
+    let now = parse_time("2026-11-02T10:00:00Z").unwrap();
+    let ids = |v: Vec<Event>| sorted(v).into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.events_until(Some("g1"), now).await.unwrap()),
+        ["1", "2"]
+    );
+    assert_eq!(
+        ids(store.events_until(Some("g1"), now - 1).await.unwrap()),
+        ["1"]
+    );
+    assert_eq!(
+        ids(store.events_until(None, now).await.unwrap()),
+        ["1", "2", "3"]
+    );
+    assert_eq!(store.place_events("g2", "p").await.unwrap().len(), 1);
+}
+
+async fn guild_rules_default_to_kpi_md_and_changes_are_kept(store: DynStore) {
+    assert_eq!(store.guild_rules("g").await.unwrap(), GuildRules::default());
+    let mut r = GuildRules {
+        timezone: chrono_tz::Europe::Paris,
+        business_hours: "mon-fri 09:00-18:00".parse().unwrap(),
+        idle_ms: 3_600_000,
+        deadline_ms: 7_200_000,
+        survey_delay_ms: 30_000,
+        locale: Locale::Fr,
+        note_prefix: "//".into(),
+        ..GuildRules::default()
+    };
+    r.badge.min_rate_bp = 8_500;
+    r.badge.statistic = BadgeStatistic::Median;
+    store.save_guild_rules("g", &r).await.unwrap();
+    assert_eq!(store.guild_rules("g").await.unwrap(), r);
+    r.locale = Locale::En;
+    store.save_guild_rules("g", &r).await.unwrap();
+    assert_eq!(store.guild_rules("g").await.unwrap(), r);
+    let all = store.all_guild_rules().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all["g"], r);
+}
+
+async fn deleting_a_guild_removes_only_its_events(store: DynStore) {
+    store
+        .insert_events(&[
+            ev(
+                "1",
+                "g1",
+                "p",
+                "2026-11-02T09:00:00Z",
+                EventKind::CustomerMessage,
+            ),
+            ev(
+                "2",
+                "g2",
+                "p",
+                "2026-11-02T09:00:00Z",
+                EventKind::CustomerMessage,
+            ),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.delete_guild_events("g1").await.unwrap(), 1);
+    assert_eq!(store.count_events(None).await.unwrap(), 1);
+    assert_eq!(store.count_events(Some("g2")).await.unwrap(), 1);
+}
+
+async fn migrations_can_run_again(store: DynStore) {
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+}
+
+/// docs/examples/worked-example.*: the figures worked by hand in the contract.
+async fn the_worked_example_gives_the_figures_worked_by_hand(store: DynStore) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    let lines = std::fs::read_to_string(dir.join("worked-example.jsonl")).unwrap();
+    let events: Vec<Event> = lines
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Event::parse_line(l).unwrap())
+        .collect();
+    let desk = Desk::new(store);
+    // In reverse order and twice: order and repetition change nothing.
+    let reversed: Vec<Event> = events.iter().rev().cloned().collect();
+    assert_eq!(desk.ingest(&reversed).await.unwrap().new, 21);
+    assert_eq!(desk.ingest(&events).await.unwrap().duplicates, 21);
+    let window = Window {
+        from: parse_time("2026-11-02T00:00:00Z").unwrap(),
+        to: parse_time("2026-11-05T00:00:00Z").unwrap(),
+        now: parse_time("2026-11-05T10:00:00Z").unwrap(),
+    };
+    let report = desk.report(&Scope::default(), window).await.unwrap();
+    let json = reactif::report::json::report(&report);
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("worked-example.expected.json")).unwrap(),
+    )
+    .unwrap();
+    support::json::assert_subset(&expected, &json);
+    assert_eq!(json["window"]["from"], "2026-11-02T00:00:00.000Z");
+    assert_eq!(json["window"]["now"], "2026-11-05T10:00:00.000Z");
+    // The guild filter keeps them all (one guild), another guild sees nothing.
+    let scope = Scope {
+        guild_id: Some("1000000000000000001".into()),
+        ..Scope::default()
+    };
+    let same = reactif::report::json::report(&desk.report(&scope, window).await.unwrap());
+    support::json::assert_subset(&expected, &same);
+    let scope = Scope {
+        guild_id: Some("2".into()),
+        ..Scope::default()
+    };
+    let other = desk.report(&scope, window).await.unwrap();
+    assert_eq!(other.current.messages_received, 0);
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = crate::support::db::sqlite().await;
+                    super::$name(db.store.clone()).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[cfg_attr(
+                    not(reactif_pg),
+                    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+                )]
+                async fn $name() {
+                    let db = crate::support::db::postgres().await;
+                    super::$name(db.store.clone()).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    storing_an_event_twice_changes_nothing,
+    a_batch_holding_an_id_twice_stores_it_once,
+    every_kind_of_event_round_trips,
+    events_until_leaves_out_later_events_and_other_guilds,
+    guild_rules_default_to_kpi_md_and_changes_are_kept,
+    deleting_a_guild_removes_only_its_events,
+    migrations_can_run_again,
+    the_worked_example_gives_the_figures_worked_by_hand,
+);
