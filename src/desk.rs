@@ -5,7 +5,7 @@
 use crate::domain::kpi::{self, Report, Rules, Scope, Window};
 use crate::domain::timeline::Timeline;
 use crate::domain::{Event, GuildRules};
-use crate::store::{DynStore, Inserted, Result};
+use crate::store::{DynStore, Inserted, Result, SurveyJob, SurveyStatus};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,6 +72,163 @@ impl Desk {
             .await?;
         let (all, report_rules) = self.report_rules(scope).await?;
         Ok(build_report(&events, &all, &report_rules, scope, window))
+    }
+}
+
+/// What one live event meant, decided by replaying its place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveOutcome {
+    /// False when the event was already stored (a replayed gateway event).
+    pub new: bool,
+    /// This customer message opened a conversation.
+    pub opened_conversation: bool,
+    /// This agent message answered a request: the request's customer and first message.
+    pub answered: Option<AnsweredRequest>,
+    /// The customer of the place's open conversation, if one is open after this event.
+    pub open_customer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredRequest {
+    pub customer_id: String,
+    pub request_start_id: String,
+}
+
+/// Where a survey is posted: a DM channel, or the conversation's channel or thread.
+#[derive(Debug, Clone)]
+pub struct SurveyTarget {
+    pub channel_id: String,
+    /// Reply to the customer's request message (in a busy text channel, so they see it is theirs).
+    pub reply_to: bool,
+}
+
+impl Desk {
+    /// Stores one live event and tells what it meant for its conversation.
+    pub async fn ingest_live(&self, e: &Event) -> Result<LiveOutcome> {
+        let summary = self.ingest(std::slice::from_ref(e)).await?;
+        let rules = self.store.guild_rules(&e.guild_id).await?;
+        let events = self
+            .store
+            .place_events(&e.guild_id, &e.conversation)
+            .await?;
+        let lookup = |_: &str| &rules;
+        let tl = Timeline::build(&events, None, &lookup);
+        let opened_conversation = tl.conversations.iter().any(|c| c.opened_by == e.id);
+        let answered = tl.requests.iter().find_map(|r| {
+            r.answer
+                .as_ref()
+                .filter(|a| a.message_id == e.id)
+                .map(|_| AnsweredRequest {
+                    customer_id: tl.conversations[r.conversation].customer_id.clone(),
+                    request_start_id: r.start_id.clone(),
+                })
+        });
+        let open_customer = tl
+            .place(&e.guild_id, &e.conversation)
+            .and_then(|p| p.open_conversation)
+            .map(|c| tl.conversations[c].customer_id.clone());
+        Ok(LiveOutcome {
+            new: summary.new > 0,
+            opened_conversation,
+            answered,
+            open_customer,
+        })
+    }
+
+    /// The survey rules of docs/kpi.md (Satisfaction), derived from the place's events so that
+    /// the order in which events arrive does not matter: the place's latest answer gets a
+    /// survey, due once its agent has been silent `survey_delay`; it replaces a survey not yet
+    /// sent and withdraws an unrated open one. Returns the surveys withdrawn, whose buttons the
+    /// caller removes. Called after every event of a place.
+    pub async fn plan_surveys(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+        now: crate::domain::Millis,
+        target: SurveyTarget,
+    ) -> Result<Vec<SurveyJob>> {
+        use crate::domain::EventKind;
+        let rules = self.store.guild_rules(guild_id).await?;
+        let events = self.store.place_events(guild_id, conversation).await?;
+        let lookup = |_: &str| &rules;
+        let tl = Timeline::build(&events, None, &lookup);
+        let Some((request, answer)) = tl
+            .requests
+            .iter()
+            .filter_map(|r| r.answer.as_ref().map(|a| (r, a)))
+            .max_by(|x, y| {
+                (x.1.at, crate::domain::id_order_key(&x.1.message_id))
+                    .cmp(&(y.1.at, crate::domain::id_order_key(&y.1.message_id)))
+            })
+        else {
+            return Ok(Vec::new());
+        };
+        // An answer whose survey could no longer be rated is history, not a reason to ask.
+        if answer.at + rules.survey_close_ms < now {
+            return Ok(Vec::new());
+        }
+        // The agent is silent survey_delay after their last message following the answer.
+        let last_word = events
+            .iter()
+            .filter(|e| {
+                e.kind == EventKind::AgentMessage
+                    && e.author_id == answer.agent_id
+                    && e.at >= answer.at
+            })
+            .map(|e| e.at)
+            .max()
+            .unwrap_or(answer.at);
+        let due = last_word + rules.survey_delay_ms;
+        let store = &self.store;
+        if let Some(existing) = store.survey(&answer.message_id).await? {
+            if existing.status == SurveyStatus::Scheduled && existing.due_at < due {
+                store.postpone_survey(&existing.survey_id, due).await?;
+            }
+            return Ok(Vec::new());
+        }
+        for job in store
+            .surveys_in_place(guild_id, conversation, SurveyStatus::Scheduled)
+            .await?
+        {
+            store
+                .set_survey_status(&job.survey_id, SurveyStatus::Cancelled)
+                .await?;
+        }
+        let mut withdrawn = Vec::new();
+        for job in store
+            .surveys_in_place(guild_id, conversation, SurveyStatus::Sent)
+            .await?
+        {
+            let open = job
+                .sent_at
+                .is_some_and(|sent| sent < answer.at && answer.at <= sent + rules.survey_close_ms);
+            if open && job.rating.is_none() {
+                store
+                    .set_survey_status(&job.survey_id, SurveyStatus::Withdrawn)
+                    .await?;
+                withdrawn.push(job);
+            }
+        }
+        let reply_to = target.reply_to.then(|| request.start_id.clone());
+        store
+            .schedule_survey(&SurveyJob {
+                // One survey per answer: the answer's id names it.
+                survey_id: answer.message_id.clone(),
+                guild_id: guild_id.to_string(),
+                conversation: conversation.to_string(),
+                customer_id: tl.conversations[request.conversation].customer_id.clone(),
+                agent_id: answer.agent_id.clone(),
+                answer_message_id: answer.message_id.clone(),
+                channel_id: target.channel_id,
+                reply_to,
+                due_at: due,
+                status: SurveyStatus::Scheduled,
+                message_id: None,
+                sent_at: None,
+                rating: None,
+            })
+            .await?;
+        Ok(withdrawn)
     }
 }
 

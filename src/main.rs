@@ -78,10 +78,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
         Command::Run => {
-            anyhow::bail!("the Discord bot is not part of this build yet");
+            let mut settings = reactif::settings::BotSettings::from_env()?;
+            settings.database_url = cli.database.clone();
+            let desk = cli::open_desk(&settings.database_url).await?;
+            tracing::info!(database = %reactif::store::redact_url(&settings.database_url), api = ?settings.api_url, "starting the bot");
+            reactif::discord::run(
+                settings,
+                desk,
+                std::sync::Arc::new(SystemClock),
+                reactif::discord::BotOptions::default(),
+                shutdown_signal(),
+            )
+            .await?;
         }
     }
     Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what service managers send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
 }
 
 async fn demo_command(

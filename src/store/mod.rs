@@ -63,7 +63,160 @@ pub trait Store: Send + Sync {
 
     async fn save_guild_rules(&self, guild_id: &str, rules: &GuildRules) -> Result<()>;
 
+    // --- What the Discord bot keeps besides events. ---
+
+    async fn discord_setup(&self, guild_id: &str) -> Result<DiscordSetup>;
+    async fn save_discord_setup(&self, guild_id: &str, setup: &DiscordSetup) -> Result<()>;
+    /// Guilds whose staff channel is set: the teams a customer's DM can reach.
+    async fn guilds_with_staff_channel(&self) -> Result<Vec<String>>;
+    /// Records that today's load alert went out; false if it already had (at most once a day).
+    async fn claim_alert_day(&self, guild_id: &str, day: &str) -> Result<bool>;
+
+    async fn ticket(&self, guild_id: &str, customer_id: &str) -> Result<Option<Ticket>>;
+    async fn ticket_by_thread(&self, thread_id: &str) -> Result<Option<Ticket>>;
+    async fn save_ticket(&self, ticket: &Ticket) -> Result<()>;
+
+    async fn dm_choice(&self, customer_id: &str) -> Result<Option<String>>;
+    async fn set_dm_choice(&self, customer_id: &str, guild_id: &str) -> Result<()>;
+
+    async fn set_conversation_channel(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+        channel_id: &str,
+    ) -> Result<()>;
+    async fn conversations_in_channel(
+        &self,
+        guild_id: &str,
+        channel_id: &str,
+    ) -> Result<Vec<String>>;
+
+    /// Stores a new survey job; a job with the same id already stored is left as it is.
+    async fn schedule_survey(&self, job: &SurveyJob) -> Result<()>;
+    async fn postpone_survey(&self, survey_id: &str, due_at: Millis) -> Result<()>;
+    async fn survey(&self, survey_id: &str) -> Result<Option<SurveyJob>>;
+    async fn surveys_in_place(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+        status: SurveyStatus,
+    ) -> Result<Vec<SurveyJob>>;
+    async fn due_surveys(&self, now: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
+    /// Sent surveys sent at or before `sent_before`: the ones to close.
+    async fn surveys_to_close(&self, sent_before: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
+    async fn set_survey_status(&self, survey_id: &str, status: SurveyStatus) -> Result<()>;
+    async fn set_survey_rating(&self, survey_id: &str, rating: i32) -> Result<()>;
+    /// Marks a survey sent and stores its `survey_sent` event, in one transaction.
+    async fn mark_survey_sent(
+        &self,
+        survey_id: &str,
+        message_id: &str,
+        sent_at: Millis,
+        event: &Event,
+    ) -> Result<()>;
+
     async fn close(&self);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchKind {
+    Text,
+    Forum,
+}
+
+impl WatchKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            WatchKind::Text => "text",
+            WatchKind::Forum => "forum",
+        }
+    }
+    pub fn parse(s: &str) -> Option<WatchKind> {
+        match s {
+            "text" => Some(WatchKind::Text),
+            "forum" => Some(WatchKind::Forum),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedChannel {
+    pub channel_id: String,
+    pub kind: WatchKind,
+}
+
+/// A guild's Discord setup, changed with `/setup`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiscordSetup {
+    pub staff_channel_id: Option<String>,
+    pub alert_channel_id: Option<String>,
+    pub show_agent_names: bool,
+    pub agent_roles: Vec<String>,
+    pub watched: Vec<WatchedChannel>,
+}
+
+/// A customer's DM ticket with one guild's team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub guild_id: String,
+    pub customer_id: String,
+    pub dm_channel_id: String,
+    pub thread_id: Option<String>,
+    pub conversation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyStatus {
+    Scheduled,
+    Sent,
+    Closed,
+    Cancelled,
+    Withdrawn,
+}
+
+impl SurveyStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            SurveyStatus::Scheduled => "scheduled",
+            SurveyStatus::Sent => "sent",
+            SurveyStatus::Closed => "closed",
+            SurveyStatus::Cancelled => "cancelled",
+            SurveyStatus::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SurveyStatus> {
+        [
+            SurveyStatus::Scheduled,
+            SurveyStatus::Sent,
+            SurveyStatus::Closed,
+            SurveyStatus::Cancelled,
+            SurveyStatus::Withdrawn,
+        ]
+        .into_iter()
+        .find(|x| x.name() == s)
+    }
+}
+
+/// A survey and its timer: scheduled after an answer, sent when the agent has been silent long
+/// enough, closed 24 h later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyJob {
+    pub survey_id: String,
+    pub guild_id: String,
+    pub conversation: String,
+    pub customer_id: String,
+    pub agent_id: String,
+    pub answer_message_id: String,
+    /// Where the survey is posted: the customer's DM, or the conversation's channel or thread.
+    pub channel_id: String,
+    /// In a watched channel, the customer message the survey replies to.
+    pub reply_to: Option<String>,
+    pub due_at: Millis,
+    pub status: SurveyStatus,
+    pub message_id: Option<String>,
+    pub sent_at: Option<Millis>,
+    pub rating: Option<i32>,
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -164,13 +164,83 @@ impl TryFrom<RulesRow> for GuildRules {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct SurveyRow {
+    pub survey_id: String,
+    pub guild_id: String,
+    pub conversation: String,
+    pub customer_id: String,
+    pub agent_id: String,
+    pub answer_message_id: String,
+    pub channel_id: String,
+    pub reply_to: Option<String>,
+    pub due_at_ms: i64,
+    pub status: String,
+    pub message_id: Option<String>,
+    pub sent_at_ms: Option<i64>,
+    pub rating: Option<i32>,
+}
+
+pub(super) const SURVEY_COLUMNS: &str = "survey_id, guild_id, conversation, customer_id, agent_id, answer_message_id, channel_id, reply_to, due_at_ms, status, message_id, sent_at_ms, rating";
+
+impl TryFrom<SurveyRow> for super::SurveyJob {
+    type Error = StoreError;
+
+    fn try_from(r: SurveyRow) -> Result<Self, StoreError> {
+        Ok(super::SurveyJob {
+            status: super::SurveyStatus::parse(&r.status).ok_or_else(|| {
+                StoreError::Corrupt(format!("survey {} has status {}", r.survey_id, r.status))
+            })?,
+            survey_id: r.survey_id,
+            guild_id: r.guild_id,
+            conversation: r.conversation,
+            customer_id: r.customer_id,
+            agent_id: r.agent_id,
+            answer_message_id: r.answer_message_id,
+            channel_id: r.channel_id,
+            reply_to: r.reply_to,
+            due_at: r.due_at_ms,
+            message_id: r.message_id,
+            sent_at: r.sent_at_ms,
+            rating: r.rating,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TicketRow {
+    pub guild_id: String,
+    pub customer_id: String,
+    pub dm_channel_id: String,
+    pub thread_id: Option<String>,
+    pub conversation: String,
+}
+
+impl From<TicketRow> for super::Ticket {
+    fn from(r: TicketRow) -> Self {
+        super::Ticket {
+            guild_id: r.guild_id,
+            customer_id: r.customer_id,
+            dm_channel_id: r.dm_channel_id,
+            thread_id: r.thread_id,
+            conversation: r.conversation,
+        }
+    }
+}
+
 /// Implements `Store` for a backend's pool type. The SQL is identical on both backends; only
 /// connection setup and migrations differ, and those live in each backend's module.
 macro_rules! sql_store_impl {
     ($store:ty, $db:ty) => {
         use crate::domain::{Event, GuildRules, Millis};
-        use crate::store::sql::{columns, EventRow, RulesRow, EVENT_COLUMNS, INSERT_CHUNK, RULES_COLUMNS};
-        use crate::store::{Inserted, Result, Store};
+        use crate::store::sql::{
+            columns, EventRow, RulesRow, SurveyRow, TicketRow, EVENT_COLUMNS, INSERT_CHUNK,
+            RULES_COLUMNS, SURVEY_COLUMNS,
+        };
+        use crate::store::{
+            DiscordSetup, Inserted, Result, Store, SurveyJob, SurveyStatus, Ticket, WatchKind,
+            WatchedChannel,
+        };
         use sqlx::{AssertSqlSafe, QueryBuilder};
         use std::collections::{HashMap, HashSet};
 
@@ -335,6 +405,315 @@ macro_rules! sql_store_impl {
                 .bind(r.note_prefix.as_str())
                 .execute(&self.pool)
                 .await?;
+                Ok(())
+            }
+
+            async fn discord_setup(&self, guild_id: &str) -> Result<DiscordSetup> {
+                let row: Option<(Option<String>, Option<String>, bool)> = sqlx::query_as(
+                    "SELECT staff_channel_id, alert_channel_id, show_agent_names FROM guild_discord WHERE guild_id = $1",
+                )
+                .bind(guild_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let roles: Vec<(String,)> =
+                    sqlx::query_as("SELECT role_id FROM guild_agent_roles WHERE guild_id = $1 ORDER BY role_id")
+                        .bind(guild_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let watched: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT channel_id, kind FROM watched_channels WHERE guild_id = $1 ORDER BY channel_id",
+                )
+                .bind(guild_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let (staff, alert, names) = row.unwrap_or((None, None, false));
+                Ok(DiscordSetup {
+                    staff_channel_id: staff,
+                    alert_channel_id: alert,
+                    show_agent_names: names,
+                    agent_roles: roles.into_iter().map(|(r,)| r).collect(),
+                    watched: watched
+                        .into_iter()
+                        .filter_map(|(channel_id, kind)| {
+                            WatchKind::parse(&kind).map(|kind| WatchedChannel { channel_id, kind })
+                        })
+                        .collect(),
+                })
+            }
+
+            async fn save_discord_setup(&self, guild_id: &str, setup: &DiscordSetup) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO guild_discord (guild_id, staff_channel_id, alert_channel_id, show_agent_names) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id) DO UPDATE SET \
+                     staff_channel_id = excluded.staff_channel_id, alert_channel_id = excluded.alert_channel_id, \
+                     show_agent_names = excluded.show_agent_names",
+                )
+                .bind(guild_id)
+                .bind(setup.staff_channel_id.as_deref())
+                .bind(setup.alert_channel_id.as_deref())
+                .bind(setup.show_agent_names)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM guild_agent_roles WHERE guild_id = $1")
+                    .bind(guild_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for role in &setup.agent_roles {
+                    sqlx::query("INSERT INTO guild_agent_roles (guild_id, role_id) VALUES ($1, $2)")
+                        .bind(guild_id)
+                        .bind(role)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM watched_channels WHERE guild_id = $1")
+                    .bind(guild_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for w in &setup.watched {
+                    sqlx::query("INSERT INTO watched_channels (guild_id, channel_id, kind) VALUES ($1, $2, $3)")
+                        .bind(guild_id)
+                        .bind(&w.channel_id)
+                        .bind(w.kind.name())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn guilds_with_staff_channel(&self) -> Result<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT guild_id FROM guild_discord WHERE staff_channel_id IS NOT NULL ORDER BY guild_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(g,)| g).collect())
+            }
+
+            async fn claim_alert_day(&self, guild_id: &str, day: &str) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE guild_discord SET last_alert_day = $2 WHERE guild_id = $1 \
+                     AND (last_alert_day IS NULL OR last_alert_day <> $2)",
+                )
+                .bind(guild_id)
+                .bind(day)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn ticket(&self, guild_id: &str, customer_id: &str) -> Result<Option<Ticket>> {
+                let row: Option<TicketRow> = sqlx::query_as(
+                    "SELECT guild_id, customer_id, dm_channel_id, thread_id, conversation FROM tickets \
+                     WHERE guild_id = $1 AND customer_id = $2",
+                )
+                .bind(guild_id)
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Ticket::from))
+            }
+
+            async fn ticket_by_thread(&self, thread_id: &str) -> Result<Option<Ticket>> {
+                let row: Option<TicketRow> = sqlx::query_as(
+                    "SELECT guild_id, customer_id, dm_channel_id, thread_id, conversation FROM tickets \
+                     WHERE thread_id = $1",
+                )
+                .bind(thread_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Ticket::from))
+            }
+
+            async fn save_ticket(&self, t: &Ticket) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO tickets (guild_id, customer_id, dm_channel_id, thread_id, conversation) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, customer_id) DO UPDATE SET \
+                     dm_channel_id = excluded.dm_channel_id, thread_id = excluded.thread_id, \
+                     conversation = excluded.conversation",
+                )
+                .bind(&t.guild_id)
+                .bind(&t.customer_id)
+                .bind(&t.dm_channel_id)
+                .bind(t.thread_id.as_deref())
+                .bind(&t.conversation)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn dm_choice(&self, customer_id: &str) -> Result<Option<String>> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT guild_id FROM dm_choices WHERE customer_id = $1")
+                        .bind(customer_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(g,)| g))
+            }
+
+            async fn set_dm_choice(&self, customer_id: &str, guild_id: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO dm_choices (customer_id, guild_id) VALUES ($1, $2) \
+                     ON CONFLICT (customer_id) DO UPDATE SET guild_id = excluded.guild_id",
+                )
+                .bind(customer_id)
+                .bind(guild_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_conversation_channel(&self, guild_id: &str, conversation: &str, channel_id: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO conversation_channels (guild_id, conversation, channel_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (guild_id, conversation) DO NOTHING",
+                )
+                .bind(guild_id)
+                .bind(conversation)
+                .bind(channel_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn conversations_in_channel(&self, guild_id: &str, channel_id: &str) -> Result<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT conversation FROM conversation_channels WHERE guild_id = $1 AND channel_id = $2",
+                )
+                .bind(guild_id)
+                .bind(channel_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(c,)| c).collect())
+            }
+
+            async fn schedule_survey(&self, j: &SurveyJob) -> Result<()> {
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO surveys ({SURVEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     ON CONFLICT (survey_id) DO NOTHING"
+                )))
+                .bind(&j.survey_id)
+                .bind(&j.guild_id)
+                .bind(&j.conversation)
+                .bind(&j.customer_id)
+                .bind(&j.agent_id)
+                .bind(&j.answer_message_id)
+                .bind(&j.channel_id)
+                .bind(j.reply_to.as_deref())
+                .bind(j.due_at)
+                .bind(j.status.name())
+                .bind(j.message_id.as_deref())
+                .bind(j.sent_at)
+                .bind(j.rating)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn postpone_survey(&self, survey_id: &str, due_at: Millis) -> Result<()> {
+                sqlx::query(
+                    "UPDATE surveys SET due_at_ms = $2 WHERE survey_id = $1 AND status = 'scheduled' AND due_at_ms < $2",
+                )
+                .bind(survey_id)
+                .bind(due_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn survey(&self, survey_id: &str) -> Result<Option<SurveyJob>> {
+                let row: Option<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {SURVEY_COLUMNS} FROM surveys WHERE survey_id = $1"
+                )))
+                .bind(survey_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(SurveyJob::try_from).transpose()
+            }
+
+            async fn surveys_in_place(&self, guild_id: &str, conversation: &str, status: SurveyStatus) -> Result<Vec<SurveyJob>> {
+                let rows: Vec<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {SURVEY_COLUMNS} FROM surveys WHERE guild_id = $1 AND conversation = $2 AND status = $3"
+                )))
+                .bind(guild_id)
+                .bind(conversation)
+                .bind(status.name())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(SurveyJob::try_from).collect()
+            }
+
+            async fn due_surveys(&self, now: Millis, limit: i64) -> Result<Vec<SurveyJob>> {
+                let rows: Vec<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {SURVEY_COLUMNS} FROM surveys WHERE status = 'scheduled' AND due_at_ms <= $1 \
+                     ORDER BY due_at_ms LIMIT $2"
+                )))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(SurveyJob::try_from).collect()
+            }
+
+            async fn surveys_to_close(&self, sent_before: Millis, limit: i64) -> Result<Vec<SurveyJob>> {
+                let rows: Vec<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {SURVEY_COLUMNS} FROM surveys WHERE status = 'sent' AND sent_at_ms <= $1 \
+                     ORDER BY sent_at_ms LIMIT $2"
+                )))
+                .bind(sent_before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(SurveyJob::try_from).collect()
+            }
+
+            async fn set_survey_status(&self, survey_id: &str, status: SurveyStatus) -> Result<()> {
+                sqlx::query("UPDATE surveys SET status = $2 WHERE survey_id = $1")
+                    .bind(survey_id)
+                    .bind(status.name())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_survey_rating(&self, survey_id: &str, rating: i32) -> Result<()> {
+                sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1")
+                    .bind(survey_id)
+                    .bind(rating)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn mark_survey_sent(&self, survey_id: &str, message_id: &str, sent_at: Millis, event: &Event) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 WHERE survey_id = $1",
+                )
+                .bind(survey_id)
+                .bind(message_id)
+                .bind(sent_at)
+                .execute(&mut *tx)
+                .await?;
+                let c = columns(event);
+                sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (id) DO NOTHING"
+                )))
+                .bind(&event.id)
+                .bind(&event.guild_id)
+                .bind(&event.conversation)
+                .bind(c.kind)
+                .bind(&event.author_id)
+                .bind(event.at)
+                .bind(c.survey_id)
+                .bind(c.rating)
+                .bind(c.answer_message_id)
+                .bind(c.body)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 Ok(())
             }
 

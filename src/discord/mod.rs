@@ -1,0 +1,246 @@
+//! The Discord edge: the only module that knows serenity and poise. Handlers are thin: they map
+//! a Discord event to an `Event`, hand it to the `Desk`, and perform what follows (relay, survey)
+//! through Discord's REST API.
+
+mod commands;
+mod handler;
+mod relay;
+pub mod render;
+mod survey;
+mod watch;
+
+use crate::clock::Clock;
+use crate::desk::Desk;
+use crate::domain::{snowflake_time, Event, EventKind, GuildRules, Millis};
+use crate::i18n::{self, Texts};
+use crate::settings::BotSettings;
+use crate::store::DiscordSetup;
+use poise::serenity_prelude as serenity;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Arc<Bot>, Error>;
+
+/// A refusal or a bad value that the user should read, as an ephemeral reply; everything else
+/// is logged and answered with a generic apology.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+pub fn user_error(msg: impl Into<String>) -> Error {
+    UserError(msg.into()).into()
+}
+
+/// Timing knobs, shorter in tests.
+#[derive(Debug, Clone)]
+pub struct BotOptions {
+    /// How often due surveys are sent and expired ones closed.
+    pub survey_tick: Duration,
+    /// How often the load alert is evaluated for guilds with an alert channel.
+    pub alert_every: Duration,
+}
+
+impl Default for BotOptions {
+    fn default() -> Self {
+        BotOptions {
+            survey_tick: Duration::from_secs(1),
+            alert_every: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct Bot {
+    pub desk: Desk,
+    pub clock: Arc<dyn Clock>,
+    pub bot_user_id: serenity::UserId,
+    /// Serenity runs handlers concurrently; messages of one place are handled one at a time so
+    /// that, say, two quick DMs cannot open two staff threads.
+    places: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Bot {
+    pub async fn lock_place(&self, key: String) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut map = self
+                .places
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if map.len() > 10_000 {
+                map.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            Arc::clone(map.entry(key).or_default())
+        };
+        lock.lock_owned().await
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub async fn rules(&self, guild_id: &str) -> anyhow::Result<GuildRules> {
+        Ok(self.desk.store().guild_rules(guild_id).await?)
+    }
+
+    pub async fn setup(&self, guild_id: &str) -> anyhow::Result<DiscordSetup> {
+        Ok(self.desk.store().discord_setup(guild_id).await?)
+    }
+
+    pub async fn texts(&self, guild_id: &str) -> &'static Texts {
+        match self.rules(guild_id).await {
+            Ok(r) => i18n::texts(r.locale),
+            Err(_) => &i18n::EN,
+        }
+    }
+}
+
+/// The time of a Discord object, from its snowflake: Discord's clock, not ours.
+pub fn discord_time(id: u64) -> Millis {
+    snowflake_time(id)
+}
+
+pub fn event(id: u64, guild: &str, conversation: &str, author: u64, kind: EventKind) -> Event {
+    Event {
+        id: id.to_string(),
+        guild_id: guild.to_string(),
+        conversation: conversation.to_string(),
+        author_id: author.to_string(),
+        at: discord_time(id),
+        kind,
+    }
+}
+
+/// Builds serenity's HTTP client: straight to Discord, or through `DISCORD_API_URL`.
+pub fn http_client(settings: &BotSettings) -> anyhow::Result<serenity::Http> {
+    let mut builder = serenity::HttpBuilder::new(settings.token.expose());
+    if let Some(url) = &settings.api_url {
+        // Serenity's own rate limiter sends requests to discord.com directly, ignoring the
+        // proxy, so it is off when a proxy is set; the proxy is then in charge of rate limits.
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
+        builder = builder
+            .proxy(url.clone())
+            .ratelimiter_disabled(true)
+            .client(client);
+    }
+    Ok(builder.build())
+}
+
+async fn on_error(error: poise::FrameworkError<'_, Arc<Bot>, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let text = match error.downcast_ref::<UserError>() {
+                Some(u) => u.0.clone(),
+                None => {
+                    tracing::error!(command = %ctx.command().name, error = %format!("{error:#}"), "command failed");
+                    "Something went wrong on our side; it has been logged. Please try again."
+                        .to_string()
+                }
+            };
+            let _ = ctx
+                .send(poise::CreateReply::default().content(text).ephemeral(true))
+                .await;
+        }
+        poise::FrameworkError::ArgumentParse {
+            error, input, ctx, ..
+        } => {
+            let text = format!(
+                "`{}` is not a valid value: {error}",
+                input.unwrap_or_default()
+            );
+            let _ = ctx
+                .send(poise::CreateReply::default().content(text).ephemeral(true))
+                .await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!("error while handling an error: {e}");
+            }
+        }
+    }
+}
+
+/// Runs the bot until Discord closes the connection for good or `shutdown` resolves.
+pub async fn run(
+    settings: BotSettings,
+    desk: Desk,
+    clock: Arc<dyn Clock>,
+    options: BotOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let http = http_client(&settings)?;
+    // Asking who we are first turns a rejected token into a clear message instead of a
+    // gateway error later.
+    let me = http.get_current_user().await.map_err(|e| match &e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) if r.status_code.as_u16() == 401 => {
+            anyhow::anyhow!(
+                "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the Developer Portal (Bot → Reset Token)"
+            )
+        }
+        _ => anyhow::anyhow!("cannot reach Discord's API to check DISCORD_TOKEN: {e}"),
+    })?;
+    tracing::info!(bot = %me.name, id = %me.id, "connected to Discord's API");
+    let bot = Arc::new(Bot {
+        desk,
+        clock,
+        bot_user_id: me.id,
+        places: Default::default(),
+    });
+    let dev_guild = settings.dev_guild_id;
+    let setup_bot = Arc::clone(&bot);
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |e| Box::pin(on_error(e)),
+            event_handler: |fw, event| {
+                Box::pin(handler::dispatch(fw.serenity_context, event, fw.user_data))
+            },
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                match dev_guild {
+                    Some(g) => {
+                        poise::builtins::register_in_guild(
+                            ctx,
+                            &framework.options().commands,
+                            serenity::GuildId::new(g),
+                        )
+                        .await?
+                    }
+                    None => {
+                        poise::builtins::register_globally(ctx, &framework.options().commands)
+                            .await?
+                    }
+                }
+                tracing::info!(
+                    guilds = ready.guilds.len(),
+                    "ready; slash commands registered"
+                );
+                Ok(setup_bot)
+            })
+        })
+        .build();
+    let intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES
+        | serenity::GatewayIntents::MESSAGE_CONTENT
+        | serenity::GatewayIntents::GUILD_MEMBERS;
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await?;
+    let http = Arc::clone(&client.http);
+    let timers = tokio::spawn(survey::run_timers(Arc::clone(&bot), http, options));
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    let result = client.start().await;
+    timers.abort();
+    result.map_err(|e| anyhow::anyhow!("the Discord connection stopped: {e}"))
+}

@@ -1,0 +1,181 @@
+//! The bot's settings, read once at start from the environment (and `.env`). A missing or
+//! malformed value stops the program with a message naming the variable and an example; the
+//! token never appears in logs or `Debug`.
+
+use crate::store::DEFAULT_DATABASE_URL;
+use std::fmt;
+
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct BotSettings {
+    pub token: Secret,
+    pub database_url: String,
+    /// Base URL of an HTTP proxy in front of Discord's API, or of a Discord-compatible server.
+    pub api_url: Option<String>,
+    /// Register commands in this guild only (instant), instead of globally.
+    pub dev_guild_id: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("{name} is not set: {hint} (example: {name}={example})")]
+    Missing {
+        name: &'static str,
+        hint: &'static str,
+        example: &'static str,
+    },
+    #[error("{name} is malformed: {why} (example: {name}={example})")]
+    Malformed {
+        name: &'static str,
+        why: String,
+        example: &'static str,
+    },
+}
+
+const TOKEN_EXAMPLE: &str =
+    "MTE5MTE2ODkxNDIyNzMzMTA3Mw.GxYz12.abcdefghijklmnopqrstuvwxyz0123456789AB";
+
+impl BotSettings {
+    /// Reads the settings through `get` (the process environment in production, a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<BotSettings, SettingsError> {
+        let value = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let token = value("DISCORD_TOKEN").ok_or(SettingsError::Missing {
+            name: "DISCORD_TOKEN",
+            hint: "create a bot at https://discord.com/developers/applications and copy its token",
+            example: TOKEN_EXAMPLE,
+        })?;
+        if token.chars().any(char::is_whitespace) || token.len() < 20 {
+            return Err(SettingsError::Malformed {
+                name: "DISCORD_TOKEN",
+                why: "a bot token is one word of 50 or more characters".into(),
+                example: TOKEN_EXAMPLE,
+            });
+        }
+        let token = token.strip_prefix("Bot ").unwrap_or(&token).to_string();
+        let database_url = value("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(SettingsError::Malformed {
+                name: "DATABASE_URL",
+                why: "use sqlite://FILE or postgres://…".into(),
+                example: "postgres://reactif:secret@127.0.0.1:5432/reactif",
+            });
+        }
+        let api_url = match value("DISCORD_API_URL") {
+            None => None,
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                Some(u.trim_end_matches('/').to_string())
+            }
+            Some(u) => {
+                return Err(SettingsError::Malformed {
+                    name: "DISCORD_API_URL",
+                    why: format!("`{u}` is not an http(s) URL"),
+                    example: "http://127.0.0.1:8080",
+                })
+            }
+        };
+        let dev_guild_id = match value("DISCORD_DEV_GUILD_ID") {
+            None => None,
+            Some(g) => match g.parse::<u64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    return Err(SettingsError::Malformed {
+                        name: "DISCORD_DEV_GUILD_ID",
+                        why: format!("`{g}` is not a guild id (a number)"),
+                        example: "1191168956170371082",
+                    })
+                }
+            },
+        };
+        Ok(BotSettings {
+            token: Secret(token),
+            database_url,
+            api_url,
+            dev_guild_id,
+        })
+    }
+
+    pub fn from_env() -> Result<BotSettings, SettingsError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<BotSettings, SettingsError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        BotSettings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_missing_token_names_the_variable_and_an_example() {
+        let err = read(&[]).unwrap_err().to_string();
+        assert!(err.contains("DISCORD_TOKEN is not set"), "{err}");
+        assert!(err.contains("example: DISCORD_TOKEN="), "{err}");
+    }
+
+    #[test]
+    fn malformed_settings_name_the_variable() {
+        let ok = ("DISCORD_TOKEN", TOKEN_EXAMPLE);
+        let err = read(&[ok, ("DISCORD_API_URL", "127.0.0.1:8080")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("DISCORD_API_URL is malformed"),
+            "{err}"
+        );
+        let err = read(&[ok, ("DISCORD_DEV_GUILD_ID", "my-guild")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("DISCORD_DEV_GUILD_ID is malformed"),
+            "{err}"
+        );
+        let err = read(&[ok, ("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("DATABASE_URL is malformed"),
+            "{err}"
+        );
+        let err = read(&[("DISCORD_TOKEN", "short")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("DISCORD_TOKEN is malformed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let s = read(&[
+            ("DISCORD_TOKEN", TOKEN_EXAMPLE),
+            ("DISCORD_API_URL", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains(TOKEN_EXAMPLE), "{debug}");
+        assert_eq!(s.api_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+    }
+}

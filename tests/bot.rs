@@ -1,0 +1,913 @@
+//! The real bot (the code `reactif run` runs) against a fake Discord on 127.0.0.1, with a fresh
+//! SQLite database per test. Handlers run concurrently, so every test waits for conditions with
+//! timeouts, never for an order.
+
+mod support;
+
+use reactif::clock::SystemClock;
+use reactif::desk::Desk;
+use reactif::discord::BotOptions;
+use reactif::domain::kpi::{Scope, Window};
+use reactif::domain::timeline::Timeline;
+use reactif::domain::{Event, EventKind, GuildRules, DAY, MINUTE};
+use reactif::settings::BotSettings;
+use reactif::store::{DiscordSetup, WatchKind, WatchedChannel};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use support::fake_discord::*;
+
+const WAIT: Duration = Duration::from_secs(15);
+const GUILD: &str = "1191168956170371082";
+
+struct TestBot {
+    fake: FakeDiscord,
+    desk: Desk,
+    db: Option<support::db::TestDb>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestBot {
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.handle).await;
+        if let Some(db) = self.db.take() {
+            db.cleanup().await;
+        }
+    }
+
+    async fn events(&self, conversation: &str) -> Vec<Event> {
+        self.desk
+            .store()
+            .place_events(GUILD, conversation)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the place holds an event satisfying `pred`.
+    async fn wait_event(&self, conversation: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(e) = self
+                .events(conversation)
+                .await
+                .into_iter()
+                .find(|e| pred(e))
+            {
+                return e;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no such event in {conversation}: {:#?}",
+                self.events(conversation).await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn request(&self, pred: impl Fn(&RecordedRequest) -> bool) -> RecordedRequest {
+        self.fake
+            .wait_for_request(pred, WAIT)
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "expected request not made; made: {:#?}",
+                    self.fake
+                        .requests()
+                        .iter()
+                        .map(|r| format!("{} {}", r.method, r.path))
+                        .collect::<Vec<_>>()
+                )
+            })
+    }
+
+    async fn slash(&self, name: &str, options: Vec<Value>, user: u64, place: Place) -> String {
+        let it = slash_command(name, options, user, place);
+        let id = it["id"].as_str().unwrap().to_string();
+        assert_eq!(self.fake.dispatch("INTERACTION_CREATE", it).await, 1);
+        id
+    }
+
+    /// A choice option as Discord sends it: the value registered for that choice's name.
+    fn choice(&self, command: &str, option: &str, name: &str) -> Value {
+        let commands = self.fake.global_commands();
+        let cmd = commands
+            .iter()
+            .find(|c| c["name"] == command)
+            .expect("command registered");
+        let opt = cmd["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == option)
+            .expect("option registered");
+        let value = opt["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .expect("choice registered")["value"]
+            .clone();
+        json!({"name": option, "type": opt["type"], "value": value})
+    }
+
+    /// The first answer to an interaction (callback), then any edit or follow-up.
+    async fn interaction_reply(&self, interaction_id: &str) -> RecordedRequest {
+        self.request(|r| {
+            r.is("POST", "/interactions/*/*/callback") && r.segment(1) == Some(interaction_id)
+        })
+        .await
+    }
+}
+
+fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,reactif=info".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+/// The default guild configured: #staff for tickets, "Support Agent" as agent role, #support and
+/// #help-forum watched, #alerts for alerts, a 1 s survey delay.
+async fn spawn_bot() -> TestBot {
+    init_tracing();
+    let fake = FakeDiscord::start().await;
+    let db = support::db::sqlite().await;
+    let desk = Desk::new(db.store.clone());
+    let store = desk.store();
+    store
+        .save_discord_setup(
+            GUILD,
+            &DiscordSetup {
+                staff_channel_id: Some(ids::STAFF.to_string()),
+                alert_channel_id: Some(ids::ALERTS.to_string()),
+                show_agent_names: false,
+                agent_roles: vec![ids::AGENT_ROLE.to_string()],
+                watched: vec![
+                    WatchedChannel {
+                        channel_id: ids::SUPPORT.to_string(),
+                        kind: WatchKind::Text,
+                    },
+                    WatchedChannel {
+                        channel_id: ids::HELP_FORUM.to_string(),
+                        kind: WatchKind::Forum,
+                    },
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .save_guild_rules(
+            GUILD,
+            &GuildRules {
+                survey_delay_ms: 1_000,
+                ..GuildRules::default()
+            },
+        )
+        .await
+        .unwrap();
+    let base = fake.base_url();
+    let url = db.url.clone();
+    let settings = BotSettings::from_lookup(|k| match k {
+        "DISCORD_TOKEN" => Some("fake-token-0123456789abcdefghij".into()),
+        "DISCORD_API_URL" => Some(base.clone()),
+        "DATABASE_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(reactif::discord::run(
+        settings,
+        desk.clone(),
+        Arc::new(SystemClock),
+        BotOptions {
+            survey_tick: Duration::from_millis(100),
+            alert_every: Duration::from_secs(3600),
+        },
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    assert!(fake.wait_identified(WAIT).await, "the bot identified");
+    // Commands registered: poise's setup has run, so events are handled from now on.
+    assert!(fake
+        .wait_for_request(|r| r.is("PUT", "/applications/*/commands"), WAIT)
+        .await
+        .is_some());
+    TestBot {
+        fake,
+        desk,
+        db: Some(db),
+        stop: Some(tx),
+        handle,
+    }
+}
+
+fn dm_key() -> String {
+    format!("dm-{}", ids::CARLA_DM)
+}
+
+/// Carla writes in DM; returns (message time, staff thread id).
+async fn carla_writes(bot: &TestBot, text: &str) -> (i64, u64) {
+    let at = now_ms();
+    let n = bot.fake.request_count();
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(ids::CARLA, Place::dm(ids::CARLA_DM), text, at),
+        )
+        .await;
+    let relayed = bot
+        .request(|r| {
+            r.seq >= n
+                && r.is("POST", "/channels/*/messages")
+                && r.content().is_some_and(|c| c.contains(text))
+        })
+        .await;
+    (at, relayed.segment_id(1).unwrap())
+}
+
+async fn alex_answers(bot: &TestBot, thread: u64, text: &str) -> i64 {
+    let at = now_ms();
+    let mut msg = message_create(ids::ALEX, Place::guild(thread), text, at);
+    msg["guild_id"] = json!(GUILD);
+    bot.fake.dispatch("MESSAGE_CREATE", msg).await;
+    at
+}
+
+#[tokio::test]
+async fn a_customer_dm_opens_a_staff_thread_with_the_message() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Hello, my order #42 is late").await;
+    let created = bot
+        .request(|r| r.is("POST", &format!("/channels/{}/threads", ids::STAFF)))
+        .await;
+    assert!(created.body.as_ref().unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .contains("Carla-Customer"));
+    assert_ne!(thread, ids::STAFF);
+    let relayed = bot.fake.messages_in(thread);
+    let text = relayed[0]["content"].as_str().unwrap();
+    assert!(
+        text.contains("Carla-Customer") && text.contains(&ids::CARLA.to_string()),
+        "{text}"
+    );
+    // Never pings: no allowed mentions.
+    let post = bot
+        .request(|r| r.is("POST", &format!("/channels/{thread}/messages")))
+        .await;
+    assert_eq!(
+        post.body.as_ref().unwrap()["allowed_mentions"]["parse"],
+        json!([])
+    );
+    // The customer is told once that the team has it.
+    let ack = bot
+        .request(|r| r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM)))
+        .await;
+    assert!(ack.content().unwrap().contains("support team has it"));
+    // A second message goes to the same thread, with no second acknowledgement.
+    let (_, again) = carla_writes(&bot, "Any news?").await;
+    assert_eq!(again, thread);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let acks = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{}/messages", ids::CARLA_DM));
+    assert_eq!(acks.len(), 1, "one acknowledgement per conversation");
+    assert_eq!(
+        bot.fake
+            .requests_matching("POST", &format!("/channels/{}/threads", ids::STAFF))
+            .len(),
+        1
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_agent_answer_reaches_the_customer_and_its_delay_is_the_difference_of_snowflake_times() {
+    let bot = spawn_bot().await;
+    let (asked, thread) = carla_writes(&bot, "Where is my parcel?").await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let answered = alex_answers(&bot, thread, "It left the warehouse today").await;
+    let relay = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && r.content().is_some_and(|c| c.contains("warehouse"))
+        })
+        .await;
+    let content = relay.content().unwrap();
+    assert!(
+        content.starts_with("**Support:**"),
+        "agents are anonymous by default: {content}"
+    );
+    assert!(!content.contains("Alex"), "{content}");
+    let answer = bot
+        .wait_event(&dm_key(), |e| e.kind == EventKind::AgentMessage)
+        .await;
+    assert_eq!(answer.at, answered);
+    let events = bot.events(&dm_key()).await;
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.requests.len(), 1);
+    assert_eq!(tl.requests[0].delay(), Some(answered - asked));
+    assert_eq!(
+        tl.requests[0].answer.as_ref().unwrap().agent_id,
+        ids::ALEX.to_string()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_note_is_not_relayed() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Refund please").await;
+    alex_answers(&bot, thread, "; check the payment first").await;
+    bot.wait_event(&dm_key(), |e| e.kind == EventKind::Note)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !bot.fake
+            .requests()
+            .iter()
+            .any(|r| r.content().is_some_and(|c| c.contains("check the payment"))),
+        "a note must stay internal"
+    );
+    bot.stop().await;
+}
+
+/// Answers and waits for the survey; returns (survey message, survey id).
+async fn answered_and_surveyed(bot: &TestBot) -> (Value, String, u64) {
+    let (_, thread) = carla_writes(bot, "My screen is blank").await;
+    let answered = alex_answers(bot, thread, "Try holding the power button").await;
+    let survey = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && !r.custom_ids().is_empty()
+        })
+        .await;
+    let sent_at = snowflake_ms(id_of(&survey.response["id"]).unwrap());
+    assert!(
+        sent_at >= answered + 1_000,
+        "the survey waits for the survey delay"
+    );
+    let ids: Vec<String> = survey.custom_ids();
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    let survey_id = ids[0]
+        .strip_prefix("survey:v1:")
+        .unwrap()
+        .rsplit_once(':')
+        .unwrap()
+        .0
+        .to_string();
+    assert!(survey
+        .content()
+        .unwrap()
+        .contains("How satisfied are you with this answer?"));
+    bot.wait_event(
+        &dm_key(),
+        |e| matches!(&e.kind, EventKind::SurveySent { survey_id: s, .. } if *s == survey_id),
+    )
+    .await;
+    (survey.response.clone(), survey_id, thread)
+}
+
+#[tokio::test]
+async fn the_survey_arrives_after_the_survey_delay_and_only_the_customer_can_rate() {
+    let bot = spawn_bot().await;
+    let (message, survey_id, _) = answered_and_surveyed(&bot).await;
+    bot.wait_event(
+        &dm_key(),
+        |e| matches!(&e.kind, EventKind::SurveySent { survey_id: s, .. } if *s == survey_id),
+    )
+    .await;
+
+    // Someone else's click is refused, ephemerally, and stores nothing.
+    let click = button_click(
+        &format!("survey:v1:{survey_id}:1"),
+        ids::CODY,
+        Place::dm(ids::CARLA_DM),
+        Some(message.clone()),
+    );
+    let click_id = click["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", click).await;
+    let refused = bot.interaction_reply(&click_id).await;
+    assert!(refused.is_ephemeral());
+    assert!(refused.content().unwrap().contains("someone else"));
+
+    // The customer's click is stored and the message updated to show it.
+    let click = button_click(
+        &format!("survey:v1:{survey_id}:4"),
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(message),
+    );
+    let click_id = click["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", click).await;
+    let updated = bot.interaction_reply(&click_id).await;
+    assert_eq!(updated.body.as_ref().unwrap()["type"], 7, "UPDATE_MESSAGE");
+    assert!(updated.content().unwrap().contains("4/5"));
+    let rating = bot
+        .wait_event(&dm_key(), |e| matches!(e.kind, EventKind::Rating { .. }))
+        .await;
+    assert_eq!(rating.author_id, ids::CARLA.to_string());
+    assert!(!bot
+        .events(&dm_key())
+        .await
+        .iter()
+        .any(|e| e.author_id == ids::CODY.to_string()));
+
+    let now = now_ms() + 1;
+    let report = bot
+        .desk
+        .report(
+            &Scope {
+                guild_id: Some(GUILD.into()),
+                ..Scope::default()
+            },
+            Window {
+                from: now - DAY,
+                to: now,
+                now,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.current.surveys_sent,
+            report.current.ratings,
+            report.current.rating_sum
+        ),
+        (1, 1, 4)
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_answer_before_a_click_replaces_the_survey() {
+    let bot = spawn_bot().await;
+    let (message, first, thread) = answered_and_surveyed(&bot).await;
+    let first_message = id_of(&message["id"]).unwrap();
+    carla_writes(&bot, "Still blank").await;
+    let n = bot.fake.request_count();
+    alex_answers(&bot, thread, "Then please send it to us").await;
+    let removed = bot
+        .request(|r| {
+            r.is(
+                "PATCH",
+                &format!("/channels/{}/messages/{first_message}", ids::CARLA_DM),
+            )
+        })
+        .await;
+    assert_eq!(removed.body.as_ref().unwrap()["components"], json!([]));
+    let second = bot
+        .request(|r| {
+            r.seq >= n
+                && r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && !r.custom_ids().is_empty()
+        })
+        .await;
+    assert!(!second.custom_ids()[0].contains(&format!(":{first}:")));
+    // The withdrawn survey no longer counts as sent.
+    bot.wait_event(
+        &dm_key(),
+        |e| matches!(&e.kind, EventKind::SurveySent { survey_id, .. } if *survey_id != first),
+    )
+    .await;
+    let now = now_ms() + 1;
+    let report = bot
+        .desk
+        .report(
+            &Scope::default(),
+            Window {
+                from: now - DAY,
+                to: now,
+                now,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.current.surveys_sent, 1);
+    assert_eq!(report.current.answered, 2);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn the_comment_modal_stores_the_comment() {
+    let bot = spawn_bot().await;
+    let (message, survey_id, _) = answered_and_surveyed(&bot).await;
+    let click = button_click(
+        &format!("survey-comment:v1:{survey_id}"),
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(message.clone()),
+    );
+    let click_id = click["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", click).await;
+    let modal = bot.interaction_reply(&click_id).await;
+    assert_eq!(modal.body.as_ref().unwrap()["type"], 9, "MODAL");
+    let submit = modal_submit(
+        &format!("survey-comment:v1:{survey_id}"),
+        &[("comment", "Quick and kind, thanks")],
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(message),
+    );
+    let submit_id = submit["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", submit).await;
+    let saved = bot.interaction_reply(&submit_id).await;
+    assert!(saved.is_ephemeral());
+    let comment = bot
+        .wait_event(&dm_key(), |e| matches!(e.kind, EventKind::Comment { .. }))
+        .await;
+    assert_eq!(
+        comment.kind,
+        EventKind::Comment {
+            survey_id,
+            text: "Quick and kind, thanks".into()
+        }
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_button_gets_an_ephemeral_explanation() {
+    let bot = spawn_bot().await;
+    for custom_id in ["survey:v1:123:9", "something-else", "survey:v1:999:3"] {
+        let click = button_click(custom_id, ids::CARLA, Place::dm(ids::CARLA_DM), None);
+        let id = click["id"].as_str().unwrap().to_string();
+        bot.fake.dispatch("INTERACTION_CREATE", click).await;
+        let reply = bot.interaction_reply(&id).await;
+        assert!(reply.is_ephemeral(), "{custom_id}");
+    }
+    bot.stop().await;
+}
+
+/// Stores a scripted history directly (as an import would), relative to now.
+async fn scripted_history(desk: &Desk) -> i64 {
+    let now = now_ms();
+    let mut n = 0u64;
+    let mut ev = |place: &str, author: u64, at: i64, kind: EventKind| {
+        n += 1;
+        Event {
+            id: (snowflake_at(at) + n).to_string(),
+            guild_id: GUILD.into(),
+            conversation: place.into(),
+            author_id: author.to_string(),
+            at,
+            kind,
+        }
+    };
+    let events = vec![
+        ev("h1", ids::CODY, now - 3 * DAY, EventKind::CustomerMessage),
+        ev(
+            "h1",
+            ids::ALEX,
+            now - 3 * DAY + 2 * MINUTE,
+            EventKind::AgentMessage,
+        ),
+        ev("h2", ids::CODY, now - 2 * DAY, EventKind::CustomerMessage),
+        ev(
+            "h2",
+            ids::ALEX,
+            now - 2 * DAY + 10 * MINUTE,
+            EventKind::AgentMessage,
+        ),
+        ev(
+            "h3",
+            ids::CODY,
+            now - 60 * MINUTE,
+            EventKind::CustomerMessage,
+        ),
+    ];
+    desk.ingest(&events).await.unwrap();
+    now
+}
+
+fn embed_field(body: &Value, name: &str) -> String {
+    body["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .map(|f| f["value"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no field {name} in {body}"))
+}
+
+#[tokio::test]
+async fn stats_by_an_agent_shows_the_figures_of_the_history_with_a_chart() {
+    let bot = spawn_bot().await;
+    scripted_history(&bot.desk).await;
+    let period = bot.choice("stats", "period", "7d");
+    let id = bot
+        .slash(
+            "stats",
+            vec![period, option("export", true)],
+            ids::ALEX,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let deferred = bot.interaction_reply(&id).await;
+    assert_eq!(deferred.body.as_ref().unwrap()["type"], 5, "deferred first");
+    assert!(deferred.is_ephemeral());
+    let reply = bot
+        .request(|r| {
+            r.path.starts_with("/webhooks/")
+                && r.body.as_ref().is_some_and(|b| b["embeds"].is_array())
+        })
+        .await;
+    let body = reply.body.as_ref().unwrap();
+    // By hand: 3 requests, 2 answered (2 min and 10 min), 1 pending; rate 2/2.
+    assert!(embed_field(body, "Requests").starts_with("3 "), "{body}");
+    assert!(
+        embed_field(body, "Requests").contains("2 answered · 0 unanswered · 1 pending"),
+        "{body}"
+    );
+    assert!(
+        embed_field(body, "Response rate").starts_with("100.0 %"),
+        "{body}"
+    );
+    assert!(
+        embed_field(body, "Response delay")
+            .contains("mean 6 min 00 s · median 2 min 00 s · p90 10 min 00 s"),
+        "{body}"
+    );
+    assert!(
+        embed_field(body, "Agents").contains(&format!("<@{}> · 2 answered", ids::ALEX)),
+        "{body}"
+    );
+    let names: Vec<&str> = reply
+        .attachments
+        .iter()
+        .map(|a| a.filename.as_str())
+        .collect();
+    assert!(names.contains(&"reactif-stats.png"), "{names:?}");
+    let png = reply
+        .attachments
+        .iter()
+        .find(|a| a.filename == "reactif-stats.png")
+        .unwrap();
+    assert_eq!(&png.bytes[..4], b"\x89PNG");
+    let csv = reply
+        .attachments
+        .iter()
+        .find(|a| a.filename == "reactif-requests.csv")
+        .expect("the CSV export");
+    assert_eq!(String::from_utf8_lossy(&csv.bytes).lines().count(), 1 + 3);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn stats_by_a_non_agent_and_setup_by_a_non_admin_are_refused() {
+    let bot = spawn_bot().await;
+    let id = bot
+        .slash("stats", vec![], ids::OTTO, Place::guild(ids::SUPPORT))
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    assert!(
+        reply.content().unwrap().contains("Only agents"),
+        "{:?}",
+        reply.content()
+    );
+
+    let id = bot
+        .slash(
+            "setup",
+            vec![option("timezone", "Europe/Paris")],
+            ids::ALEX,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    assert!(
+        reply.content().unwrap().contains("Manage Server"),
+        "{:?}",
+        reply.content()
+    );
+    assert_eq!(
+        bot.desk.store().guild_rules(GUILD).await.unwrap().timezone,
+        chrono_tz::UTC
+    );
+
+    // An admin may, and a bad value gets an explanation with an example.
+    let id = bot
+        .slash(
+            "setup",
+            vec![option("timezone", "Mars/Olympus")],
+            ids::ADA,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    assert!(
+        reply.content().unwrap().contains("Europe/Paris"),
+        "{:?}",
+        reply.content()
+    );
+    let id = bot
+        .slash(
+            "setup",
+            vec![
+                option("timezone", "Europe/Paris"),
+                option("business_hours", "mon-fri 09:00-18:00"),
+                bot.choice("setup", "locale", "fr"),
+            ],
+            ids::ADA,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(
+        reply.content().unwrap().contains("Saved"),
+        "{:?}",
+        reply.content()
+    );
+    let rules = bot.desk.store().guild_rules(GUILD).await.unwrap();
+    assert_eq!(rules.timezone, chrono_tz::Europe::Paris);
+    assert_eq!(
+        rules.business_hours.to_string(),
+        "mon 09:00-18:00; tue 09:00-18:00; wed 09:00-18:00; thu 09:00-18:00; fri 09:00-18:00"
+    );
+    assert_eq!(rules.locale, reactif::domain::Locale::Fr);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn forum_mode_measures_and_surveys_without_relaying() {
+    let bot = spawn_bot().await;
+    let post = thread_create(
+        ids::GUILD,
+        ids::HELP_FORUM,
+        "Cannot log in",
+        ids::CODY,
+        now_ms(),
+    );
+    let thread = id_of(&post["id"]).unwrap();
+    bot.fake.add_channel(post.clone());
+    bot.fake.dispatch("THREAD_CREATE", post).await;
+    let asked = now_ms();
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(ids::CODY, Place::guild(thread), "I cannot log in", asked),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answered = now_ms();
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(
+                ids::ALEX,
+                Place::guild(thread),
+                "Reset your password here",
+                answered,
+            ),
+        )
+        .await;
+    let key = thread.to_string();
+    let survey = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{thread}/messages")) && !r.custom_ids().is_empty()
+        })
+        .await;
+    assert!(survey.content().unwrap().contains("How satisfied"));
+    let events = bot.events(&key).await;
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.conversations.len(), 1);
+    assert_eq!(tl.conversations[0].customer_id, ids::CODY.to_string());
+    assert_eq!(tl.requests[0].delay(), Some(answered - asked));
+    // No relay: no staff thread, no DM.
+    assert!(bot
+        .fake
+        .requests_matching("POST", "/channels/*/threads")
+        .is_empty());
+    assert!(bot
+        .fake
+        .requests_matching("POST", "/users/@me/channels")
+        .is_empty());
+    assert_eq!(
+        bot.fake
+            .requests_matching("POST", "/channels/*/messages")
+            .len(),
+        1,
+        "only the survey"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn close_ends_the_conversation_and_both_sides_are_told() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Thanks, all good").await;
+    let id = bot
+        .slash("close", vec![], ids::ALEX, Place::guild(thread))
+        .await;
+    bot.interaction_reply(&id).await;
+    bot.wait_event(&dm_key(), |e| e.kind == EventKind::Close)
+        .await;
+    let told = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && r.content().is_some_and(|c| c.contains("closed"))
+        })
+        .await;
+    assert!(told.content().unwrap().contains("open a new one"));
+    // The next DM opens a new conversation, in a new thread.
+    let (_, next) = carla_writes(&bot, "One more question").await;
+    assert_ne!(next, thread);
+    let events = bot.events(&dm_key()).await;
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.conversations.len(), 2);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_watched_text_channel_counts_replies_to_the_customer() {
+    let bot = spawn_bot().await;
+    let asked = now_ms();
+    let question = message_create(
+        ids::CODY,
+        Place::guild(ids::SUPPORT),
+        "How do I export?",
+        asked,
+    );
+    let question_id = id_of(&question["id"]).unwrap();
+    bot.fake.dispatch("MESSAGE_CREATE", question.clone()).await;
+    let key = format!("{}:{}", ids::SUPPORT, ids::CODY);
+    bot.wait_event(&key, |e| e.kind == EventKind::CustomerMessage)
+        .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answered = now_ms();
+    let mut reply = message_create(
+        ids::ALEX,
+        Place::guild(ids::SUPPORT),
+        "Use the export button",
+        answered,
+    );
+    reply["type"] = json!(19);
+    reply["message_reference"] = json!({"message_id": question_id.to_string(), "channel_id": ids::SUPPORT.to_string(), "guild_id": GUILD});
+    reply["referenced_message"] = question;
+    bot.fake.dispatch("MESSAGE_CREATE", reply).await;
+    let answer = bot
+        .wait_event(&key, |e| e.kind == EventKind::AgentMessage)
+        .await;
+    assert_eq!(answer.at - asked, answered - asked);
+    let survey = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::SUPPORT))
+                && !r.custom_ids().is_empty()
+        })
+        .await;
+    assert_eq!(
+        survey.body.as_ref().unwrap()["message_reference"]["message_id"],
+        question_id.to_string()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_handled_before_its_question_still_gets_its_survey() {
+    let bot = spawn_bot().await;
+    let post = thread_create(ids::GUILD, ids::HELP_FORUM, "Billing", ids::CODY, now_ms());
+    let thread = id_of(&post["id"]).unwrap();
+    bot.fake.add_channel(post.clone());
+    bot.fake.dispatch("THREAD_CREATE", post).await;
+    let asked = now_ms();
+    let question = message_create(
+        ids::CODY,
+        Place::guild(thread),
+        "Why was I charged twice?",
+        asked,
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answer = message_create(
+        ids::ALEX,
+        Place::guild(thread),
+        "Refunded, sorry!",
+        now_ms(),
+    );
+    // The gateway delivers the answer first (as after a reconnect or a catch-up).
+    bot.fake.dispatch("MESSAGE_CREATE", answer).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    bot.fake.dispatch("MESSAGE_CREATE", question).await;
+    let survey = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{thread}/messages")) && !r.custom_ids().is_empty()
+        })
+        .await;
+    assert!(survey.content().unwrap().contains("How satisfied"));
+    bot.stop().await;
+}
