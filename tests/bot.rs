@@ -29,6 +29,31 @@ struct TestBot {
 }
 
 impl TestBot {
+    async fn wait_event_in(
+        &self,
+        guild: &str,
+        conversation: &str,
+        pred: impl Fn(&Event) -> bool,
+    ) -> Event {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let events = self
+                .desk
+                .store()
+                .place_events(guild, conversation)
+                .await
+                .unwrap();
+            if let Some(e) = events.into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no such event in {guild}/{conversation}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
@@ -135,11 +160,7 @@ fn init_tracing() {
 
 /// The default guild configured: #staff for tickets, "Support Agent" as agent role, #support and
 /// #help-forum watched, #alerts for alerts, a 1 s survey delay.
-async fn spawn_bot() -> TestBot {
-    init_tracing();
-    let fake = FakeDiscord::start().await;
-    let db = support::db::sqlite().await;
-    let desk = Desk::new(db.store.clone());
+async fn configure_default_guild(desk: &Desk) {
     let store = desk.store();
     store
         .save_discord_setup(
@@ -173,13 +194,32 @@ async fn spawn_bot() -> TestBot {
         )
         .await
         .unwrap();
+}
+
+/// Starts `reactif::discord::run` (what `reactif run` runs) against `fake`.
+fn start(
+    fake: &FakeDiscord,
+    desk: &Desk,
+    db_url: &str,
+    extra: &[(&str, &str)],
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let base = fake.base_url();
-    let url = db.url.clone();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let url = db_url.to_string();
     let settings = BotSettings::from_lookup(|k| match k {
         "DISCORD_TOKEN" => Some("fake-token-0123456789abcdefghij".into()),
         "DISCORD_API_URL" => Some(base.clone()),
         "DATABASE_URL" => Some(url.clone()),
-        _ => None,
+        _ => extra
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone()),
     })
     .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -195,10 +235,35 @@ async fn spawn_bot() -> TestBot {
             let _ = rx.await;
         },
     ));
+    (tx, handle)
+}
+
+async fn spawn_bot() -> TestBot {
+    spawn_with(
+        FakeConfig {
+            echo_bot_events: true,
+            ..FakeConfig::default()
+        },
+        &[],
+    )
+    .await
+}
+
+async fn spawn_with(config: FakeConfig, extra: &[(&str, &str)]) -> TestBot {
+    init_tracing();
+    let fake = FakeDiscord::start_with(config).await;
+    let db = support::db::sqlite().await;
+    let desk = Desk::new(db.store.clone());
+    configure_default_guild(&desk).await;
+    let (tx, handle) = start(&fake, &desk, &db.url, extra);
     assert!(fake.wait_identified(WAIT).await, "the bot identified");
     // Commands registered: poise's setup has run, so events are handled from now on.
     assert!(fake
-        .wait_for_request(|r| r.is("PUT", "/applications/*/commands"), WAIT)
+        .wait_for_request(
+            |r| r.is("PUT", "/applications/*/commands")
+                || r.is("PUT", "/applications/*/guilds/*/commands"),
+            WAIT
+        )
         .await
         .is_some());
     TestBot {
@@ -909,5 +974,189 @@ async fn an_answer_handled_before_its_question_still_gets_its_survey() {
         })
         .await;
     assert!(survey.content().unwrap().contains("How satisfied"));
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_that_discord_rejects_stops_the_bot_with_a_clear_message() {
+    init_tracing();
+    let fake = FakeDiscord::start().await;
+    fake.respond_with(
+        "GET",
+        "/users/@me",
+        1,
+        401,
+        json!({"message": "401: Unauthorized", "code": 0}),
+    );
+    let db = support::db::sqlite().await;
+    let desk = Desk::new(db.store.clone());
+    let (_tx, handle) = start(&fake, &desk, &db.url, &[]);
+    let result = tokio::time::timeout(WAIT, handle)
+        .await
+        .expect("the bot stops by itself")
+        .unwrap();
+    let err = result
+        .expect_err("a rejected token is an error")
+        .to_string();
+    assert!(err.contains("rejected DISCORD_TOKEN"), "{err}");
+    assert!(
+        fake.gateway_stats().connections_total == 0,
+        "no gateway connection with a bad token"
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_dev_guild_gets_its_commands_registered_there() {
+    let bot = spawn_with(FakeConfig::default(), &[("DISCORD_DEV_GUILD_ID", GUILD)]).await;
+    let put = bot
+        .request(|r| r.is("PUT", "/applications/*/guilds/*/commands"))
+        .await;
+    assert_eq!(put.segment_id(3), Some(ids::GUILD));
+    let names: Vec<String> = put
+        .body
+        .as_ref()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["setup", "stats", "close"]);
+    assert!(bot
+        .fake
+        .requests_matching("PUT", "/applications/*/commands")
+        .is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn surveys_and_acknowledgements_speak_the_guild_language() {
+    let bot = spawn_bot().await;
+    let mut rules = bot.desk.store().guild_rules(GUILD).await.unwrap();
+    rules.locale = reactif::domain::Locale::Fr;
+    bot.desk
+        .store()
+        .save_guild_rules(GUILD, &rules)
+        .await
+        .unwrap();
+    let (_, thread) = carla_writes(&bot, "Bonjour").await;
+    let ack = bot
+        .request(|r| r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM)))
+        .await;
+    assert!(
+        ack.content().unwrap().contains("l'équipe du support"),
+        "{:?}",
+        ack.content()
+    );
+    alex_answers(&bot, thread, "Voici la réponse").await;
+    let relay = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && r.content().is_some_and(|c| c.contains("Voici"))
+        })
+        .await;
+    assert!(relay.content().unwrap().starts_with("**Support :**"));
+    let survey = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && !r.custom_ids().is_empty()
+        })
+        .await;
+    assert!(
+        survey.content().unwrap().contains("Êtes-vous satisfait"),
+        "{:?}",
+        survey.content()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_in_two_support_guilds_chooses_the_team() {
+    const OTHER_GUILD: u64 = 1191168956170372000;
+    const OTHER_STAFF: u64 = 1191168956170372001;
+    let mut second = default_guild();
+    second["id"] = json!(OTHER_GUILD.to_string());
+    second["name"] = json!("Second Shop");
+    for c in second["channels"].as_array_mut().unwrap() {
+        c["guild_id"] = json!(OTHER_GUILD.to_string());
+    }
+    second["channels"][0]["id"] = json!(OTHER_STAFF.to_string());
+    let config = FakeConfig {
+        guilds: vec![default_guild(), second],
+        ..FakeConfig::default()
+    };
+    let bot = spawn_with(config, &[]).await;
+    bot.fake
+        .add_channel(guild_channel_json(OTHER_GUILD, OTHER_STAFF, 0, "staff", 0));
+    bot.desk
+        .store()
+        .save_discord_setup(
+            &OTHER_GUILD.to_string(),
+            &DiscordSetup {
+                staff_channel_id: Some(OTHER_STAFF.to_string()),
+                ..DiscordSetup::default()
+            },
+        )
+        .await
+        .unwrap();
+    let dm = message_create(
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        "Which shop am I talking to?",
+        now_ms(),
+    );
+    let dm_id = id_of(&dm["id"]).unwrap();
+    bot.fake.dispatch("MESSAGE_CREATE", dm).await;
+    let menu = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && !r.custom_ids().is_empty()
+        })
+        .await;
+    let custom_id = menu.custom_ids()[0].clone();
+    assert_eq!(custom_id, format!("team:v1:{dm_id}"));
+    let options = &menu.body.as_ref().unwrap()["components"][0]["components"][0]["options"];
+    assert_eq!(options.as_array().unwrap().len(), 2, "{options}");
+    assert!(
+        bot.fake
+            .requests_matching("POST", "/channels/*/threads")
+            .is_empty(),
+        "nothing relayed before the choice"
+    );
+    let pick = component_interaction(
+        &custom_id,
+        3,
+        Some(vec![OTHER_GUILD.to_string()]),
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(menu.response.clone()),
+    );
+    bot.fake.dispatch("INTERACTION_CREATE", pick).await;
+    let thread = bot
+        .request(|r| r.is("POST", &format!("/channels/{OTHER_STAFF}/threads")))
+        .await;
+    let thread_id = id_of(&thread.response["id"]).unwrap();
+    let relayed = bot
+        .request(|r| r.is("POST", &format!("/channels/{thread_id}/messages")))
+        .await;
+    assert!(relayed
+        .content()
+        .unwrap()
+        .contains("Which shop am I talking to?"));
+    bot.wait_event_in(&OTHER_GUILD.to_string(), &dm_key(), |e| {
+        e.kind == EventKind::CustomerMessage
+    })
+    .await;
+    // The choice is remembered: the next DM goes straight to that team.
+    carla_writes(&bot, "Thanks").await;
+    assert_eq!(
+        bot.fake
+            .requests()
+            .iter()
+            .filter(|r| r.custom_ids().iter().any(|c| c.starts_with("team:")))
+            .count(),
+        1
+    );
     bot.stop().await;
 }

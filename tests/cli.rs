@@ -286,3 +286,19 @@ fn a_bad_option_or_database_url_says_what_to_write() {
     assert!(stderr(&out).contains("DATABASE_URL"), "{}", stderr(&out));
     assert!(stderr(&out).contains("sqlite://"), "{}", stderr(&out));
 }
+
+#[test]
+fn run_without_a_token_names_the_variable_and_fails() {
+    let cli = Cli::sqlite();
+    let out = Command::new(env!("CARGO_BIN_EXE_reactif"))
+        .arg("run")
+        .current_dir(cli.dir.path())
+        .env_remove("DISCORD_TOKEN")
+        .env("DATABASE_URL", &cli.database)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("DISCORD_TOKEN is not set"), "{err}");
+    assert!(err.contains("example: DISCORD_TOKEN="), "{err}");
+}
