@@ -202,6 +202,7 @@ fn start(
     desk: &Desk,
     db_url: &str,
     extra: &[(&str, &str)],
+    clock: Arc<dyn reactif::clock::Clock>,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -226,7 +227,7 @@ fn start(
     let handle = tokio::spawn(reactif::discord::run(
         settings,
         desk.clone(),
-        Arc::new(SystemClock),
+        clock,
         BotOptions {
             survey_tick: Duration::from_millis(100),
             alert_every: Duration::from_secs(3600),
@@ -250,12 +251,29 @@ async fn spawn_bot() -> TestBot {
 }
 
 async fn spawn_with(config: FakeConfig, extra: &[(&str, &str)]) -> TestBot {
+    spawn_clocked(config, extra, Arc::new(SystemClock)).await
+}
+
+/// The system clock moved forward by a settable offset, to let a test live "25 hours later".
+struct ShiftedClock(std::sync::atomic::AtomicI64);
+
+impl reactif::clock::Clock for ShiftedClock {
+    fn now(&self) -> i64 {
+        SystemClock.now() + self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+async fn spawn_clocked(
+    config: FakeConfig,
+    extra: &[(&str, &str)],
+    clock: Arc<dyn reactif::clock::Clock>,
+) -> TestBot {
     init_tracing();
     let fake = FakeDiscord::start_with(config).await;
     let db = support::db::sqlite().await;
     let desk = Desk::new(db.store.clone());
     configure_default_guild(&desk).await;
-    let (tx, handle) = start(&fake, &desk, &db.url, extra);
+    let (tx, handle) = start(&fake, &desk, &db.url, extra, clock);
     assert!(fake.wait_identified(WAIT).await, "the bot identified");
     // Commands registered: poise's setup has run, so events are handled from now on.
     assert!(fake
@@ -763,6 +781,18 @@ async fn stats_by_a_non_agent_and_setup_by_a_non_admin_are_refused() {
         chrono_tz::UTC
     );
 
+    // With no option, /setup shows the settings.
+    let id = bot
+        .slash("setup", vec![], ids::ADA, Place::guild(ids::STAFF))
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    let shown = reply.content().unwrap();
+    assert!(
+        shown.contains(&format!("staff channel: <#{}>", ids::STAFF)),
+        "{shown}"
+    );
+    assert!(shown.contains("survey delay: 1 s"), "{shown}");
+
     // An admin may, and a bad value gets an explanation with an example.
     let id = bot
         .slash(
@@ -990,7 +1020,7 @@ async fn a_token_that_discord_rejects_stops_the_bot_with_a_clear_message() {
     );
     let db = support::db::sqlite().await;
     let desk = Desk::new(db.store.clone());
-    let (_tx, handle) = start(&fake, &desk, &db.url, &[]);
+    let (_tx, handle) = start(&fake, &desk, &db.url, &[], Arc::new(SystemClock));
     let result = tokio::time::timeout(WAIT, handle)
         .await
         .expect("the bot stops by itself")
@@ -1158,5 +1188,52 @@ async fn a_customer_in_two_support_guilds_chooses_the_team() {
             .count(),
         1
     );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_survey_closes_after_a_day_and_a_late_click_is_refused() {
+    let clock = Arc::new(ShiftedClock(std::sync::atomic::AtomicI64::new(0)));
+    let bot = spawn_clocked(FakeConfig::default(), &[], clock.clone()).await;
+    let (message, survey_id, _) = answered_and_surveyed(&bot).await;
+    let message_id = id_of(&message["id"]).unwrap();
+    clock
+        .0
+        .store(DAY + MINUTE, std::sync::atomic::Ordering::SeqCst);
+    let closed = bot
+        .request(|r| {
+            r.is(
+                "PATCH",
+                &format!("/channels/{}/messages/{message_id}", ids::CARLA_DM),
+            )
+        })
+        .await;
+    let body = closed.body.as_ref().unwrap();
+    let buttons: Vec<&Value> = body["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap().iter())
+        .collect();
+    assert_eq!(buttons.len(), 6);
+    assert!(buttons.iter().all(|b| b["disabled"] == true), "{body}");
+    assert!(body["content"].as_str().unwrap().contains("closed"));
+    let click = button_click(
+        &format!("survey:v1:{survey_id}:5"),
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(message),
+    );
+    let id = click["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", click).await;
+    let refused = bot.interaction_reply(&id).await;
+    assert!(refused.is_ephemeral());
+    assert!(refused.content().unwrap().contains("closed"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!bot
+        .events(&dm_key())
+        .await
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Rating { .. })));
     bot.stop().await;
 }
