@@ -23,12 +23,38 @@ const GUILD: &str = "1191168956170371082";
 struct TestBot {
     fake: FakeDiscord,
     desk: Desk,
+    clock: Arc<dyn reactif::clock::Clock>,
     db: Option<support::db::TestDb>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl TestBot {
+    /// Stops the bot process, keeping its database and the fake Discord.
+    async fn halt(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = tokio::time::timeout(WAIT, &mut self.handle).await;
+    }
+
+    /// Starts a new bot process on the same database and fake Discord.
+    async fn resume(&mut self) {
+        let sessions = self.fake.gateway_stats().identifies;
+        let url = self.db.as_ref().map(|d| d.url.clone()).unwrap_or_default();
+        let (tx, handle) = start(&self.fake, &self.desk, &url, &[], self.clock.clone());
+        self.stop = Some(tx);
+        self.handle = handle;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.fake.gateway_stats().identifies <= sessions {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the restarted bot identified"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn wait_event_in(
         &self,
         guild: &str,
@@ -273,7 +299,7 @@ async fn spawn_clocked(
     let db = support::db::sqlite().await;
     let desk = Desk::new(db.store.clone());
     configure_default_guild(&desk).await;
-    let (tx, handle) = start(&fake, &desk, &db.url, extra, clock);
+    let (tx, handle) = start(&fake, &desk, &db.url, extra, clock.clone());
     assert!(fake.wait_identified(WAIT).await, "the bot identified");
     // Commands registered: poise's setup has run, so events are handled from now on.
     assert!(fake
@@ -287,6 +313,7 @@ async fn spawn_clocked(
     TestBot {
         fake,
         desk,
+        clock,
         db: Some(db),
         stop: Some(tx),
         handle,
@@ -1218,6 +1245,23 @@ async fn a_survey_closes_after_a_day_and_a_late_click_is_refused() {
     assert_eq!(buttons.len(), 6);
     assert!(buttons.iter().all(|b| b["disabled"] == true), "{body}");
     assert!(body["content"].as_str().unwrap().contains("closed"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bot
+        .desk
+        .store()
+        .survey(&survey_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+        != reactif::store::SurveyStatus::Closed
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the survey is recorded as closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let click = button_click(
         &format!("survey:v1:{survey_id}:5"),
         ids::CARLA,
@@ -1235,5 +1279,91 @@ async fn a_survey_closes_after_a_day_and_a_late_click_is_refused() {
         .await
         .iter()
         .any(|e| matches!(e.kind, EventKind::Rating { .. })));
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn messages_sent_while_the_bot_was_down_are_caught_up_once_with_exact_delays() {
+    let mut bot = spawn_bot().await;
+    let (asked, thread) = carla_writes(&bot, "First question").await;
+    bot.halt().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let dm = message_create(
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        "Are you there?",
+        now_ms(),
+    );
+    assert_eq!(
+        bot.fake.dispatch("MESSAGE_CREATE", dm).await,
+        0,
+        "nobody is connected"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answered = now_ms();
+    let mut reply = message_create(
+        ids::ALEX,
+        Place::guild(thread),
+        "Yes: here is your answer",
+        answered,
+    );
+    reply["guild_id"] = json!(GUILD);
+    assert_eq!(bot.fake.dispatch("MESSAGE_CREATE", reply).await, 0);
+    bot.resume().await;
+    let to_staff = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{thread}/messages"))
+                && r.content().is_some_and(|c| c.contains("Are you there?"))
+        })
+        .await;
+    assert!(
+        to_staff.content().unwrap().contains("(delayed)"),
+        "{:?}",
+        to_staff.content()
+    );
+    let to_customer = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && r.content()
+                    .is_some_and(|c| c.contains("here is your answer"))
+        })
+        .await;
+    assert!(to_customer.content().unwrap().contains("(delayed)"));
+    let answer = bot
+        .wait_event(&dm_key(), |e| e.kind == EventKind::AgentMessage)
+        .await;
+    assert_eq!(answer.at, answered);
+    let events = bot.events(&dm_key()).await;
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.customer_messages.len(), 2);
+    assert_eq!(
+        tl.requests.len(),
+        1,
+        "the second message joined the waiting request"
+    );
+    assert_eq!(tl.requests[0].delay(), Some(answered - asked));
+
+    // Another restart finds nothing new: nothing is relayed twice.
+    let relays_before = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{thread}/messages"))
+        .len();
+    bot.halt().await;
+    bot.resume().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        bot.fake
+            .requests_matching("POST", &format!("/channels/{thread}/messages"))
+            .len(),
+        relays_before
+    );
+    let messages = |evs: &[Event]| {
+        evs.iter()
+            .filter(|e| matches!(e.kind, EventKind::CustomerMessage | EventKind::AgentMessage))
+            .count()
+    };
+    assert_eq!(messages(&bot.events(&dm_key()).await), messages(&events));
+    assert_eq!(messages(&events), 3);
     bot.stop().await;
 }

@@ -21,9 +21,16 @@ pub async fn dispatch(
                 channel = %new_message.channel_id,
                 guild = ?new_message.guild_id.map(|g| g.get()),
             );
-            if let Err(e) = on_message(ctx, bot, new_message).instrument(span).await {
+            if let Err(e) = on_message(ctx, bot, new_message, false)
+                .instrument(span)
+                .await
+            {
                 tracing::error!(error = %format!("{e:#}"), "message not handled");
             }
+        }
+        serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
+            // What was said while we were away is in the channels' history.
+            tokio::spawn(super::catchup::run(ctx.clone(), Arc::clone(bot)));
         }
         serenity::FullEvent::InteractionCreate { interaction } => {
             let result = match interaction {
@@ -52,12 +59,14 @@ pub fn is_human_message(msg: &serenity::Message) -> bool {
         )
 }
 
-async fn on_message(
+/// Handles one message, live (`delayed` false) or fetched from history after downtime.
+pub async fn on_message(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
     msg: &serenity::Message,
+    delayed: bool,
 ) -> anyhow::Result<()> {
-    tracing::debug!(author = %msg.author.id, "message received");
+    tracing::debug!(author = %msg.author.id, delayed, "message received");
     if !is_human_message(msg) {
         return Ok(());
     }
@@ -65,8 +74,24 @@ async fn on_message(
         None => bot.lock_place(format!("dm:{}", msg.author.id)).await,
         Some(_) => bot.lock_place(format!("channel:{}", msg.channel_id)).await,
     };
+    route_message(ctx, bot, msg, delayed).await?;
+    let id = i64::try_from(msg.id.get()).unwrap_or(i64::MAX);
+    let guild = msg.guild_id.map(|g| g.to_string());
+    bot.desk
+        .store()
+        .advance_cursor(&msg.channel_id.to_string(), guild.as_deref(), id, bot.now())
+        .await?;
+    Ok(())
+}
+
+async fn route_message(
+    ctx: &serenity::Context,
+    bot: &Arc<Bot>,
+    msg: &serenity::Message,
+    delayed: bool,
+) -> anyhow::Result<()> {
     let Some(guild_id) = msg.guild_id else {
-        return relay::customer_dm(ctx, bot, msg, None).await;
+        return relay::customer_dm(ctx, bot, msg, None, delayed).await;
     };
     let guild = guild_id.to_string();
     if let Some(ticket) = bot
@@ -75,7 +100,7 @@ async fn on_message(
         .ticket_by_thread(&msg.channel_id.to_string())
         .await?
     {
-        return relay::staff_message(ctx, bot, msg, ticket).await;
+        return relay::staff_message(ctx, bot, msg, ticket, delayed).await;
     }
     let setup = bot.setup(&guild).await?;
     if setup.watched.is_empty() {
@@ -102,6 +127,18 @@ async fn on_message(
         Some(w) => watch::thread_message(ctx, bot, msg, &setup, &guild, &thread, w.kind).await,
         None => Ok(()),
     }
+}
+
+/// The author's roles: from the message (gateway messages carry them) or, for messages fetched
+/// from history, from the cache.
+pub fn author_roles(ctx: &serenity::Context, msg: &serenity::Message) -> Vec<serenity::RoleId> {
+    if let Some(m) = &msg.member {
+        return m.roles.clone();
+    }
+    msg.guild_id
+        .and_then(|g| ctx.cache.guild(g))
+        .and_then(|g| g.members.get(&msg.author.id).map(|m| m.roles.clone()))
+        .unwrap_or_default()
 }
 
 /// Whether a member (by their roles) is an agent of the guild.

@@ -2,6 +2,7 @@
 //! a Discord event to an `Event`, hand it to the `Desk`, and perform what follows (relay, survey)
 //! through Discord's REST API.
 
+mod catchup;
 mod commands;
 mod handler;
 mod relay;

@@ -54,6 +54,18 @@ pub fn relayed_body(msg: &serenity::Message) -> String {
     body
 }
 
+/// Relays sent late (fetched after downtime) say when the message was really written.
+fn delay_mark(msg: &serenity::Message, delayed: bool) -> String {
+    if delayed {
+        format!(
+            "⏱ <t:{}:f> (delayed) ",
+            msg.id.created_at().unix_timestamp()
+        )
+    } else {
+        String::new()
+    }
+}
+
 pub fn display_name(user: &serenity::User) -> String {
     user.global_name
         .clone()
@@ -149,6 +161,7 @@ pub async fn customer_dm(
     bot: &Arc<Bot>,
     msg: &serenity::Message,
     chosen: Option<String>,
+    delayed: bool,
 ) -> anyhow::Result<()> {
     let customer = msg.author.id;
     let guild = match chosen {
@@ -227,10 +240,15 @@ pub async fn customer_dm(
     ticket.dm_channel_id = msg.channel_id.to_string();
     ticket.conversation = conversation.clone();
     if outcome.opened_conversation || ticket.thread_id.is_none() {
-        ticket.thread_id = Some(open_thread(ctx, &staff, &msg.author).await?);
+        ticket.thread_id = Some(open_thread(ctx, bot, &staff, &msg.author).await?);
         store.save_ticket(&ticket).await?;
     }
-    let header = format!("**{}** (`{}`): ", display_name(&msg.author), customer);
+    let header = format!(
+        "{}**{}** (`{}`): ",
+        delay_mark(msg, delayed),
+        display_name(&msg.author),
+        customer
+    );
     let body = relayed_body(msg);
     let thread = ticket.thread_id.clone().unwrap_or_default();
     let sent = send_pieces(&ctx.http, channel(&thread), &header, &body).await;
@@ -238,7 +256,7 @@ pub async fn customer_dm(
         if is_status(&e, 404) {
             // The ticket thread was deleted: open a new one and post there.
             tracing::warn!(thread = %thread, "ticket thread gone; opening a new one");
-            ticket.thread_id = Some(open_thread(ctx, &staff, &msg.author).await?);
+            ticket.thread_id = Some(open_thread(ctx, bot, &staff, &msg.author).await?);
             store.save_ticket(&ticket).await?;
             send_pieces(
                 &ctx.http,
@@ -272,6 +290,7 @@ pub fn channel(id: &str) -> serenity::ChannelId {
 
 async fn open_thread(
     ctx: &serenity::Context,
+    bot: &Bot,
     staff: &str,
     customer: &serenity::User,
 ) -> anyhow::Result<String> {
@@ -287,6 +306,17 @@ async fn open_thread(
                 .auto_archive_duration(serenity::AutoArchiveDuration::OneWeek),
         )
         .await?;
+    // Catch-up after downtime reads the thread from its creation on.
+    let created = i64::try_from(thread.id.get()).unwrap_or(i64::MAX);
+    bot.desk
+        .store()
+        .advance_cursor(
+            &thread.id.to_string(),
+            Some(thread.guild_id.to_string().as_str()),
+            created,
+            bot.now(),
+        )
+        .await?;
     Ok(thread.id.to_string())
 }
 
@@ -297,6 +327,7 @@ pub async fn staff_message(
     bot: &Arc<Bot>,
     msg: &serenity::Message,
     ticket: Ticket,
+    delayed: bool,
 ) -> anyhow::Result<()> {
     let rules = bot.rules(&ticket.guild_id).await?;
     let kind = super::handler::agent_kind(&msg.content, &rules.note_prefix);
@@ -313,7 +344,7 @@ pub async fn staff_message(
         return Ok(());
     }
     let setup = bot.setup(&ticket.guild_id).await?;
-    let header = if setup.show_agent_names {
+    let signature = if setup.show_agent_names {
         format!("**{}:** ", display_name(&msg.author))
     } else {
         match rules.locale {
@@ -321,6 +352,7 @@ pub async fn staff_message(
             crate::domain::Locale::En => "**Support:** ".to_string(),
         }
     };
+    let header = format!("{}{signature}", delay_mark(msg, delayed));
     if let Err(e) = send_pieces(
         &ctx.http,
         channel(&ticket.dm_channel_id),
@@ -413,7 +445,7 @@ pub async fn on_team_choice(
         .channel_id
         .message(&ctx.http, serenity::MessageId::new(message_id))
         .await?;
-    customer_dm(ctx, bot, &original, Some(guild)).await
+    customer_dm(ctx, bot, &original, Some(guild), false).await
 }
 
 #[cfg(test)]

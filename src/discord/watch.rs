@@ -101,7 +101,7 @@ pub async fn channel_message(
     guild: &str,
 ) -> anyhow::Result<()> {
     let channel = msg.channel_id.to_string();
-    if !is_agent(setup, member_roles(msg)) {
+    if !is_agent(setup, &super::handler::author_roles(ctx, msg)) {
         let conversation = format!("{channel}:{}", msg.author.id);
         let ev = event(
             msg.id.get(),
@@ -161,7 +161,7 @@ pub async fn thread_message(
             thread.owner_id.unwrap_or(msg.author.id.get())
         ),
     };
-    let ev_kind = if is_agent(setup, member_roles(msg)) {
+    let ev_kind = if is_agent(setup, &super::handler::author_roles(ctx, msg)) {
         let rules = bot.rules(guild).await?;
         agent_kind(&msg.content, &rules.note_prefix)
     } else {

@@ -276,4 +276,55 @@ mod tests {
         let e = Event::parse_line(line).unwrap();
         assert_eq!(Event::parse_line(&e.to_line()).unwrap(), e);
     }
+
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn any_json() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)),
+                ".{0,12}".prop_map(serde_json::Value::from),
+                prop_oneof![
+                    Just("customer_message"),
+                    Just("agent_message"),
+                    Just("rating"),
+                    Just("survey_sent"),
+                    Just("2026-11-02T09:00:00.000Z"),
+                    Just("s1"),
+                    Just("123")
+                ]
+                .prop_map(serde_json::Value::from),
+            ];
+            leaf.prop_recursive(2, 16, 4, |inner| {
+                proptest::collection::vec(inner, 0..4).prop_map(serde_json::Value::from)
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_line_is_parsed_or_refused_without_panicking(line in ".{0,200}") {
+                let _ = Event::parse_line(&line);
+            }
+
+            #[test]
+            fn any_json_object_with_import_fields_is_parsed_or_refused(
+                fields in proptest::collection::btree_map(
+                    prop_oneof![Just("kind"), Just("id"), Just("guild_id"), Just("conversation"), Just("author_id"), Just("at"), Just("survey_id"), Just("rating"), Just("answer_message_id"), Just("text"), Just("extra")],
+                    any_json(),
+                    0..10,
+                )
+            ) {
+                let obj: serde_json::Map<String, serde_json::Value> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                if let Ok(e) = Event::parse_line(&serde_json::Value::Object(obj).to_string()) {
+                    // Whatever is accepted is a valid event that survives a round trip.
+                    prop_assert_eq!(Event::parse_line(&e.to_line()).ok(), Some(e));
+                }
+            }
+        }
+    }
 }

@@ -115,6 +115,17 @@ pub trait Store: Send + Sync {
         event: &Event,
     ) -> Result<()>;
 
+    /// Records that `message_id` was handled in `channel_id` (keeps the largest id).
+    async fn advance_cursor(
+        &self,
+        channel_id: &str,
+        guild_id: Option<&str>,
+        message_id: i64,
+        now: Millis,
+    ) -> Result<()>;
+    /// Channels with a message handled since `since`: (channel, guild, last message id).
+    async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>>;
+
     async fn close(&self);
 }
 

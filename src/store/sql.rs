@@ -717,6 +717,32 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
+            async fn advance_cursor(&self, channel_id: &str, guild_id: Option<&str>, message_id: i64, now: Millis) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO channel_cursors (channel_id, guild_id, last_message_id, updated_at_ms) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (channel_id) DO UPDATE SET \
+                     last_message_id = CASE WHEN excluded.last_message_id > channel_cursors.last_message_id \
+                     THEN excluded.last_message_id ELSE channel_cursors.last_message_id END, \
+                     updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(channel_id)
+                .bind(guild_id)
+                .bind(message_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT channel_id, guild_id, last_message_id FROM channel_cursors WHERE updated_at_ms >= $1",
+                )
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }
