@@ -1367,3 +1367,196 @@ async fn messages_sent_while_the_bot_was_down_are_caught_up_once_with_exact_dela
     assert_eq!(messages(&events), 3);
     bot.stop().await;
 }
+
+/// Who may do what: every command and button, by a customer, an agent, an admin, and a member
+/// of another guild. `true` means the action is carried out, `false` that it is refused with an
+/// ephemeral explanation.
+#[tokio::test]
+async fn the_permission_matrix_holds_for_every_command_and_button() {
+    const OTHER_GUILD: u64 = 1191168956170373000;
+    const OTHER_ADMIN: u64 = 1191168956170373005;
+    let mut second = default_guild();
+    second["id"] = json!(OTHER_GUILD.to_string());
+    second["name"] = json!("Other Guild");
+    for c in second["channels"].as_array_mut().unwrap() {
+        c["guild_id"] = json!(OTHER_GUILD.to_string());
+        let id = id_of(&c["id"]).unwrap();
+        c["id"] = json!((id + 1_000).to_string());
+    }
+    let config = FakeConfig {
+        guilds: vec![default_guild(), second],
+        echo_bot_events: true,
+        ..FakeConfig::default()
+    };
+    let bot = spawn_with(config, &[]).await;
+    scripted_history(&bot.desk).await;
+
+    async fn run(
+        bot: &TestBot,
+        name: &str,
+        options: Vec<Value>,
+        user: u64,
+        place: Place,
+    ) -> RecordedRequest {
+        let id = bot.slash(name, options, user, place).await;
+        bot.interaction_reply(&id).await
+    }
+    let staff = Place::guild(ids::STAFF);
+    // (command, user, allowed)
+    let cases = [
+        ("stats", ids::CARLA, false),
+        ("stats", ids::OTTO, false),
+        ("stats", ids::ALEX, true),
+        ("stats", ids::ADA, true),
+        ("stats", ids::OLGA, true),
+        ("setup", ids::CARLA, false),
+        ("setup", ids::ALEX, false),
+        ("setup", ids::ADA, true),
+        ("setup", ids::OLGA, true),
+    ];
+    for (command, user, allowed) in cases {
+        let reply = run(&bot, command, vec![], user, staff).await;
+        let body = reply.body.as_ref().unwrap();
+        let refused = body["type"] == 4 && reply.content().is_some_and(|c| c.contains("Only"));
+        assert_eq!(!refused, allowed, "/{command} by {user}: {body}");
+        assert!(
+            reply.is_ephemeral(),
+            "/{command} by {user} answers privately"
+        );
+    }
+    // A member of another guild sees only their own guild: the owner of the other guild (all
+    // permissions) gets a report of an empty guild, never this guild's figures.
+    let mut it = slash_command(
+        "stats",
+        vec![],
+        OTHER_ADMIN,
+        Place::guild(ids::STAFF + 1_000),
+    );
+    it["guild_id"] = json!(OTHER_GUILD.to_string());
+    it["member"]["permissions"] = json!("8");
+    let id = it["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", it).await;
+    bot.interaction_reply(&id).await;
+    let reply = bot
+        .request(|r| {
+            r.path.contains(&id_token_path(&id))
+                && r.body.as_ref().is_some_and(|b| b["embeds"].is_array())
+        })
+        .await;
+    assert!(
+        embed_field(reply.body.as_ref().unwrap(), "Requests").starts_with("0 "),
+        "{:?}",
+        reply.body
+    );
+
+    // /close in a ticket thread: agents yes, a customer who somehow writes there no.
+    let (_, thread) = carla_writes(&bot, "Hello").await;
+    let reply = run(&bot, "close", vec![], ids::OTTO, Place::guild(thread)).await;
+    assert!(
+        reply.content().unwrap().contains("Only agents"),
+        "{:?}",
+        reply.content()
+    );
+    let reply = run(&bot, "close", vec![], ids::ALEX, Place::guild(thread)).await;
+    assert!(
+        !reply.is_ephemeral(),
+        "the close is announced in the thread"
+    );
+
+    // Survey buttons (only the conversation's customer) are covered by
+    // the_survey_arrives_after_the_survey_delay_and_only_the_customer_can_rate.
+    bot.stop().await;
+}
+
+/// The interaction token of the fake's payloads is `tok_{id}`: webhook paths contain it.
+fn id_token_path(interaction_id: &str) -> String {
+    format!("tok_{interaction_id}")
+}
+
+#[tokio::test]
+async fn malformed_gateway_payloads_are_dropped_and_the_bot_carries_on() {
+    let bot = spawn_bot().await;
+    let mut broken = message_create(ids::CARLA, Place::dm(ids::CARLA_DM), "broken", now_ms());
+    broken["author"] = json!("not a user");
+    bot.fake.dispatch("MESSAGE_CREATE", broken).await;
+    bot.fake
+        .dispatch("MESSAGE_CREATE", json!({"id": "0", "channel_id": null}))
+        .await;
+    bot.fake
+        .dispatch(
+            "INTERACTION_CREATE",
+            json!({"type": 3, "data": {"custom_id": 7}}),
+        )
+        .await;
+    bot.fake
+        .dispatch("TOTALLY_UNKNOWN_EVENT", json!({"x": [1, 2, 3]}))
+        .await;
+    bot.fake
+        .send_raw(json!({"op": 0, "s": 999, "t": "MESSAGE_CREATE", "d": "just a string"}));
+    // Empty, very long, attachment-only and sticker-only messages, and mentions: no panic, all
+    // stored, nothing pings.
+    let (_, thread) = carla_writes(&bot, "@everyone <@&1191169040056451102> hello").await;
+    let long = "x".repeat(4_000);
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(ids::CARLA, Place::dm(ids::CARLA_DM), &long, now_ms()),
+        )
+        .await;
+    let mut files = message_create(ids::CARLA, Place::dm(ids::CARLA_DM), "", now_ms());
+    files["attachments"] = json!([{"id": "1191169174274179199", "filename": "receipt.pdf", "size": 1234, "url": "https://cdn.example/receipt.pdf", "proxy_url": "https://cdn.example/receipt.pdf"}]);
+    bot.fake.dispatch("MESSAGE_CREATE", files).await;
+    let mut sticker = message_create(ids::CARLA, Place::dm(ids::CARLA_DM), "", now_ms());
+    sticker["sticker_items"] =
+        json!([{"id": "1191169174274179198", "name": "wave", "format_type": 1}]);
+    bot.fake.dispatch("MESSAGE_CREATE", sticker).await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{thread}/messages"))
+            && r.content().is_some_and(|c| c.contains("receipt.pdf"))
+    })
+    .await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{thread}/messages"))
+            && r.content().is_some_and(|c| c.contains("[sticker: wave]"))
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let n = bot
+            .events(&dm_key())
+            .await
+            .iter()
+            .filter(|e| e.kind == EventKind::CustomerMessage)
+            .count();
+        if n == 4 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} customer messages stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let long_posts: Vec<RecordedRequest> = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{thread}/messages"))
+        .into_iter()
+        .filter(|r| r.content().is_some_and(|c| c.contains("xxxx")))
+        .collect();
+    assert!(
+        long_posts.len() >= 2,
+        "a 4,000-character message is relayed in pieces under Discord's limit"
+    );
+    assert!(long_posts
+        .iter()
+        .all(|r| r.content().unwrap().chars().count() <= 2_000));
+    for r in bot.fake.requests_matching("POST", "/channels/*/messages") {
+        assert_eq!(
+            r.body.as_ref().unwrap()["allowed_mentions"]["parse"],
+            json!([]),
+            "{:?}",
+            r.body
+        );
+    }
+    bot.stop().await;
+}
