@@ -7,7 +7,7 @@ use reactif::cli::{self, Cli, Command};
 use reactif::clock::{Clock, SystemClock};
 use reactif::demo;
 use reactif::domain::kpi::{Scope, Window};
-use reactif::domain::{Locale, DAY};
+use reactif::domain::Locale;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -151,16 +151,7 @@ async fn demo_command(
         guild_id: Some(demo::DEMO_GUILD.to_string()),
         ..Scope::default()
     };
-    let report = desk
-        .report(
-            &scope,
-            Window {
-                from: now - 7 * DAY,
-                to: now,
-                now,
-            },
-        )
-        .await?;
+    let report = desk.report(&scope, Window::last_days(now, 7)).await?;
     let texts = reactif::i18n::texts(locale);
     let png = reactif::report::chart::render_png(&report, texts)?;
     std::fs::write(&args.chart, png)

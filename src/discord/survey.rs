@@ -245,17 +245,7 @@ async fn load_alerts(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
             guild_id: Some(guild.clone()),
             ..Scope::default()
         };
-        let report = bot
-            .desk
-            .report(
-                &scope,
-                Window {
-                    from: now - 7 * DAY,
-                    to: now,
-                    now,
-                },
-            )
-            .await?;
+        let report = bot.desk.report(&scope, Window::last_days(now, 7)).await?;
         let Some(alert) = &report.load_alert else {
             continue;
         };
@@ -265,19 +255,7 @@ async fn load_alerts(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
             continue;
         }
         let t = crate::i18n::texts(rules.locale);
-        let text = format!(
-            "⚠ {} (requests {:+.0} % vs the previous 7 days{}{})",
-            t.load_alert,
-            alert.requests_growth * 100.0,
-            alert
-                .rate_drop_points
-                .map(|p| format!(", response rate {:+.1} pts", -p))
-                .unwrap_or_default(),
-            alert
-                .mean_growth
-                .map(|g| format!(", mean delay {:+.0} %", g * 100.0))
-                .unwrap_or_default(),
-        );
+        let text = crate::report::text::load_alert_line(alert, t, "the previous 7 days");
         channel(&alert_channel)
             .send_message(
                 http,

@@ -56,6 +56,18 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The kinds that carry nothing but their name.
+    pub fn plain(name: &str) -> Option<EventKind> {
+        match name {
+            "customer_message" => Some(EventKind::CustomerMessage),
+            "agent_message" => Some(EventKind::AgentMessage),
+            "note" => Some(EventKind::Note),
+            "bot_message" => Some(EventKind::BotMessage),
+            "close" => Some(EventKind::Close),
+            _ => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::CustomerMessage => "customer_message",
@@ -142,11 +154,7 @@ impl Event {
         let at_text = raw.at.ok_or(EventError::Missing("at"))?;
         let at = parse_time(&at_text).ok_or(EventError::BadTime(at_text))?;
         let kind = match kind_name.as_str() {
-            "customer_message" => EventKind::CustomerMessage,
-            "agent_message" => EventKind::AgentMessage,
-            "note" => EventKind::Note,
-            "bot_message" => EventKind::BotMessage,
-            "close" => EventKind::Close,
+            name if let Some(plain) = EventKind::plain(name) => plain,
             "survey_sent" => EventKind::SurveySent {
                 survey_id: id_field(raw.survey_id, "survey_id")?,
                 answer_message_id: id_field(raw.answer_message_id, "answer_message_id")?,

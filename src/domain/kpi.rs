@@ -22,6 +22,15 @@ impl Window {
         self.from <= t && t < self.to && t <= self.now
     }
 
+    /// The `days` days before `now`, evaluated at `now`.
+    pub fn last_days(now: Millis, days: i64) -> Window {
+        Window {
+            from: now - days * DAY,
+            to: now,
+            now,
+        }
+    }
+
     /// The window of the same length that ends at `from`, evaluated at the same `now`.
     pub fn previous(&self) -> Window {
         Window {

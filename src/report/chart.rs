@@ -3,6 +3,8 @@
 
 use crate::domain::kpi::{DayPoint, Report};
 use crate::i18n::Texts;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use std::sync::Once;
 
@@ -44,6 +46,69 @@ fn day_label(days: &[DayPoint], v: &SegmentValue<i32>) -> String {
     }
 }
 
+type Panel<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>,
+>;
+
+/// One of the three stacked panels: a day axis and a value axis from 0 to `max`.
+fn panel<'a, 'b>(
+    area: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    days: &[DayPoint],
+    max: f64,
+) -> Result<Panel<'a, 'b>, ChartError> {
+    let n = days.len().max(1) as i32;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 18))
+        .margin(8)
+        .x_label_area_size(24)
+        .y_label_area_size(56)
+        .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..max)
+        .map_err(draw_err)?;
+    chart
+        .configure_mesh()
+        .x_labels(days.len().clamp(1, 12))
+        .x_label_formatter(&|v| day_label(days, v))
+        .label_style(("sans-serif", 14).into_font())
+        .draw()
+        .map_err(draw_err)?;
+    Ok(chart)
+}
+
+/// The days that have a value, at the middle of their segment.
+fn points(
+    days: &[DayPoint],
+    value: impl Fn(&DayPoint) -> Option<f64>,
+) -> Vec<(SegmentValue<i32>, f64)> {
+    days.iter()
+        .enumerate()
+        .filter_map(|(i, d)| value(d).map(|v| (SegmentValue::CenterOf(i as i32), v)))
+        .collect()
+}
+
+fn line(
+    chart: &mut Panel<'_, '_>,
+    points: &[(SegmentValue<i32>, f64)],
+    colour: RGBColor,
+) -> Result<(), ChartError> {
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().cloned(),
+            colour.stroke_width(3),
+        ))
+        .map_err(draw_err)?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|p| Circle::new(p.clone(), 3, colour.filled())),
+        )
+        .map_err(draw_err)?;
+    Ok(())
+}
+
 /// Renders the report's daily series as PNG bytes.
 pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
     register_font();
@@ -52,7 +117,6 @@ pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
         let root = BitMapBackend::with_buffer(&mut buffer, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let days = &report.daily;
-        let n = days.len().max(1) as i32;
         let title = format!(
             "{} · {} → {}",
             t.report_title,
@@ -63,25 +127,10 @@ pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
             .titled(&title, ("sans-serif", 24).into_font())
             .map_err(draw_err)?;
         let panels = root.split_evenly((3, 1));
-        let label_style = ("sans-serif", 14).into_font();
-        let label_count = (days.len()).clamp(1, 12);
 
-        // Requests per day.
+        // Requests per day, as bars.
         let max_req = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1) as f64 * 1.15;
-        let mut chart = ChartBuilder::on(&panels[0])
-            .caption(t.chart_requests, ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(56)
-            .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..max_req)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_labels(label_count)
-            .x_label_formatter(&|v| day_label(days, v))
-            .label_style(label_style.clone())
-            .draw()
-            .map_err(draw_err)?;
+        let mut chart = panel(&panels[0], t.chart_requests, days, max_req)?;
         chart
             .draw_series(days.iter().enumerate().map(|(i, d)| {
                 let i = i as i32;
@@ -97,78 +146,14 @@ pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
             }))
             .map_err(draw_err)?;
 
-        // Median response delay per day, in minutes.
-        let medians: Vec<(SegmentValue<i32>, f64)> = days
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                d.median_delay_ms
-                    .map(|m| (SegmentValue::CenterOf(i as i32), m as f64 / 60_000.0))
-            })
-            .collect();
+        // Median response delay per day in minutes, and CSAT per day in percent, as lines.
+        let medians = points(days, |d| d.median_delay_ms.map(|m| m as f64 / 60_000.0));
         let max_delay = medians.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
-        let mut chart = ChartBuilder::on(&panels[1])
-            .caption(t.chart_median_delay, ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(56)
-            .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..max_delay)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_labels(label_count)
-            .x_label_formatter(&|v| day_label(days, v))
-            .label_style(label_style.clone())
-            .draw()
-            .map_err(draw_err)?;
-        let orange = RGBColor(234, 134, 0);
-        chart
-            .draw_series(LineSeries::new(
-                medians.iter().cloned(),
-                orange.stroke_width(3),
-            ))
-            .map_err(draw_err)?;
-        chart
-            .draw_series(
-                medians
-                    .iter()
-                    .map(|p| Circle::new(p.clone(), 3, orange.filled())),
-            )
-            .map_err(draw_err)?;
-
-        // CSAT per day, in percent.
-        let csat: Vec<(SegmentValue<i32>, f64)> = days
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                d.csat
-                    .map(|c| (SegmentValue::CenterOf(i as i32), c * 100.0))
-            })
-            .collect();
-        let mut chart = ChartBuilder::on(&panels[2])
-            .caption(t.chart_csat, ("sans-serif", 18))
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(56)
-            .build_cartesian_2d((0i32..(n - 1).max(1)).into_segmented(), 0f64..105f64)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_labels(label_count)
-            .x_label_formatter(&|v| day_label(days, v))
-            .label_style(label_style)
-            .draw()
-            .map_err(draw_err)?;
-        let green = RGBColor(52, 168, 83);
-        chart
-            .draw_series(LineSeries::new(csat.iter().cloned(), green.stroke_width(3)))
-            .map_err(draw_err)?;
-        chart
-            .draw_series(
-                csat.iter()
-                    .map(|p| Circle::new(p.clone(), 3, green.filled())),
-            )
-            .map_err(draw_err)?;
+        let mut chart = panel(&panels[1], t.chart_median_delay, days, max_delay)?;
+        line(&mut chart, &medians, RGBColor(234, 134, 0))?;
+        let csat = points(days, |d| d.csat.map(|c| c * 100.0));
+        let mut chart = panel(&panels[2], t.chart_csat, days, 105.0)?;
+        line(&mut chart, &csat, RGBColor(52, 168, 83))?;
         root.present().map_err(draw_err)?;
     }
     let mut png_bytes = Vec::new();

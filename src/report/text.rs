@@ -2,7 +2,7 @@
 
 use super::{human_delay, human_ms, percent};
 use crate::domain::format_time;
-use crate::domain::kpi::{BadgeFailure, Figures, Ratio, Report};
+use crate::domain::kpi::{BadgeFailure, Figures, LoadAlert, Ratio, Report};
 use crate::domain::stats::DelayStats;
 use crate::i18n::Texts;
 use std::fmt::Write;
@@ -49,6 +49,21 @@ fn arrow(change: f64, text: String) -> String {
     } else {
         format!("▼ {text}")
     }
+}
+
+/// "⚠ Load is rising while responsiveness falls: add agents (requests +25 % vs …)".
+pub fn load_alert_line(a: &LoadAlert, t: &Texts, against: &str) -> String {
+    format!(
+        "⚠ {} (requests {:+.0} % vs {against}{}{})",
+        t.load_alert,
+        a.requests_growth * 100.0,
+        a.rate_drop_points
+            .map(|p| format!(", response rate {:+.1} pts", -p))
+            .unwrap_or_default(),
+        a.mean_growth
+            .map(|g| format!(", mean delay {:+.0} %", g * 100.0))
+            .unwrap_or_default()
+    )
 }
 
 pub fn ratio(r: Option<Ratio>) -> Option<f64> {
@@ -220,18 +235,7 @@ pub fn render(r: &Report, t: &Texts) -> String {
     }
     match &r.load_alert {
         Some(a) => {
-            let _ = writeln!(
-                out,
-                "⚠ {} (requests {:+.0} % vs previous window{}{})",
-                t.load_alert,
-                a.requests_growth * 100.0,
-                a.rate_drop_points
-                    .map(|p| format!(", response rate {:+.1} pts", -p))
-                    .unwrap_or_default(),
-                a.mean_growth
-                    .map(|g| format!(", mean delay {:+.0} %", g * 100.0))
-                    .unwrap_or_default()
-            );
+            let _ = writeln!(out, "{}", load_alert_line(a, t, "the previous window"));
         }
         None => {
             let _ = writeln!(out, "✓ {}", t.no_load_alert);

@@ -74,11 +74,7 @@ impl TryFrom<EventRow> for Event {
 
     fn try_from(r: EventRow) -> Result<Event, StoreError> {
         let kind = match r.kind.as_str() {
-            "customer_message" => EventKind::CustomerMessage,
-            "agent_message" => EventKind::AgentMessage,
-            "note" => EventKind::Note,
-            "bot_message" => EventKind::BotMessage,
-            "close" => EventKind::Close,
+            name if let Some(plain) = EventKind::plain(name) => plain,
             "survey_sent" => EventKind::SurveySent {
                 survey_id: required(r.survey_id, "survey_id", &r.id)?,
                 answer_message_id: required(r.answer_message_id, "answer_message_id", &r.id)?,
