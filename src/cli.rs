@@ -47,6 +47,19 @@ pub enum Command {
     Demo(DemoArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Remove personal data (customer ids, conversation keys, comments) of conversations that
+    /// ended before a date; anonymous counts stay, so past figures still add up.
+    Purge(PurgeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Anonymise conversations whose last event is before this day (midnight UTC) or RFC 3339 time.
+    #[arg(long)]
+    pub before: String,
+    /// Only say how many conversations would be anonymised.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -361,6 +374,30 @@ pub async fn export(desk: &Desk, args: &ExportArgs, clock: &dyn Clock) -> anyhow
     }
     out.flush()?;
     Ok(())
+}
+
+/// `reactif purge`: returns the message to print.
+pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::Result<String> {
+    let spec: TimeSpec = args
+        .before
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--before: {e}"))?;
+    if matches!(spec, TimeSpec::DaysBefore(_) | TimeSpec::Today) {
+        bail!("--before takes a day (2026-01-01) or an RFC 3339 time (2026-01-01T00:00:00Z)");
+    }
+    let before = spec.resolve(&Tz::UTC, clock.now(), clock.now());
+    if args.dry_run {
+        let n = desk.store().places_ended_before(before).await?.len();
+        return Ok(format!(
+            "{n} conversations ended before {} would be anonymised",
+            crate::domain::format_time(before)
+        ));
+    }
+    let n = desk.purge_before(before).await?;
+    Ok(format!(
+        "{n} conversations ended before {} anonymised; figures unchanged",
+        crate::domain::format_time(before)
+    ))
 }
 
 #[cfg(test)]

@@ -75,6 +75,29 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Anonymises every conversation whose last event is before `before` (see
+    /// `Store::anonymize_place`); returns how many. Figures are unchanged.
+    pub async fn purge_before(&self, before: crate::domain::Millis) -> Result<usize> {
+        let places = self.store.places_ended_before(before).await?;
+        for (guild, conversation) in &places {
+            self.store.anonymize_place(guild, conversation).await?;
+        }
+        Ok(places.len())
+    }
+
+    /// Anonymises every conversation in which `user_id` wrote as a customer, and forgets their
+    /// choices; returns how many conversations. Figures are unchanged.
+    pub async fn forget_customer(&self, user_id: &str) -> Result<usize> {
+        let places = self.store.places_of_customer(user_id).await?;
+        for (guild, conversation) in &places {
+            self.store.anonymize_place(guild, conversation).await?;
+        }
+        self.store.forget_dm_choice(user_id).await?;
+        Ok(places.len())
+    }
+}
+
 /// What one live event meant, decided by replaying its place.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveOutcome {

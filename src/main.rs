@@ -76,6 +76,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let desk = cli::open_desk(&cli.database).await?;
             cli::export(&desk, args, &clock).await?;
         }
+        Command::Purge(args) => {
+            let desk = cli::open_desk(&cli.database).await?;
+            println!("{}", cli::purge(&desk, args, &clock).await?);
+        }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
         Command::Run => {
             let mut settings = reactif::settings::BotSettings::from_env()?;

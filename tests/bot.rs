@@ -1079,7 +1079,7 @@ async fn a_dev_guild_gets_its_commands_registered_there() {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["setup", "stats", "close"]);
+    assert_eq!(names, ["setup", "stats", "close", "forget-me"]);
     assert!(bot
         .fake
         .requests_matching("PUT", "/applications/*/commands")
@@ -1558,5 +1558,57 @@ async fn malformed_gateway_payloads_are_dropped_and_the_bot_carries_on() {
             r.body
         );
     }
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn forget_me_removes_the_customers_ids_and_keeps_the_figures() {
+    let bot = spawn_bot().await;
+    let (message, survey_id, _) = answered_and_surveyed(&bot).await;
+    let click = button_click(
+        &format!("survey:v1:{survey_id}:5"),
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(message),
+    );
+    let click_id = click["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", click).await;
+    bot.interaction_reply(&click_id).await;
+    bot.wait_event(&dm_key(), |e| matches!(e.kind, EventKind::Rating { .. }))
+        .await;
+    let now = now_ms() + 1;
+    let window = Window {
+        from: now - DAY,
+        to: now,
+        now,
+    };
+    let before = bot.desk.report(&Scope::default(), window).await.unwrap();
+
+    let id = bot
+        .slash("forget-me", vec![], ids::CARLA, Place::dm(ids::CARLA_DM))
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    assert!(
+        reply.content().unwrap().contains("1 conversation"),
+        "{:?}",
+        reply.content()
+    );
+    let all = bot.desk.store().events_until(None, i64::MAX).await.unwrap();
+    assert!(!all
+        .iter()
+        .any(|e| e.author_id == ids::CARLA.to_string() || e.conversation == dm_key()));
+    assert!(bot
+        .desk
+        .store()
+        .ticket(GUILD, &ids::CARLA.to_string())
+        .await
+        .unwrap()
+        .is_none());
+    let after = bot.desk.report(&Scope::default(), window).await.unwrap();
+    assert_eq!(
+        reactif::report::json::report(&after),
+        reactif::report::json::report(&before)
+    );
     bot.stop().await;
 }

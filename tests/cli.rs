@@ -302,3 +302,31 @@ fn run_without_a_token_names_the_variable_and_fails() {
     assert!(err.contains("DISCORD_TOKEN is not set"), "{err}");
     assert!(err.contains("example: DISCORD_TOKEN="), "{err}");
 }
+
+#[test]
+fn purge_anonymises_old_conversations_and_keeps_the_report() {
+    let cli = Cli::sqlite();
+    let file = examples().join("worked-example.jsonl");
+    assert!(cli
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let before = stats_json(&cli);
+    let out = cli.run(&["purge", "--before", "2026-11-06", "--dry-run"]);
+    assert!(
+        stdout(&out)
+            .contains("4 conversations ended before 2026-11-06T00:00:00.000Z would be anonymised"),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli.run(&["purge", "--before", "2026-11-06"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("4 conversations"), "{}", stdout(&out));
+    let mut after = stats_json(&cli);
+    // The agents' list and every figure are the same.
+    after["window"] = before["window"].clone();
+    assert_eq!(after, before);
+    let out = cli.run(&["purge", "--before", "7d"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--before"), "{}", stderr(&out));
+}

@@ -268,6 +268,105 @@ async fn the_worked_example_gives_the_figures_worked_by_hand(store: DynStore) {
     assert_eq!(other.current.messages_received, 0);
 }
 
+fn worked_example() -> Vec<Event> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    std::fs::read_to_string(dir.join("worked-example.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Event::parse_line(l).unwrap())
+        .collect()
+}
+
+fn worked_window() -> Window {
+    Window {
+        from: parse_time("2026-11-02T00:00:00Z").unwrap(),
+        to: parse_time("2026-11-05T00:00:00Z").unwrap(),
+        now: parse_time("2026-11-05T10:00:00Z").unwrap(),
+    }
+}
+
+const CUSTOMERS: [&str; 5] = [
+    "5000000000000000001",
+    "5000000000000000002",
+    "5000000000000000003",
+    "5000000000000000004",
+    "5000000000000000009",
+];
+
+async fn purging_removes_customer_ids_and_keeps_every_figure(store: DynStore) {
+    let desk = Desk::new(store.clone());
+    desk.ingest(&worked_example()).await.unwrap();
+    let before = reactif::report::json::report(
+        &desk
+            .report(&Scope::default(), worked_window())
+            .await
+            .unwrap(),
+    );
+    // dm-400 has an event on 11-05 11:00: it has not ended before 11-05 and stays as it is.
+    let n = desk
+        .purge_before(parse_time("2026-11-05T00:00:00Z").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let after = reactif::report::json::report(
+        &desk
+            .report(&Scope::default(), worked_window())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after, before, "figures are unchanged by anonymisation");
+    let events = store.events_until(None, i64::MAX).await.unwrap();
+    let kept: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.conversation == "dm-400")
+        .collect();
+    assert_eq!(kept.len(), 2);
+    for e in events.iter().filter(|e| e.conversation != "dm-400") {
+        assert!(e.conversation.starts_with("anon-"), "{e}");
+        assert!(!CUSTOMERS[..3].contains(&e.author_id.as_str()), "{e}");
+        assert!(!CUSTOMERS[4..].contains(&e.author_id.as_str()), "{e}");
+    }
+    // Agents stay credited.
+    assert!(events.iter().any(|e| e.author_id == "9010000000000000001"));
+    // Nothing left to purge the second time.
+    assert_eq!(
+        desk.purge_before(parse_time("2026-11-05T00:00:00Z").unwrap())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn forgetting_a_customer_touches_only_their_conversations(store: DynStore) {
+    let desk = Desk::new(store.clone());
+    desk.ingest(&worked_example()).await.unwrap();
+    let before = reactif::report::json::report(
+        &desk
+            .report(&Scope::default(), worked_window())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        desk.forget_customer("5000000000000000003").await.unwrap(),
+        1
+    );
+    let events = store.events_until(None, i64::MAX).await.unwrap();
+    assert!(!events.iter().any(|e| e.author_id == "5000000000000000003"));
+    assert!(!events.iter().any(|e| e.conversation == "thread-300"));
+    assert_eq!(
+        events.iter().filter(|e| e.conversation == "dm-100").count(),
+        12
+    );
+    let after = reactif::report::json::report(
+        &desk
+            .report(&Scope::default(), worked_window())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after, before);
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -306,4 +405,6 @@ contract!(
     deleting_a_guild_removes_only_its_events,
     migrations_can_run_again,
     the_worked_example_gives_the_figures_worked_by_hand,
+    purging_removes_customer_ids_and_keeps_every_figure,
+    forgetting_a_customer_touches_only_their_conversations,
 );

@@ -13,7 +13,7 @@ use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 
 pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
-    vec![setup(), stats(), close()]
+    vec![setup(), stats(), close(), forget_me()]
 }
 
 struct Caller {
@@ -465,4 +465,21 @@ pub async fn close(
     ctx.send(poise::CreateReply::default().content(t.ticket_closed_staff))
         .await?;
     Ok(())
+}
+
+/// Erase your personal data from this bot's records (in a DM with the bot).
+#[poise::command(slash_command, rename = "forget-me", dm_only)]
+pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
+    let bot = ctx.data();
+    let n = bot
+        .desk
+        .forget_customer(&ctx.author().id.to_string())
+        .await?;
+    say(
+        ctx,
+        format!(
+            "Done: {n} conversation(s) no longer carry your id, and your comments are deleted. Anonymous counts stay for the team's statistics. / C'est fait : vos identifiants et commentaires sont effacés."
+        ),
+    )
+    .await
 }

@@ -78,6 +78,7 @@ pub trait Store: Send + Sync {
 
     async fn dm_choice(&self, customer_id: &str) -> Result<Option<String>>;
     async fn set_dm_choice(&self, customer_id: &str, guild_id: &str) -> Result<()>;
+    async fn forget_dm_choice(&self, customer_id: &str) -> Result<()>;
 
     async fn set_conversation_channel(
         &self,
@@ -126,7 +127,28 @@ pub trait Store: Send + Sync {
     /// Channels with a message handled since `since`: (channel, guild, last message id).
     async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>>;
 
+    // --- Privacy. ---
+
+    /// Places (guild, conversation) whose last event is before `before` and that are not
+    /// anonymised yet.
+    async fn places_ended_before(&self, before: Millis) -> Result<Vec<(String, String)>>;
+    /// Places where `user_id` wrote as a customer (messages, ratings, comments).
+    async fn places_of_customer(&self, user_id: &str) -> Result<Vec<(String, String)>>;
+    /// Replaces, in one transaction per place, the conversation key and every author who is not
+    /// an agent of that place by random tokens, empties comments, and drops the place's tickets,
+    /// survey jobs and cursors. Times, kinds and agents stay, so every figure stays the same.
+    async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()>;
+
     async fn close(&self);
+}
+
+/// Prefix of the keys and ids that replace personal data.
+pub const ANON_PREFIX: &str = "anon-";
+
+/// A fresh random token: it cannot be traced back to what it replaced.
+pub fn anon_token() -> String {
+    use rand::Rng;
+    format!("{ANON_PREFIX}{:016x}", rand::thread_rng().gen::<u64>())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

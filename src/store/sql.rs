@@ -560,6 +560,14 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
+            async fn forget_dm_choice(&self, customer_id: &str) -> Result<()> {
+                sqlx::query("DELETE FROM dm_choices WHERE customer_id = $1")
+                    .bind(customer_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn set_conversation_channel(&self, guild_id: &str, conversation: &str, channel_id: &str) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO conversation_channels (guild_id, conversation, channel_id) VALUES ($1, $2, $3) \
@@ -737,6 +745,91 @@ macro_rules! sql_store_impl {
                 .bind(since)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn places_ended_before(&self, before: Millis) -> Result<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT guild_id, conversation FROM events WHERE conversation NOT LIKE 'anon-%' \
+                     GROUP BY guild_id, conversation HAVING MAX(at_ms) < $1",
+                )
+                .bind(before)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn places_of_customer(&self, user_id: &str) -> Result<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT DISTINCT guild_id, conversation FROM events WHERE author_id = $1 \
+                     AND kind IN ('customer_message', 'rating', 'comment')",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let authors: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT DISTINCT author_id, kind FROM events WHERE guild_id = $1 AND conversation = $2",
+                )
+                .bind(guild_id)
+                .bind(conversation)
+                .fetch_all(&mut *tx)
+                .await?;
+                let agents: HashSet<&str> = authors
+                    .iter()
+                    .filter(|(_, k)| k == "agent_message" || k == "note" || k == "survey_sent")
+                    .map(|(a, _)| a.as_str())
+                    .collect();
+                let people: HashSet<&str> = authors
+                    .iter()
+                    .map(|(a, _)| a.as_str())
+                    .filter(|a| !agents.contains(a) && !a.starts_with(crate::store::ANON_PREFIX))
+                    .collect();
+                let key = crate::store::anon_token();
+                sqlx::query("UPDATE events SET conversation = $3 WHERE guild_id = $1 AND conversation = $2")
+                    .bind(guild_id)
+                    .bind(conversation)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                for person in people {
+                    sqlx::query("UPDATE events SET author_id = $4 WHERE guild_id = $1 AND conversation = $2 AND author_id = $3")
+                        .bind(guild_id)
+                        .bind(&key)
+                        .bind(person)
+                        .bind(crate::store::anon_token())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("UPDATE events SET body = '' WHERE guild_id = $1 AND conversation = $2 AND kind = 'comment'")
+                    .bind(guild_id)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE conversation_channels SET conversation = $3 WHERE guild_id = $1 AND conversation = $2")
+                    .bind(guild_id)
+                    .bind(conversation)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                for table in ["tickets", "surveys"] {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "DELETE FROM {table} WHERE guild_id = $1 AND conversation = $2"
+                    )))
+                    .bind(guild_id)
+                    .bind(conversation)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(dm) = conversation.strip_prefix("dm-") {
+                    sqlx::query("DELETE FROM channel_cursors WHERE channel_id = $1")
+                        .bind(dm)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn close(&self) {
