@@ -1612,3 +1612,130 @@ async fn forget_me_removes_the_customers_ids_and_keeps_the_figures() {
     );
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_relay_that_discord_fails_is_retried_until_delivered_once() {
+    let bot = spawn_bot().await;
+    // The first message post (the relay into the new thread) fails with a 500.
+    bot.fake.respond_with(
+        "POST",
+        "/channels/*/messages",
+        1,
+        500,
+        json!({"message": "Internal Server Error", "code": 0}),
+    );
+    let at = now_ms();
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(ids::CARLA, Place::dm(ids::CARLA_DM), "Is anyone there?", at),
+        )
+        .await;
+    let failed = bot
+        .request(|r| r.is("POST", "/channels/*/messages") && r.status == 500)
+        .await;
+    let thread = failed.segment_id(1).unwrap();
+    let delivered = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{thread}/messages"))
+                && r.status == 200
+                && r.content().is_some_and(|c| c.contains("Is anyone there?"))
+        })
+        .await;
+    assert!(delivered.seq > failed.seq);
+    assert_eq!(
+        delivered.body.as_ref().unwrap()["enforce_nonce"],
+        true,
+        "retries carry a nonce"
+    );
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let deliveries = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{thread}/messages"))
+        .into_iter()
+        .filter(|r| r.status == 200 && r.content().is_some_and(|c| c.contains("Is anyone there?")))
+        .count();
+    assert_eq!(deliveries, 1, "delivered once");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_its_retry_after() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Hello").await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+            && r.content()
+                .is_some_and(|c| c.contains("support team has it"))
+    })
+    .await;
+    bot.fake.rate_limit(
+        "POST",
+        &format!("/channels/{}/messages", ids::CARLA_DM),
+        1,
+        1.5,
+    );
+    alex_answers(&bot, thread, "Rate limited answer").await;
+    let limited = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM)) && r.status == 429
+        })
+        .await;
+    let limited_at = std::time::Instant::now();
+    bot.request(|r| {
+        r.seq > limited.seq
+            && r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+            && r.status == 200
+            && r.content()
+                .is_some_and(|c| c.contains("Rate limited answer"))
+    })
+    .await;
+    assert!(
+        limited_at.elapsed() >= Duration::from_millis(1_300),
+        "waited for retry_after: {:?}",
+        limited_at.elapsed()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_queued_relay_survives_a_restart() {
+    let mut bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Hello").await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+            && r.content()
+                .is_some_and(|c| c.contains("support team has it"))
+    })
+    .await;
+    // The DM keeps failing while the bot runs.
+    bot.fake.respond_with(
+        "POST",
+        &format!("/channels/{}/messages", ids::CARLA_DM),
+        2,
+        503,
+        json!({"message": "Service Unavailable", "code": 0}),
+    );
+    alex_answers(&bot, thread, "Answer through an outage").await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM)) && r.status == 503
+    })
+    .await;
+    bot.halt().await;
+    let (pending, _) = bot.desk.store().outbox_backlog().await.unwrap();
+    assert_eq!(pending, 1, "the relay waits in the outbox");
+    bot.resume().await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+            && r.status == 200
+            && r.content()
+                .is_some_and(|c| c.contains("Answer through an outage"))
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bot.desk.store().outbox_backlog().await.unwrap().0 > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the outbox empties");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bot.stop().await;
+}

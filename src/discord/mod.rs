@@ -5,6 +5,7 @@
 mod catchup;
 mod commands;
 mod handler;
+mod outbox;
 mod relay;
 pub mod render;
 mod survey;
@@ -56,6 +57,7 @@ pub struct Bot {
     pub desk: Desk,
     pub clock: Arc<dyn Clock>,
     pub bot_user_id: serenity::UserId,
+    pub(crate) sender: outbox::Sender,
     /// Serenity runs handlers concurrently; messages of one place are handled one at a time so
     /// that, say, two quick DMs cannot open two staff threads.
     places: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -188,6 +190,7 @@ pub async fn run(
         desk,
         clock,
         bot_user_id: me.id,
+        sender: outbox::Sender::new(&settings)?,
         places: Default::default(),
     });
     let dev_guild = settings.dev_guild_id;

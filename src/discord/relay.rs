@@ -72,34 +72,85 @@ pub fn display_name(user: &serenity::User) -> String {
         .unwrap_or_else(|| user.name.clone())
 }
 
+/// Discord refused a message for good (403: the customer's DMs are closed; 404: the channel
+/// is gone).
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: u16,
+    pub error: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Discord refused the message: {}", self.error)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Sends `header` + `body` in pieces under Discord's limit. A piece that fails for a passing
+/// reason (5xx, 429, the network) is queued in the outbox with the rest, under `key`, and
+/// retried after the 429's `retry_after` or with backoff: then `Ok(true)`. A refusal is
+/// returned for the caller to handle.
 async fn send_pieces(
-    http: &serenity::Http,
+    bot: &Bot,
     channel: serenity::ChannelId,
     header: &str,
     body: &str,
-) -> serenity::Result<serenity::Message> {
-    let mut last = None;
-    for (i, piece) in pieces(body).into_iter().enumerate() {
-        let text = if i == 0 {
-            format!("{header}{piece}")
-        } else {
-            piece
-        };
-        let m = channel
-            .send_message(
-                http,
-                serenity::CreateMessage::new()
-                    .content(text)
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
-        last = Some(m);
+    key: &str,
+) -> Result<bool, Refusal> {
+    let texts: Vec<String> = pieces(body)
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            if i == 0 {
+                format!("{header}{piece}")
+            } else {
+                piece
+            }
+        })
+        .collect();
+    let items: Vec<crate::store::OutboxItem> = texts
+        .iter()
+        .enumerate()
+        .map(|(j, text)| crate::store::OutboxItem {
+            id: 0,
+            dedupe_key: format!("{key}:{j}"),
+            channel_id: channel.to_string(),
+            body: serde_json::json!({"content": text, "allowed_mentions": {"parse": []}})
+                .to_string(),
+            attempts: 0,
+            next_at: bot.now(),
+            created_at: bot.now(),
+        })
+        .collect();
+    for (i, item) in items.iter().enumerate() {
+        match bot.sender.post(item).await {
+            super::outbox::Outcome::Sent(_) => {}
+            super::outbox::Outcome::Refused { status, error } => {
+                return Err(Refusal { status, error })
+            }
+            super::outbox::Outcome::Retry { after_ms, error } => {
+                tracing::warn!(%error, %key, retry_in_ms = after_ms, "Discord did not take the message; queued for retry");
+                for rest in &items[i..] {
+                    let queued = crate::store::OutboxItem {
+                        attempts: 1,
+                        next_at: bot.now() + after_ms,
+                        ..rest.clone()
+                    };
+                    if let Err(db) = bot.desk.store().enqueue(&queued).await {
+                        tracing::error!(error = %db, %key, "cannot queue the message");
+                        return Err(Refusal {
+                            status: 0,
+                            error: format!("{error}; and it could not be queued: {db}"),
+                        });
+                    }
+                }
+                return Ok(true);
+            }
+        }
     }
-    last.ok_or(serenity::Error::Other("nothing to send"))
-}
-
-fn is_status(e: &serenity::Error, status: u16) -> bool {
-    matches!(e, serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) if r.status_code.as_u16() == status)
+    Ok(false)
 }
 
 enum Route {
@@ -251,18 +302,20 @@ pub async fn customer_dm(
     );
     let body = relayed_body(msg);
     let thread = ticket.thread_id.clone().unwrap_or_default();
-    let sent = send_pieces(&ctx.http, channel(&thread), &header, &body).await;
+    let key = format!("relay:{}", msg.id);
+    let sent = send_pieces(bot, channel(&thread), &header, &body, &key).await;
     if let Err(e) = sent {
-        if is_status(&e, 404) {
+        if e.status == 404 {
             // The ticket thread was deleted: open a new one and post there.
             tracing::warn!(thread = %thread, "ticket thread gone; opening a new one");
             ticket.thread_id = Some(open_thread(ctx, bot, &staff, &msg.author).await?);
             store.save_ticket(&ticket).await?;
             send_pieces(
-                &ctx.http,
+                bot,
                 channel(ticket.thread_id.as_deref().unwrap_or_default()),
                 &header,
                 &body,
+                &key,
             )
             .await?;
         } else {
@@ -272,14 +325,10 @@ pub async fn customer_dm(
     plan_surveys(ctx, bot, &guild, &conversation, &ticket.dm_channel_id).await?;
     if outcome.opened_conversation {
         let texts = bot.texts(&guild).await;
-        msg.channel_id
-            .send_message(
-                &ctx.http,
-                serenity::CreateMessage::new()
-                    .content(texts.ticket_ack)
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
+        let key = format!("ack:{}", msg.id);
+        if let Err(e) = send_pieces(bot, msg.channel_id, "", texts.ticket_ack, &key).await {
+            tracing::warn!(error = %e, "cannot acknowledge the customer's message");
+        }
     }
     Ok(())
 }
@@ -354,14 +403,15 @@ pub async fn staff_message(
     };
     let header = format!("{}{signature}", delay_mark(msg, delayed));
     if let Err(e) = send_pieces(
-        &ctx.http,
+        bot,
         channel(&ticket.dm_channel_id),
         &header,
         &relayed_body(msg),
+        &format!("relay:{}", msg.id),
     )
     .await
     {
-        let why = if is_status(&e, 403) {
+        let why = if e.status == 403 {
             "⚠ The customer does not accept DMs from this bot: your message was not delivered."
         } else {
             "⚠ Your message could not be delivered to the customer; it is recorded. Try again later."

@@ -277,6 +277,9 @@ pub async fn run_timers(bot: Arc<Bot>, http: Arc<serenity::Http>, options: BotOp
         if let Err(e) = send_due(&bot, &http).await {
             tracing::warn!(error = %format!("{e:#}"), "sending due surveys failed; will retry");
         }
+        if let Err(e) = super::outbox::deliver_due(&bot).await {
+            tracing::warn!(error = %format!("{e:#}"), "delivering queued messages failed; will retry");
+        }
         if let Err(e) = close_expired(&bot, &http).await {
             tracing::warn!(error = %format!("{e:#}"), "closing surveys failed; will retry");
         }

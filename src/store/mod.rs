@@ -127,6 +127,17 @@ pub trait Store: Send + Sync {
     /// Channels with a message handled since `since`: (channel, guild, last message id).
     async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>>;
 
+    // --- Outbox: messages to Discord waiting for a retry. ---
+
+    /// Queues a message; a message with the same key already queued is left as it is.
+    async fn enqueue(&self, item: &OutboxItem) -> Result<()>;
+    async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>>;
+    async fn outbox_sent(&self, id: i64, message_id: &str) -> Result<()>;
+    async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()>;
+    async fn outbox_failed(&self, id: i64, error: &str) -> Result<()>;
+    /// Pending messages and the age of the oldest, for logs and `/stats`.
+    async fn outbox_backlog(&self) -> Result<(u64, Option<Millis>)>;
+
     // --- Privacy. ---
 
     /// Places (guild, conversation) whose last event is before `before` and that are not
@@ -140,6 +151,18 @@ pub trait Store: Send + Sync {
     async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()>;
 
     async fn close(&self);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub channel_id: String,
+    /// The JSON body of `POST /channels/{id}/messages`.
+    pub body: String,
+    pub attempts: i32,
+    pub next_at: Millis,
+    pub created_at: Millis,
 }
 
 /// Prefix of the keys and ids that replace personal data.

@@ -234,8 +234,8 @@ macro_rules! sql_store_impl {
             RULES_COLUMNS, SURVEY_COLUMNS,
         };
         use crate::store::{
-            DiscordSetup, Inserted, Result, Store, SurveyJob, SurveyStatus, Ticket, WatchKind,
-            WatchedChannel,
+            DiscordSetup, Inserted, OutboxItem, Result, Store, SurveyJob, SurveyStatus, Ticket,
+            WatchKind, WatchedChannel,
         };
         use sqlx::{AssertSqlSafe, QueryBuilder};
         use std::collections::{HashMap, HashSet};
@@ -745,6 +745,82 @@ macro_rules! sql_store_impl {
                 .bind(since)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn enqueue(&self, item: &OutboxItem) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms) \
+                     VALUES ($1, $2, $3, 'pending', $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(&item.dedupe_key)
+                .bind(&item.channel_id)
+                .bind(&item.body)
+                .bind(item.attempts)
+                .bind(item.next_at)
+                .bind(item.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>> {
+                let rows: Vec<(i64, String, String, String, i32, i64, i64)> = sqlx::query_as(
+                    "SELECT id, dedupe_key, channel_id, body, attempts, next_at_ms, created_at_ms FROM outbox \
+                     WHERE status = 'pending' AND next_at_ms <= $1 ORDER BY id LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, dedupe_key, channel_id, body, attempts, next_at, created_at)| OutboxItem {
+                        id,
+                        dedupe_key,
+                        channel_id,
+                        body,
+                        attempts,
+                        next_at,
+                        created_at,
+                    })
+                    .collect())
+            }
+
+            async fn outbox_sent(&self, id: i64, message_id: &str) -> Result<()> {
+                sqlx::query("UPDATE outbox SET status = 'sent', sent_message_id = $2, attempts = attempts + 1 WHERE id = $1")
+                    .bind(id)
+                    .bind(message_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()> {
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_at_ms = $2, last_error = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(next_at)
+                    .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
+                sqlx::query("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_backlog(&self) -> Result<(u64, Option<Millis>)> {
+                let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+                    "SELECT COUNT(*), MIN(created_at_ms) FROM outbox WHERE status = 'pending'",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((n.max(0) as u64, oldest))
             }
 
             async fn places_ended_before(&self, before: Millis) -> Result<Vec<(String, String)>> {
