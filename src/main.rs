@@ -52,6 +52,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Stats(args) => {
             let desk = cli::open_desk(&cli.database).await?;
+            if let Some(g) = &args.window.guild {
+                if desk.store().count_events(Some(g)).await? == 0 {
+                    eprintln!("warning: no events stored for guild {g}: the report is empty");
+                }
+            }
             let out = cli::stats(&desk, args, &clock).await?;
             print!("{out}");
             if let Some(path) = &args.chart {
@@ -71,6 +76,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 out.bad.len(),
                 out.lines
             );
+            if !out.bad.is_empty() && out.summary.new + out.summary.duplicates == 0 {
+                eprintln!(
+                    "error: not one line of {} is a valid event (see docs/kpi.md for the format)",
+                    args.file
+                );
+                std::process::exit(2);
+            }
         }
         Command::Export(args) => {
             let desk = cli::open_desk(&cli.database).await?;

@@ -151,12 +151,12 @@ fn bad_lines_are_reported_by_number_and_the_rest_is_imported() {
     let out = cli.run(&["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("line 3: not a JSON object"), "{err}");
+    assert!(err.contains("line 3: not valid JSON"), "{err}");
     assert!(err.contains("line 6: rating 9 is outside 1..5"), "{err}");
     assert!(err.contains("line 8: unknown kind `wave`"), "{err}");
     assert!(err.contains("line 10: bad time `Monday`"), "{err}");
     assert!(
-        err.contains(&format!("line {}: not a JSON object", lines.len())),
+        err.contains(&format!("line {}: not valid JSON", lines.len())),
         "{err}"
     );
     assert!(
@@ -329,4 +329,17 @@ fn purge_anonymises_old_conversations_and_keeps_the_report() {
     let out = cli.run(&["purge", "--before", "7d"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--before"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_file_with_no_valid_line_fails() {
+    let cli = Cli::sqlite();
+    let file = cli.file("junk.jsonl", "garbage\nmore garbage\n");
+    let out = cli.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 2: not valid JSON"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -96,7 +96,7 @@ pub struct Event {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
-    #[error("not a JSON object: {0}")]
+    #[error("not valid JSON ({0})")]
     Json(String),
     #[error("missing field `{0}`")]
     Missing(&'static str),
