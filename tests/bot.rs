@@ -98,25 +98,9 @@ impl TestBot {
             .unwrap()
     }
 
-    /// Waits until the place holds an event satisfying `pred`.
+    /// Waits until the place (of the default guild) holds an event satisfying `pred`.
     async fn wait_event(&self, conversation: &str, pred: impl Fn(&Event) -> bool) -> Event {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if let Some(e) = self
-                .events(conversation)
-                .await
-                .into_iter()
-                .find(|e| pred(e))
-            {
-                return e;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no such event in {conversation}: {:#?}",
-                self.events(conversation).await
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_event_in(GUILD, conversation, pred).await
     }
 
     async fn request(&self, pred: impl Fn(&RecordedRequest) -> bool) -> RecordedRequest {
