@@ -58,6 +58,7 @@ fn panel<'a, 'b>(
     caption: &str,
     days: &[DayPoint],
     max: f64,
+    y_labels: usize,
 ) -> Result<Panel<'a, 'b>, ChartError> {
     let n = days.len().max(1) as i32;
     let mut chart = ChartBuilder::on(area)
@@ -71,6 +72,9 @@ fn panel<'a, 'b>(
         .configure_mesh()
         .x_labels(days.len().clamp(1, 12))
         .x_label_formatter(&|v| day_label(days, v))
+        // Counts, minutes and percents read better without a decimal.
+        .y_labels(y_labels)
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .label_style(("sans-serif", 14).into_font())
         .draw()
         .map_err(draw_err)?;
@@ -129,8 +133,16 @@ pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
         let panels = root.split_evenly((3, 1));
 
         // Requests per day, as bars.
-        let max_req = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1) as f64 * 1.15;
-        let mut chart = panel(&panels[0], t.chart_requests, days, max_req)?;
+        let most = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1);
+        // Whole requests only: one tick per request on quiet charts, ten ticks on busy ones.
+        let max_req = (most as f64 * 1.15).ceil().max(most as f64 + 1.0);
+        let mut chart = panel(
+            &panels[0],
+            t.chart_requests,
+            days,
+            max_req,
+            (max_req as usize + 1).min(11),
+        )?;
         chart
             .draw_series(days.iter().enumerate().map(|(i, d)| {
                 let i = i as i32;
@@ -147,12 +159,24 @@ pub fn render_png(report: &Report, t: &Texts) -> Result<Vec<u8>, ChartError> {
             .map_err(draw_err)?;
 
         // Median response delay per day in minutes, and CSAT per day in percent, as lines.
-        let medians = points(days, |d| d.median_delay_ms.map(|m| m as f64 / 60_000.0));
+        // Minutes, or hours when the slowest day is over ten hours.
+        let slowest = days
+            .iter()
+            .filter_map(|d| d.median_delay_ms)
+            .max()
+            .unwrap_or(0);
+        let (unit, unit_ms) = if slowest > 10 * 3_600_000 {
+            ("h", 3_600_000.0)
+        } else {
+            ("min", 60_000.0)
+        };
+        let medians = points(days, |d| d.median_delay_ms.map(|m| m as f64 / unit_ms));
         let max_delay = medians.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
-        let mut chart = panel(&panels[1], t.chart_median_delay, days, max_delay)?;
+        let caption = t.chart_median_delay.replace("(min)", &format!("({unit})"));
+        let mut chart = panel(&panels[1], &caption, days, max_delay, 6)?;
         line(&mut chart, &medians, RGBColor(234, 134, 0))?;
         let csat = points(days, |d| d.csat.map(|c| c * 100.0));
-        let mut chart = panel(&panels[2], t.chart_csat, days, 105.0)?;
+        let mut chart = panel(&panels[2], t.chart_csat, days, 105.0, 11)?;
         line(&mut chart, &csat, RGBColor(52, 168, 83))?;
         root.present().map_err(draw_err)?;
     }
