@@ -228,22 +228,13 @@ async fn migrations_can_run_again(store: DynStore) {
 /// docs/examples/worked-example.*: the figures worked by hand in the contract.
 async fn the_worked_example_gives_the_figures_worked_by_hand(store: DynStore) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
-    let lines = std::fs::read_to_string(dir.join("worked-example.jsonl")).unwrap();
-    let events: Vec<Event> = lines
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| Event::parse_line(l).unwrap())
-        .collect();
+    let events = worked_example();
     let desk = Desk::new(store);
     // In reverse order and twice: order and repetition change nothing.
     let reversed: Vec<Event> = events.iter().rev().cloned().collect();
     assert_eq!(desk.ingest(&reversed).await.unwrap().new, 21);
     assert_eq!(desk.ingest(&events).await.unwrap().duplicates, 21);
-    let window = Window {
-        from: parse_time("2026-11-02T00:00:00Z").unwrap(),
-        to: parse_time("2026-11-05T00:00:00Z").unwrap(),
-        now: parse_time("2026-11-05T10:00:00Z").unwrap(),
-    };
+    let window = worked_window();
     let report = desk.report(&Scope::default(), window).await.unwrap();
     let json = reactif::report::json::report(&report);
     let expected: serde_json::Value = serde_json::from_str(
