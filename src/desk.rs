@@ -105,16 +105,6 @@ pub struct LiveOutcome {
     pub new: bool,
     /// This customer message opened a conversation.
     pub opened_conversation: bool,
-    /// This agent message answered a request: the request's customer and first message.
-    pub answered: Option<AnsweredRequest>,
-    /// The customer of the place's open conversation, if one is open after this event.
-    pub open_customer: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnsweredRequest {
-    pub customer_id: String,
-    pub request_start_id: String,
 }
 
 /// Where a survey is posted: a DM channel, or the conversation's channel or thread.
@@ -137,24 +127,9 @@ impl Desk {
         let lookup = |_: &str| &rules;
         let tl = Timeline::build(&events, None, &lookup);
         let opened_conversation = tl.conversations.iter().any(|c| c.opened_by == e.id);
-        let answered = tl.requests.iter().find_map(|r| {
-            r.answer
-                .as_ref()
-                .filter(|a| a.message_id == e.id)
-                .map(|_| AnsweredRequest {
-                    customer_id: tl.conversations[r.conversation].customer_id.clone(),
-                    request_start_id: r.start_id.clone(),
-                })
-        });
-        let open_customer = tl
-            .place(&e.guild_id, &e.conversation)
-            .and_then(|p| p.open_conversation)
-            .map(|c| tl.conversations[c].customer_id.clone());
         Ok(LiveOutcome {
             new: summary.new > 0,
             opened_conversation,
-            answered,
-            open_customer,
         })
     }
 

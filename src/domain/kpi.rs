@@ -1,6 +1,5 @@
 //! The figures of docs/kpi.md over a window, from a replayed `Timeline`.
 
-use super::hours::BusinessHours;
 use super::settings::{BadgeRule, BadgeStatistic, GuildRules};
 use super::stats::DelayStats;
 use super::timeline::{Request, Survey, Timeline};
@@ -563,9 +562,4 @@ pub fn report(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Report 
         timezone: tz,
         business_hours_set: !rules.report.business_hours.is_always(),
     }
-}
-
-/// Whether some guild's hours differ from "always" (for deciding whether to show the figures).
-pub fn hours_set(h: &BusinessHours) -> bool {
-    !h.is_always()
 }

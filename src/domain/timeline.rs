@@ -103,22 +103,12 @@ struct PlaceState {
     waiting: Option<usize>,
 }
 
-/// Where one conversation key stands after its last event: what the live bot needs to decide
-/// what to do next (is a conversation open, is a request waiting, who is the customer).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlaceStatus {
-    pub open_conversation: Option<usize>,
-    pub waiting_request: Option<usize>,
-    pub last_message_at: Millis,
-}
-
 #[derive(Debug, Default)]
 pub struct Timeline {
     pub customer_messages: Vec<CustomerMessage>,
     pub conversations: Vec<Conversation>,
     pub requests: Vec<Request>,
     pub surveys: Vec<Survey>,
-    places: HashMap<(String, String), PlaceState>,
 }
 
 impl Timeline {
@@ -138,6 +128,8 @@ impl Timeline {
         order.sort_by(|a, b| (a.at, id_order_key(&a.id)).cmp(&(b.at, id_order_key(&b.id))));
 
         let mut tl = Timeline::default();
+        // Where each place stands while replaying: its open conversation and waiting request.
+        let mut places: HashMap<Place, PlaceState> = HashMap::new();
         let mut agent_messages: HashMap<&str, AgentMessageInfo> = HashMap::new();
         // Per place, the answers in replay order: (position, time, message id).
         let mut answers: HashMap<Place, Vec<AnswerAt>> = HashMap::new();
@@ -153,7 +145,7 @@ impl Timeline {
             let key = (e.guild_id.clone(), e.conversation.clone());
             match &e.kind {
                 EventKind::CustomerMessage => {
-                    let st = tl.places.entry(key).or_default();
+                    let st = places.entry(key).or_default();
                     if st.open.is_some() && e.at - st.last_message_at >= r.idle_ms {
                         st.open = None;
                         st.waiting = None;
@@ -196,7 +188,7 @@ impl Timeline {
                     });
                 }
                 EventKind::AgentMessage => {
-                    let st = tl.places.entry(key.clone()).or_default();
+                    let st = places.entry(key.clone()).or_default();
                     if st.open.is_some() && e.at - st.last_message_at >= r.idle_ms {
                         st.open = None;
                         st.waiting = None;
@@ -226,7 +218,7 @@ impl Timeline {
                     agent_messages.entry(e.id.as_str()).or_insert(info);
                 }
                 EventKind::Close => {
-                    let st = tl.places.entry(key).or_default();
+                    let st = places.entry(key).or_default();
                     if let Some(conv) = st.open.take() {
                         tl.conversations[conv].closed_at = Some(e.at);
                         st.waiting = None;
@@ -323,16 +315,5 @@ impl Timeline {
             }
         }
         tl
-    }
-
-    /// Where a conversation key stands after the replay.
-    pub fn place(&self, guild_id: &str, key: &str) -> Option<PlaceStatus> {
-        self.places
-            .get(&(guild_id.to_string(), key.to_string()))
-            .map(|st| PlaceStatus {
-                open_conversation: st.open,
-                waiting_request: st.waiting,
-                last_message_at: st.last_message_at,
-            })
     }
 }
