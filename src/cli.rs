@@ -50,6 +50,43 @@ pub enum Command {
     /// Remove personal data (customer ids, conversation keys, comments) of conversations that
     /// ended before a date; anonymous counts stay, so past figures still add up.
     Purge(PurgeArgs),
+    /// Print a conversation's stored messages (only for guilds that turned transcripts on with
+    /// `/setup transcripts:True`; otherwise no content is stored).
+    Transcript(TranscriptArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TranscriptArgs {
+    /// The guild (server) id.
+    #[arg(long)]
+    pub guild: String,
+    /// The conversation key, as in `reactif export` (e.g. dm-123… for a DM ticket).
+    #[arg(long)]
+    pub conversation: String,
+}
+
+/// The transcript of one conversation, one line a message; a clear note when none is stored.
+pub async fn transcript(desk: &Desk, args: &TranscriptArgs) -> anyhow::Result<String> {
+    let lines = desk
+        .store()
+        .transcript(&args.guild, &args.conversation)
+        .await?;
+    if lines.is_empty() {
+        return Ok(format!(
+            "No transcript stored for conversation {} of guild {} (transcripts are kept only when the guild turns them on with /setup transcripts:True, and only from then on).",
+            args.conversation, args.guild
+        ));
+    }
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            crate::domain::format_time(l.at),
+            l.author_id,
+            l.content
+        ));
+    }
+    Ok(out)
 }
 
 #[derive(Args, Debug)]

@@ -5,7 +5,9 @@
 use crate::domain::kpi::{self, Report, Rules, Scope, Window};
 use crate::domain::timeline::Timeline;
 use crate::domain::{Event, GuildRules};
-use crate::store::{DynStore, Inserted, Result, SurveyJob, SurveyStatus};
+use crate::store::{
+    Commit, DynStore, Inserted, OutboxOp, Result, SurveyJob, SurveyOp, SurveyStatus,
+};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,13 +100,18 @@ impl Desk {
     }
 }
 
-/// What one live event meant, decided by replaying its place.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveOutcome {
+/// A live event's place, replayed with the event in it, before anything is written: what the
+/// event means is decided first, and written with everything it causes in one transaction.
+#[derive(Debug, Clone)]
+pub struct LivePlace {
+    pub event: Event,
     /// False when the event was already stored (a replayed gateway event).
     pub new: bool,
-    /// This customer message opened a conversation.
+    /// This customer message opens a conversation.
     pub opened_conversation: bool,
+    pub rules: GuildRules,
+    /// The place's events, the new one included.
+    events: Vec<Event>,
 }
 
 /// Where a survey is posted: a DM channel, or the conversation's channel or thread.
@@ -115,41 +122,67 @@ pub struct SurveyTarget {
     pub reply_to: bool,
 }
 
+/// What the survey rules ask for after a live event, to be committed with it.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyPlan {
+    pub surveys: Vec<SurveyOp>,
+    pub outbox: Vec<OutboxOp>,
+    /// Sent surveys that lose their buttons (the caller queues the edit).
+    pub withdrawn: Vec<SurveyJob>,
+}
+
 impl Desk {
-    /// Stores one live event and tells what it meant for its conversation.
-    pub async fn ingest_live(&self, e: &Event) -> Result<LiveOutcome> {
-        let summary = self.ingest(std::slice::from_ref(e)).await?;
+    /// Replays `e`'s place with `e` in it. Callers hold the place's lock until they commit, so
+    /// the replay stays true.
+    pub async fn replay_live(&self, e: &Event) -> Result<LivePlace> {
         let rules = self.store.guild_rules(&e.guild_id).await?;
-        let events = self
+        let mut events = self
             .store
             .place_events(&e.guild_id, &e.conversation)
             .await?;
+        let new = !events.iter().any(|x| x.id == e.id);
+        if new {
+            events.push(e.clone());
+        }
         let lookup = |_: &str| &rules;
         let tl = Timeline::build(&events, None, &lookup);
-        let opened_conversation = tl.conversations.iter().any(|c| c.opened_by == e.id);
-        Ok(LiveOutcome {
-            new: summary.new > 0,
+        let opened_conversation = new && tl.conversations.iter().any(|c| c.opened_by == e.id);
+        Ok(LivePlace {
+            event: e.clone(),
+            new,
             opened_conversation,
+            rules,
+            events,
         })
     }
 
-    /// The survey rules of docs/kpi.md (Satisfaction), derived from the place's events so that
+    /// Stores one live event that causes nothing else; true if it was new.
+    pub async fn ingest_live(&self, e: &Event) -> Result<bool> {
+        self.store
+            .commit(&Commit {
+                events: vec![e.clone()],
+                require_new: true,
+                ..Commit::default()
+            })
+            .await
+    }
+
+    /// The survey rules of docs/kpi.md (Satisfaction), derived from the replayed place so that
     /// the order in which events arrive does not matter: the place's latest answer gets a
     /// survey, due once its agent has been silent `survey_delay`; it replaces a survey not yet
-    /// sent and withdraws an unrated open one. Returns the surveys withdrawn, whose buttons the
-    /// caller removes. Called after every event of a place.
+    /// sent and withdraws an unrated open one.
     pub async fn plan_surveys(
         &self,
-        guild_id: &str,
-        conversation: &str,
+        place: &LivePlace,
         now: crate::domain::Millis,
         target: SurveyTarget,
-    ) -> Result<Vec<SurveyJob>> {
+    ) -> Result<SurveyPlan> {
         use crate::domain::EventKind;
-        let rules = self.store.guild_rules(guild_id).await?;
-        let events = self.store.place_events(guild_id, conversation).await?;
-        let lookup = |_: &str| &rules;
-        let tl = Timeline::build(&events, None, &lookup);
+        let mut plan = SurveyPlan::default();
+        let (rules, events) = (&place.rules, &place.events);
+        let (guild_id, conversation) = (&place.event.guild_id, &place.event.conversation);
+        let lookup = |_: &str| rules;
+        let tl = Timeline::build(events, None, &lookup);
         let Some((request, answer)) = tl
             .requests
             .iter()
@@ -159,11 +192,11 @@ impl Desk {
                     .cmp(&(y.1.at, crate::domain::id_order_key(&y.1.message_id)))
             })
         else {
-            return Ok(Vec::new());
+            return Ok(plan);
         };
         // An answer whose survey could no longer be rated is history, not a reason to ask.
         if answer.at + rules.survey_close_ms < now {
-            return Ok(Vec::new());
+            return Ok(plan);
         }
         // The agent is silent survey_delay after their last message following the answer.
         let last_word = events
@@ -180,19 +213,29 @@ impl Desk {
         let store = &self.store;
         if let Some(existing) = store.survey(&answer.message_id).await? {
             if existing.status == SurveyStatus::Scheduled && existing.due_at < due {
-                store.postpone_survey(&existing.survey_id, due).await?;
+                plan.surveys.push(SurveyOp::Postpone {
+                    survey_id: existing.survey_id,
+                    due_at: due,
+                });
             }
-            return Ok(Vec::new());
+            return Ok(plan);
         }
-        for job in store
-            .surveys_in_place(guild_id, conversation, SurveyStatus::Scheduled)
-            .await?
-        {
-            store
-                .set_survey_status(&job.survey_id, SurveyStatus::Cancelled)
-                .await?;
+        for status in [SurveyStatus::Scheduled, SurveyStatus::Sending] {
+            for job in store
+                .surveys_in_place(guild_id, conversation, status)
+                .await?
+            {
+                if status == SurveyStatus::Sending {
+                    plan.outbox.push(OutboxOp::CancelSurvey {
+                        survey_id: job.survey_id.clone(),
+                    });
+                }
+                plan.surveys.push(SurveyOp::Status {
+                    survey_id: job.survey_id,
+                    status: SurveyStatus::Cancelled,
+                });
+            }
         }
-        let mut withdrawn = Vec::new();
         for job in store
             .surveys_in_place(guild_id, conversation, SurveyStatus::Sent)
             .await?
@@ -201,32 +244,31 @@ impl Desk {
                 .sent_at
                 .is_some_and(|sent| sent < answer.at && answer.at <= sent + rules.survey_close_ms);
             if open && job.rating.is_none() {
-                store
-                    .set_survey_status(&job.survey_id, SurveyStatus::Withdrawn)
-                    .await?;
-                withdrawn.push(job);
+                plan.surveys.push(SurveyOp::Status {
+                    survey_id: job.survey_id.clone(),
+                    status: SurveyStatus::Withdrawn,
+                });
+                plan.withdrawn.push(job);
             }
         }
         let reply_to = target.reply_to.then(|| request.start_id.clone());
-        store
-            .schedule_survey(&SurveyJob {
-                // One survey per answer: the answer's id names it.
-                survey_id: answer.message_id.clone(),
-                guild_id: guild_id.to_string(),
-                conversation: conversation.to_string(),
-                customer_id: tl.conversations[request.conversation].customer_id.clone(),
-                agent_id: answer.agent_id.clone(),
-                answer_message_id: answer.message_id.clone(),
-                channel_id: target.channel_id,
-                reply_to,
-                due_at: due,
-                status: SurveyStatus::Scheduled,
-                message_id: None,
-                sent_at: None,
-                rating: None,
-            })
-            .await?;
-        Ok(withdrawn)
+        plan.surveys.push(SurveyOp::Schedule(SurveyJob {
+            // One survey per answer: the answer's id names it.
+            survey_id: answer.message_id.clone(),
+            guild_id: guild_id.clone(),
+            conversation: conversation.clone(),
+            customer_id: tl.conversations[request.conversation].customer_id.clone(),
+            agent_id: answer.agent_id.clone(),
+            answer_message_id: answer.message_id.clone(),
+            channel_id: target.channel_id,
+            reply_to,
+            due_at: due,
+            status: SurveyStatus::Scheduled,
+            message_id: None,
+            sent_at: None,
+            rating: None,
+        }));
+        Ok(plan)
     }
 }
 

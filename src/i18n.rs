@@ -50,6 +50,9 @@ pub struct Texts {
     pub not_allowed_stats: &'static str,
     pub not_allowed_setup: &'static str,
     pub no_data: &'static str,
+    pub relay_refused_dms_closed: &'static str,
+    pub relay_refused: &'static str,
+    pub outbox_backlog: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -97,6 +100,10 @@ pub const EN: Texts = Texts {
     ticket_ack: "Thanks for your message: the support team has it and will answer here.",
     ticket_closed_customer: "This conversation is closed. Write again any time to open a new one.",
     ticket_closed_staff: "Ticket closed.",
+    relay_refused_dms_closed:
+        "⚠ The customer does not accept DMs from this bot: your message was not delivered.",
+    relay_refused: "⚠ Discord refused to deliver your message to the customer; it is recorded.",
+    outbox_backlog: "⚠ {n} message(s) to Discord waiting, the oldest for {age}",
     not_allowed_stats: "Only agents and members with Manage Server can see the statistics.",
     not_allowed_setup: "Only members with Manage Server can change the setup.",
     no_data: "no data",
@@ -148,6 +155,10 @@ pub const FR: Texts = Texts {
     ticket_closed_customer:
         "Cette conversation est close. Écrivez-nous à tout moment pour en ouvrir une nouvelle.",
     ticket_closed_staff: "Ticket clos.",
+    relay_refused_dms_closed:
+        "⚠ Le client n'accepte pas les messages privés de ce bot : votre message n'a pas été remis.",
+    relay_refused: "⚠ Discord a refusé de remettre votre message au client ; il est enregistré.",
+    outbox_backlog: "⚠ {n} message(s) vers Discord en attente, le plus ancien depuis {age}",
     not_allowed_stats:
         "Seuls les agents et les membres avec « Gérer le serveur » peuvent voir les statistiques.",
     not_allowed_setup:

@@ -92,6 +92,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let desk = cli::open_desk(&cli.database).await?;
             println!("{}", cli::purge(&desk, args, &clock).await?);
         }
+        Command::Transcript(args) => {
+            let desk = cli::open_desk(&cli.database).await?;
+            print!("{}", cli::transcript(&desk, args).await?);
+        }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
         Command::Run => {
             let mut settings = reactif::settings::BotSettings::from_env()?;

@@ -179,6 +179,7 @@ async fn configure_default_guild(desk: &Desk) {
                 staff_channel_id: Some(ids::STAFF.to_string()),
                 alert_channel_id: Some(ids::ALERTS.to_string()),
                 show_agent_names: false,
+                transcripts: false,
                 agent_roles: vec![ids::AGENT_ROLE.to_string()],
                 watched: vec![
                     WatchedChannel {

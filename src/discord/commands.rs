@@ -2,13 +2,14 @@
 //! default permissions, which a server admin can change), then calls the desk and replies.
 
 use super::handler::is_agent;
-use super::relay::{channel, no_pings};
+use super::outbox::commit_and_send;
+use super::relay::no_pings;
 use super::{event, user_error, Bot, Context, Error};
 use crate::cli::TimeSpec;
 use crate::domain::kpi::{Scope, Window};
 use crate::domain::{BadgeStatistic, EventKind, Locale, SECOND};
 use crate::i18n;
-use crate::store::{WatchKind, WatchedChannel};
+use crate::store::{Commit, OutboxItem, OutboxOp, WatchKind, WatchedChannel};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 
@@ -122,6 +123,8 @@ pub async fn setup(
     >,
     #[description = "Show agents' names to customers (default: anonymous)"]
     show_agent_names: Option<bool>,
+    #[description = "Keep the text of messages, for `reactif transcript` (default: off)"]
+    transcripts: Option<bool>,
 ) -> Result<(), Error> {
     let who = caller(ctx).await?;
     let bot = ctx.data();
@@ -228,12 +231,16 @@ pub async fn setup(
         d.show_agent_names = b;
         changed.push(format!("agent names shown to customers: {b}"));
     }
+    if let Some(b) = transcripts {
+        d.transcripts = b;
+        changed.push(format!("transcripts kept: {b}"));
+    }
     if !changed.is_empty() {
         store.save_guild_rules(&who.guild, &rules).await?;
         store.save_discord_setup(&who.guild, &d).await?;
     }
     let current = format!(
-        "staff channel: {}\nagent roles: {}\nwatched: {}\nalert channel: {}\ntime zone: {}\nbusiness hours: {}\nsurvey delay: {} s\nlocale: {}\nbadge: rate ≥ {} %, {} delay < {} s\nagent names shown: {}",
+        "staff channel: {}\nagent roles: {}\nwatched: {}\nalert channel: {}\ntime zone: {}\nbusiness hours: {}\nsurvey delay: {} s\nlocale: {}\nbadge: rate ≥ {} %, {} delay < {} s\nagent names shown: {}\ntranscripts kept: {}",
         d.staff_channel_id.as_ref().map(|c| format!("<#{c}>")).unwrap_or_else(|| "not set".into()),
         if d.agent_roles.is_empty() { "none".to_string() } else { d.agent_roles.iter().map(|r| format!("<@&{r}>")).collect::<Vec<_>>().join(", ") },
         if d.watched.is_empty() { "none".to_string() } else { d.watched.iter().map(|w| format!("<#{}> ({})", w.channel_id, w.kind.name())).collect::<Vec<_>>().join(", ") },
@@ -246,6 +253,7 @@ pub async fn setup(
         rules.badge.statistic.name(),
         rules.badge.max_delay_ms / SECOND,
         d.show_agent_names,
+        d.transcripts,
     );
     let text = if changed.is_empty() {
         format!("**reactif settings**\n{current}")
@@ -254,6 +262,9 @@ pub async fn setup(
     };
     say(ctx, text).await
 }
+
+/// A message waiting this long for Discord is shown in `/stats`.
+pub const BACKLOG_SHOWN_AFTER: crate::domain::Millis = crate::domain::MINUTE;
 
 /// Support KPIs for this server: load, response rate and delay, satisfaction, badge, alert.
 #[poise::command(slash_command, guild_only)]
@@ -337,6 +348,17 @@ pub async fn stats(
             "reactif-requests.csv",
         ));
     }
+    // Figures are exact, but messages the bot owes Discord (relays, surveys) may be stuck:
+    // agents should know.
+    let (pending, oldest) = bot.desk.store().outbox_backlog().await?;
+    if let Some(oldest) = oldest.filter(|o| now - o >= BACKLOG_SHOWN_AFTER) {
+        reply = reply.content(
+            texts
+                .outbox_backlog
+                .replace("{n}", &pending.to_string())
+                .replace("{age}", &crate::report::human_ms(Some(now - oldest))),
+        );
+    }
     ctx.send(reply).await?;
     Ok(())
 }
@@ -366,22 +388,24 @@ pub async fn close(
             if ticket.dm_channel_id != here.to_string() {
                 continue;
             }
-            let outcome = bot
-                .desk
-                .ingest_live(&close_event(&g, &ticket.conversation))
-                .await?;
-            if outcome.new {
+            let ev = close_event(&g, &ticket.conversation);
+            let t = bot.texts(&g).await;
+            let notice = ticket.thread_id.as_ref().map(|thread| {
+                OutboxOp::enqueue(OutboxItem::post(
+                    format!("closed:{}", ev.id),
+                    thread,
+                    serde_json::json!({"content": format!("{} (customer)", t.ticket_closed_staff), "allowed_mentions": {"parse": []}}),
+                    bot.now(),
+                ))
+            });
+            let commit = Commit {
+                events: vec![ev],
+                require_new: true,
+                outbox: notice.into_iter().collect(),
+                ..Commit::default()
+            };
+            if commit_and_send(bot, ctx.http(), commit).await? {
                 closed += 1;
-                let t = bot.texts(&g).await;
-                if let Some(thread) = &ticket.thread_id {
-                    let _ = channel(thread)
-                        .send_message(
-                            ctx.http(),
-                            serenity::CreateMessage::new()
-                                .content(format!("{} (customer)", t.ticket_closed_staff)),
-                        )
-                        .await;
-                }
             }
         }
         let text = if closed > 0 {
@@ -398,21 +422,21 @@ pub async fn close(
         if !staff {
             return Err(user_error("Only agents can close a ticket."));
         }
-        bot.desk
-            .ingest_live(&close_event(&who.guild, &ticket.conversation))
-            .await?;
+        let ev = close_event(&who.guild, &ticket.conversation);
         let customer_t = i18n::texts(bot.rules(&ticket.guild_id).await?.locale);
-        if let Err(e) = channel(&ticket.dm_channel_id)
-            .send_message(
-                ctx.http(),
-                serenity::CreateMessage::new()
-                    .content(customer_t.ticket_closed_customer)
-                    .allowed_mentions(no_pings()),
-            )
-            .await
-        {
-            tracing::warn!(error = %e, "could not tell the customer that the ticket closed");
-        }
+        let notice = OutboxItem::post(
+            format!("closed:{}", ev.id),
+            &ticket.dm_channel_id,
+            serde_json::json!({"content": customer_t.ticket_closed_customer, "allowed_mentions": {"parse": []}}),
+            bot.now(),
+        );
+        let commit = Commit {
+            events: vec![ev],
+            require_new: true,
+            outbox: vec![OutboxOp::enqueue(notice)],
+            ..Commit::default()
+        };
+        commit_and_send(bot, ctx.http(), commit).await?;
         ctx.send(poise::CreateReply::default().content(t.ticket_closed_staff))
             .await?;
         return Ok(());

@@ -29,10 +29,16 @@ pub async fn dispatch(
             }
         }
         serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
+            *bot.context
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(ctx.clone());
             // What was said while we were away is in the channels' history.
             tokio::spawn(super::catchup::run(ctx.clone(), Arc::clone(bot)));
         }
         serenity::FullEvent::InteractionCreate { interaction } => {
+            let Some(_work) = bot.start_work() else {
+                return Ok(());
+            };
             let result = match interaction {
                 serenity::Interaction::Component(c) => survey::on_component(ctx, bot, c).await,
                 serenity::Interaction::Modal(m) => survey::on_modal(ctx, bot, m).await,
@@ -40,6 +46,20 @@ pub async fn dispatch(
             };
             if let Err(e) = result {
                 tracing::error!(interaction = %interaction.id(), error = %format!("{e:#}"), "interaction not handled");
+                // Tell the clicker rather than leave Discord's "interaction failed" (this fails
+                // harmlessly if a response was already sent).
+                let sorry = serenity::CreateInteractionResponse::Message(
+                    serenity::CreateInteractionResponseMessage::new()
+                        .content("Something went wrong on our side; please try again in a minute. / Un problème de notre côté : réessayez dans une minute.")
+                        .ephemeral(true),
+                );
+                let _ = match interaction {
+                    serenity::Interaction::Component(c) => {
+                        c.create_response(&ctx.http, sorry).await
+                    }
+                    serenity::Interaction::Modal(m) => m.create_response(&ctx.http, sorry).await,
+                    _ => Ok(()),
+                };
             }
         }
         _ => {}
@@ -59,7 +79,41 @@ pub fn is_human_message(msg: &serenity::Message) -> bool {
         )
 }
 
-/// Handles one message, live (`delayed` false) or fetched from history after downtime.
+/// True when `e` comes from a database that cannot be reached right now (down, restarting,
+/// locked past the busy timeout), as opposed to a query that is wrong.
+pub fn database_unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let sql = match cause.downcast_ref::<crate::store::StoreError>() {
+            Some(crate::store::StoreError::Database(sql)) => sql,
+            _ => match cause.downcast_ref::<sqlx::Error>() {
+                Some(sql) => sql,
+                None => return false,
+            },
+        };
+        match sql {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: BUSY, LOCKED (and their extended codes). PostgreSQL: connection
+                // exceptions (08…), shutdown and crash (57P…), out of resources (53…).
+                matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+                    || code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code.starts_with("53")
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Handles one message, live (`delayed` false) or fetched from history after downtime. While
+/// the database is unreachable the message waits here, in a bounded queue, and is retried with
+/// backoff; when the queue is full it is left in Discord's history, and its channel's cursor
+/// stays before it so that a catch-up reads it again.
 pub async fn on_message(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
@@ -70,17 +124,56 @@ pub async fn on_message(
     if !is_human_message(msg) {
         return Ok(());
     }
+    let Some(_work) = bot.start_work() else {
+        tracing::info!("shutting down: message left for the next start's catch-up");
+        return Ok(());
+    };
     let _turn = match msg.guild_id {
         None => bot.lock_place(format!("dm:{}", msg.author.id)).await,
         Some(_) => bot.lock_place(format!("channel:{}", msg.channel_id)).await,
     };
-    route_message(ctx, bot, msg, delayed).await?;
-    let id = i64::try_from(msg.id.get()).unwrap_or(i64::MAX);
+    let channel = msg.channel_id.to_string();
     let guild = msg.guild_id.map(|g| g.to_string());
-    bot.desk
-        .store()
-        .advance_cursor(&msg.channel_id.to_string(), guild.as_deref(), id, bot.now())
-        .await?;
+    let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
+    let mut wait = std::time::Duration::from_millis(250);
+    loop {
+        let Err(e) = route_message(ctx, bot, msg, delayed).await else {
+            break;
+        };
+        if !database_unreachable(&e) {
+            return Err(e);
+        }
+        if held.is_none() {
+            held = Arc::clone(&bot.db_queue).try_acquire_owned().ok();
+        }
+        if held.is_none() || bot.stopping() {
+            bot.lock_holes()
+                .entry(channel.clone())
+                .and_modify(|h| h.1 = h.1.min(msg.id.get()))
+                .or_insert((guild.clone(), msg.id.get()));
+            tracing::error!(error = %format!("{e:#}"), "database unreachable and the waiting queue is full: the message stays in Discord's history for the catch-up");
+            return Err(e);
+        }
+        tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "database unreachable; the message waits");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(15));
+    }
+    if held.is_some() {
+        tracing::info!("message stored after the database came back");
+    }
+    // Past a hole, the cursor must not move: a restart reads the channel from before it.
+    if delayed || !bot.lock_holes().contains_key(&channel) {
+        let id = i64::try_from(msg.id.get()).unwrap_or(i64::MAX);
+        if let Err(e) = bot
+            .desk
+            .store()
+            .advance_cursor(&channel, guild.as_deref(), id, bot.now())
+            .await
+        {
+            // The message is stored; a stale cursor only means a re-read that changes nothing.
+            tracing::warn!(error = %e, "cannot record the channel's progress");
+        }
+    }
     Ok(())
 }
 

@@ -61,7 +61,25 @@ pub struct Bot {
     /// Serenity runs handlers concurrently; messages of one place are handled one at a time so
     /// that, say, two quick DMs cannot open two staff threads.
     places: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Set at shutdown: no new event is taken (catch-up reads it at the next start).
+    stopping: std::sync::atomic::AtomicBool,
+    /// One permit per event being handled; shutdown waits for them all.
+    work: Arc<tokio::sync::Semaphore>,
+    /// The bounded queue of events waiting for the database to come back.
+    db_queue: Arc<tokio::sync::Semaphore>,
+    /// Channels where a message could not be held for the database (the queue was full):
+    /// the first such message's id. Their cursor stays before it, and a catch-up reads them
+    /// again once the database answers.
+    holes: std::sync::Mutex<std::collections::HashMap<String, (Option<String>, u64)>>,
+    /// The gateway context, for catch-ups started by the timers.
+    context: std::sync::Mutex<Option<serenity::Context>>,
 }
+
+/// Events handled at once, at most (far above what the gateway delivers).
+const WORK_PERMITS: u32 = 1 << 20;
+/// Events that may wait for an unreachable database at once; beyond, they are left in
+/// Discord's history for the catch-up.
+pub const DB_QUEUE: usize = 2_000;
 
 impl Bot {
     pub async fn lock_place(&self, key: String) -> tokio::sync::OwnedMutexGuard<()> {
@@ -80,6 +98,51 @@ impl Bot {
 
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    fn new(desk: Desk, clock: Arc<dyn Clock>, me: serenity::UserId, sender: outbox::Sender) -> Bot {
+        Bot {
+            desk,
+            clock,
+            bot_user_id: me,
+            sender,
+            places: Default::default(),
+            stopping: Default::default(),
+            work: Arc::new(tokio::sync::Semaphore::new(WORK_PERMITS as usize)),
+            db_queue: Arc::new(tokio::sync::Semaphore::new(DB_QUEUE)),
+            holes: Default::default(),
+            context: Default::default(),
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A permit to handle one event, unless the bot is shutting down.
+    pub fn start_work(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if self.stopping() {
+            return None;
+        }
+        Arc::clone(&self.work).try_acquire_owned().ok()
+    }
+
+    /// Stops taking events and waits (up to `grace`) for the ones being handled.
+    async fn drain(&self, grace: std::time::Duration) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let all = tokio::time::timeout(grace, self.work.acquire_many(WORK_PERMITS)).await;
+        if all.is_err() {
+            tracing::warn!("events still being handled at shutdown; the catch-up will finish them");
+        }
+    }
+
+    fn lock_holes(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Option<String>, u64)>> {
+        self.holes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub async fn rules(&self, guild_id: &str) -> anyhow::Result<GuildRules> {
@@ -186,13 +249,12 @@ pub async fn run(
         _ => anyhow::anyhow!("cannot reach Discord's API to check DISCORD_TOKEN: {e}"),
     })?;
     tracing::info!(bot = %me.name, id = %me.id, "connected to Discord's API");
-    let bot = Arc::new(Bot {
+    let bot = Arc::new(Bot::new(
         desk,
         clock,
-        bot_user_id: me.id,
-        sender: outbox::Sender::new(&settings)?,
-        places: Default::default(),
-    });
+        me.id,
+        outbox::Sender::new(&settings)?,
+    ));
     let dev_guild = settings.dev_guild_id;
     let setup_bot = Arc::clone(&bot);
     let framework = poise::Framework::builder()
@@ -239,12 +301,25 @@ pub async fn run(
     let http = Arc::clone(&client.http);
     let timers = tokio::spawn(survey::run_timers(Arc::clone(&bot), http, options));
     let shards = client.shard_manager.clone();
+    let stopping = Arc::clone(&bot);
     tokio::spawn(async move {
         shutdown.await;
-        tracing::info!("shutting down");
+        // Stop taking events, let the ones in hand commit, let the timers finish their tick
+        // (an outbox item being sent is recorded, or stays pending with its nonce), then
+        // close the gateway. What arrives meanwhile is read back by the next start's catch-up.
+        tracing::info!("shutting down: finishing the events in hand");
+        stopping.drain(std::time::Duration::from_secs(20)).await;
         shards.shutdown_all().await;
     });
     let result = client.start().await;
-    timers.abort();
+    bot.stopping
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    if tokio::time::timeout(std::time::Duration::from_secs(20), timers)
+        .await
+        .is_err()
+    {
+        tracing::warn!("timers did not stop in time");
+    }
+    tracing::info!("stopped");
     result.map_err(|e| anyhow::anyhow!("the Discord connection stopped: {e}"))
 }

@@ -1,13 +1,18 @@
-//! Messages to Discord that failed for a reason that may pass (Discord's 5xx, a 429, the
-//! network) are queued in the database and retried with backoff, across restarts. They are sent
-//! with plain HTTP rather than through serenity so that a 429's `retry_after` is honoured even
-//! when serenity's own rate limiter is off (behind `DISCORD_API_URL`). Each try carries the
-//! same nonce with `enforce_nonce`, so Discord drops a duplicate if an earlier try did arrive.
+//! The outbox: every message reactif posts or edits (relays, acknowledgements, surveys, survey
+//! edits, alerts, notices) is first written to the database, in the same transaction as the
+//! event that causes it, then sent. What fails for a reason that may pass (Discord's 5xx, a
+//! 429, the network) is retried with backoff, across restarts. Items are sent with plain HTTP
+//! rather than through serenity so that a 429's `retry_after` is honoured even when serenity's
+//! own rate limiter is off (behind `DISCORD_API_URL`). Each try of a new message carries the
+//! same nonce with `enforce_nonce`, so Discord returns the first copy instead of posting a
+//! second when an earlier try did arrive; the message id it produced is recorded with the
+//! item, which is then never sent again.
 
 use super::Bot;
-use crate::domain::{Millis, MINUTE, SECOND};
+use crate::domain::{Event, EventKind, Millis, MINUTE, SECOND};
 use crate::settings::BotSettings;
-use crate::store::OutboxItem;
+use crate::store::{Commit, OutboxItem, OutboxMethod, OutboxOp, SurveyOp, SurveyStatus};
+use poise::serenity_prelude as serenity;
 
 pub struct Sender {
     client: reqwest::Client,
@@ -59,7 +64,8 @@ impl Sender {
         })
     }
 
-    pub async fn post(&self, item: &OutboxItem) -> Outcome {
+    /// One try of an item: a new message (with its nonce) or an edit of one.
+    pub async fn send(&self, item: &OutboxItem) -> Outcome {
         let mut body: serde_json::Value = match serde_json::from_str(&item.body) {
             Ok(b) => b,
             Err(e) => {
@@ -69,12 +75,22 @@ impl Sender {
                 }
             }
         };
-        body["nonce"] = nonce(&item.dedupe_key).into();
-        body["enforce_nonce"] = true.into();
-        let url = format!("{}/api/v10/channels/{}/messages", self.api, item.channel_id);
-        let response = self
-            .client
-            .post(url)
+        let request = match &item.method {
+            OutboxMethod::Post => {
+                body["nonce"] = nonce(&item.dedupe_key).into();
+                body["enforce_nonce"] = true.into();
+                let url = format!("{}/api/v10/channels/{}/messages", self.api, item.channel_id);
+                self.client.post(url)
+            }
+            OutboxMethod::Patch(message) => {
+                let url = format!(
+                    "{}/api/v10/channels/{}/messages/{message}",
+                    self.api, item.channel_id
+                );
+                self.client.patch(url)
+            }
+        };
+        let response = request
             .header("Authorization", format!("Bot {}", self.token.expose()))
             .json(&body)
             .send()
@@ -122,32 +138,199 @@ impl Sender {
     }
 }
 
-/// Sends what is due; called on every tick of the bot's timers.
-pub async fn deliver_due(bot: &Bot) -> anyhow::Result<()> {
-    let store = bot.desk.store();
-    for item in store.due_outbox(bot.now(), 20).await? {
-        match bot.sender.post(&item).await {
-            Outcome::Sent(id) => {
-                tracing::info!(key = %item.dedupe_key, attempts = item.attempts + 1, "queued message delivered");
-                store.outbox_sent(item.id, &id).await?;
+/// How long a sender holds an item it is delivering before another may take it over.
+const LEASE: Millis = MINUTE;
+
+/// Commits `commit` and, once it is committed, delivers the messages it queued at once; what
+/// cannot go now waits in the outbox for the timer. Nothing is sent before the commit.
+pub async fn commit_and_send(
+    bot: &Bot,
+    http: &serenity::Http,
+    commit: Commit,
+) -> anyhow::Result<bool> {
+    let keys: Vec<String> = commit
+        .outbox
+        .iter()
+        .filter_map(|op| match op {
+            OutboxOp::Enqueue(item) => Some(item.dedupe_key.clone()),
+            _ => None,
+        })
+        .collect();
+    let applied = bot.desk.store().commit(&commit).await?;
+    if applied && !keys.is_empty() {
+        match bot.desk.store().outbox_by_keys(&keys).await {
+            Ok(items) => {
+                for item in items {
+                    if !deliver(bot, http, item).await {
+                        break;
+                    }
+                }
             }
-            Outcome::Retry { after_ms, error } => {
-                tracing::warn!(key = %item.dedupe_key, attempts = item.attempts + 1, retry_in_ms = after_ms, %error, "message not delivered yet");
-                store
-                    .outbox_retry(item.id, bot.now() + after_ms, &error)
-                    .await?;
-            }
-            Outcome::Refused { error, .. } => {
-                tracing::error!(key = %item.dedupe_key, %error, "Discord refused a queued message; giving up");
-                store.outbox_failed(item.id, &error).await?;
-            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the outbox; the timer will deliver"),
         }
+    }
+    Ok(applied)
+}
+
+/// Sends what is due; called on every tick of the bot's timers.
+pub async fn deliver_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
+    let store = bot.desk.store();
+    for item in store.due_outbox(bot.now(), 50).await? {
+        deliver(bot, http, item).await;
     }
     let (pending, oldest) = store.outbox_backlog().await?;
     if let Some(oldest) = oldest.filter(|o| bot.now() - o > 5 * MINUTE) {
         tracing::warn!(pending, oldest = %crate::domain::format_time(oldest), "messages to Discord are backing up");
     }
     Ok(())
+}
+
+/// Tries one item; true when it is delivered. Errors are logged, never returned: an item that
+/// could not be recorded stays pending and its nonce stops a second copy.
+async fn deliver(bot: &Bot, http: &serenity::Http, item: OutboxItem) -> bool {
+    match try_deliver(bot, http, &item).await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(key = %item.dedupe_key, error = %format!("{e:#}"), "delivery not recorded; will retry");
+            false
+        }
+    }
+}
+
+async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> anyhow::Result<bool> {
+    let store = bot.desk.store();
+    let now = bot.now();
+    if !store.claim_outbox(item.id, now, now + LEASE).await? {
+        return Ok(false);
+    }
+    match bot.sender.send(item).await {
+        Outcome::Sent(message_id) => {
+            tracing::debug!(key = %item.dedupe_key, attempts = item.attempts + 1, "delivered");
+            let sent = OutboxOp::Sent {
+                id: item.id,
+                message_id: message_id.clone(),
+            };
+            let commit = match &item.survey_id {
+                Some(survey_id) => {
+                    survey_delivered(bot, item, survey_id, &message_id, sent).await?
+                }
+                None => Commit {
+                    outbox: vec![sent],
+                    ..Commit::default()
+                },
+            };
+            store.commit(&commit).await?;
+            Ok(true)
+        }
+        Outcome::Retry { after_ms, error } => {
+            tracing::warn!(key = %item.dedupe_key, attempts = item.attempts + 1, retry_in_ms = after_ms, %error, "message not delivered yet");
+            store
+                .outbox_retry(item.id, bot.now() + after_ms, &error)
+                .await?;
+            Ok(false)
+        }
+        Outcome::Refused { status, error } => {
+            if status == 404 && item.ticket_customer_id.is_some() {
+                // The ticket thread was deleted: open a new one and send there.
+                super::relay::reopen_ticket_thread(bot, http, item).await?;
+                store.outbox_retry(item.id, bot.now(), &error).await?;
+                return Ok(false);
+            }
+            tracing::error!(key = %item.dedupe_key, %error, "Discord refused a message; giving up");
+            store.outbox_failed(item.id, &error).await?;
+            let mut commit = Commit::default();
+            if let Some(survey_id) = &item.survey_id {
+                commit.surveys.push(SurveyOp::Status {
+                    survey_id: survey_id.clone(),
+                    status: SurveyStatus::Cancelled,
+                });
+            }
+            if let Some(notify) = &item.notify_channel_id {
+                let t = match &item.guild_id {
+                    Some(g) => bot.texts(g).await,
+                    None => &crate::i18n::EN,
+                };
+                let text = if status == 403 {
+                    t.relay_refused_dms_closed
+                } else {
+                    t.relay_refused
+                };
+                commit.outbox.push(OutboxOp::enqueue(OutboxItem::post(
+                    format!("notice:{}", item.dedupe_key),
+                    notify,
+                    serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
+                    bot.now(),
+                )));
+            }
+            // The timer delivers the notice on its next tick.
+            store.commit(&commit).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// A survey's message went out: it becomes sent, with its `survey_sent` event, unless a newer
+/// answer cancelled it meanwhile, in which case its buttons are taken away again.
+async fn survey_delivered(
+    bot: &Bot,
+    item: &OutboxItem,
+    survey_id: &str,
+    message_id: &str,
+    sent: OutboxOp,
+) -> anyhow::Result<Commit> {
+    let store = bot.desk.store();
+    let Some(job) = store.survey(survey_id).await? else {
+        return Ok(Commit {
+            outbox: vec![sent],
+            ..Commit::default()
+        });
+    };
+    if job.status != SurveyStatus::Sending {
+        let t = bot.texts(&job.guild_id).await;
+        return Ok(Commit {
+            outbox: vec![
+                sent,
+                OutboxOp::enqueue(OutboxItem::patch(
+                    format!("withdraw:{survey_id}"),
+                    &item.channel_id,
+                    message_id,
+                    serde_json::json!({"content": t.survey_withdrawn, "components": []}),
+                    bot.now(),
+                )),
+            ],
+            ..Commit::default()
+        });
+    }
+    let sent_at = message_id
+        .parse::<u64>()
+        .map(crate::domain::snowflake_time)
+        .unwrap_or_else(|_| bot.now());
+    let event = Event {
+        id: if message_id.is_empty() {
+            format!("survey-{survey_id}")
+        } else {
+            message_id.to_string()
+        },
+        guild_id: job.guild_id.clone(),
+        conversation: job.conversation.clone(),
+        author_id: bot.bot_user_id.to_string(),
+        at: sent_at,
+        kind: EventKind::SurveySent {
+            survey_id: job.survey_id.clone(),
+            answer_message_id: job.answer_message_id.clone(),
+        },
+    };
+    tracing::info!(survey = %survey_id, guild = %job.guild_id, "survey sent");
+    Ok(Commit {
+        events: vec![event],
+        surveys: vec![SurveyOp::Sent {
+            survey_id: survey_id.to_string(),
+            message_id: message_id.to_string(),
+            sent_at,
+        }],
+        outbox: vec![sent],
+        ..Commit::default()
+    })
 }
 
 #[cfg(test)]

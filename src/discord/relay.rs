@@ -3,9 +3,9 @@
 //! message is sent with no allowed mentions.
 
 use super::{event, Bot};
-use crate::desk::SurveyTarget;
+use crate::desk::{LivePlace, SurveyPlan, SurveyTarget};
 use crate::domain::EventKind;
-use crate::store::Ticket;
+use crate::store::{Commit, OutboxItem, OutboxOp, Ticket, TranscriptLine};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 
@@ -72,85 +72,81 @@ pub fn display_name(user: &serenity::User) -> String {
         .unwrap_or_else(|| user.name.clone())
 }
 
-/// Discord refused a message for good (403: the customer's DMs are closed; 404: the channel
-/// is gone).
-#[derive(Debug)]
-pub struct Refusal {
-    pub status: u16,
-    pub error: String,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Discord refused the message: {}", self.error)
-    }
-}
-
-impl std::error::Error for Refusal {}
-
-/// Sends `header` + `body` in pieces under Discord's limit. A piece that fails for a passing
-/// reason (5xx, 429, the network) is queued in the outbox with the rest, under `key`, and
-/// retried after the 429's `retry_after` or with backoff: then `Ok(true)`. A refusal is
-/// returned for the caller to handle.
-async fn send_pieces(
-    bot: &Bot,
-    channel: serenity::ChannelId,
+/// The outbox items of one relayed message: its pieces under Discord's limit, each waiting for
+/// the one before, so that they arrive in order.
+pub fn relay_items(
+    now: crate::domain::Millis,
+    channel_id: &str,
     header: &str,
     body: &str,
     key: &str,
-) -> Result<bool, Refusal> {
-    let texts: Vec<String> = pieces(body)
-        .into_iter()
-        .enumerate()
-        .map(|(i, piece)| {
-            if i == 0 {
-                format!("{header}{piece}")
-            } else {
-                piece
-            }
-        })
-        .collect();
-    let items: Vec<crate::store::OutboxItem> = texts
-        .iter()
-        .enumerate()
-        .map(|(j, text)| crate::store::OutboxItem {
-            id: 0,
-            dedupe_key: format!("{key}:{j}"),
-            channel_id: channel.to_string(),
-            body: serde_json::json!({"content": text, "allowed_mentions": {"parse": []}})
-                .to_string(),
-            attempts: 0,
-            next_at: bot.now(),
-            created_at: bot.now(),
-        })
-        .collect();
-    for (i, item) in items.iter().enumerate() {
-        match bot.sender.post(item).await {
-            super::outbox::Outcome::Sent(_) => {}
-            super::outbox::Outcome::Refused { status, error } => {
-                return Err(Refusal { status, error })
-            }
-            super::outbox::Outcome::Retry { after_ms, error } => {
-                tracing::warn!(%error, %key, retry_in_ms = after_ms, "Discord did not take the message; queued for retry");
-                for rest in &items[i..] {
-                    let queued = crate::store::OutboxItem {
-                        attempts: 1,
-                        next_at: bot.now() + after_ms,
-                        ..rest.clone()
-                    };
-                    if let Err(db) = bot.desk.store().enqueue(&queued).await {
-                        tracing::error!(error = %db, %key, "cannot queue the message");
-                        return Err(Refusal {
-                            status: 0,
-                            error: format!("{error}; and it could not be queued: {db}"),
-                        });
-                    }
-                }
-                return Ok(true);
+) -> Vec<OutboxItem> {
+    let mut items: Vec<OutboxItem> = Vec::new();
+    for (j, piece) in pieces(body).into_iter().enumerate() {
+        let text = if j == 0 {
+            format!("{header}{piece}")
+        } else {
+            piece
+        };
+        let mut item = OutboxItem::post(
+            format!("{key}:{j}"),
+            channel_id,
+            serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
+            now,
+        );
+        item.after_key = items.last().map(|p| p.dedupe_key.clone());
+        items.push(item);
+    }
+    items
+}
+
+/// What a live event commits: the event, what the survey rules ask for (a withdrawn survey
+/// loses its buttons), the messages it causes, and its transcript line if the guild keeps them.
+pub async fn live_commit(
+    bot: &Bot,
+    place: &LivePlace,
+    plan: SurveyPlan,
+    items: Vec<OutboxItem>,
+    transcript: Option<&str>,
+) -> anyhow::Result<Commit> {
+    let ev = &place.event;
+    let mut commit = Commit {
+        events: vec![ev.clone()],
+        require_new: true,
+        surveys: plan.surveys,
+        outbox: plan.outbox,
+        ..Commit::default()
+    };
+    if !plan.withdrawn.is_empty() {
+        let t = crate::i18n::texts(place.rules.locale);
+        for job in &plan.withdrawn {
+            if let Some(m) = job.message_id.as_deref().filter(|m| !m.is_empty()) {
+                commit.outbox.push(OutboxOp::enqueue(OutboxItem::patch(
+                    format!("withdraw:{}", job.survey_id),
+                    &job.channel_id,
+                    m,
+                    serde_json::json!({"content": t.survey_withdrawn, "components": []}),
+                    bot.now(),
+                )));
             }
         }
     }
-    Ok(false)
+    commit
+        .outbox
+        .extend(items.into_iter().map(OutboxOp::enqueue));
+    if let Some(content) = transcript {
+        if bot.setup(&ev.guild_id).await?.transcripts {
+            commit.transcript.push(TranscriptLine {
+                message_id: ev.id.clone(),
+                guild_id: ev.guild_id.clone(),
+                conversation: ev.conversation.clone(),
+                author_id: ev.author_id.clone(),
+                at: ev.at,
+                content: content.to_string(),
+            });
+        }
+    }
+    Ok(commit)
 }
 
 enum Route {
@@ -271,8 +267,8 @@ pub async fn customer_dm(
         customer.get(),
         EventKind::CustomerMessage,
     );
-    let outcome = bot.desk.ingest_live(&ev).await?;
-    if !outcome.new {
+    let place = bot.desk.replay_live(&ev).await?;
+    if !place.new {
         return Ok(());
     }
     store
@@ -290,10 +286,10 @@ pub async fn customer_dm(
         });
     ticket.dm_channel_id = msg.channel_id.to_string();
     ticket.conversation = conversation.clone();
-    if outcome.opened_conversation || ticket.thread_id.is_none() {
-        ticket.thread_id = Some(open_thread(ctx, bot, &staff, &msg.author).await?);
-        store.save_ticket(&ticket).await?;
+    if place.opened_conversation || ticket.thread_id.is_none() {
+        ticket.thread_id = Some(open_thread(&ctx.http, bot, &staff, &msg.author).await?);
     }
+    store.save_ticket(&ticket).await?;
     let header = format!(
         "{}**{}** (`{}`): ",
         delay_mark(msg, delayed),
@@ -302,33 +298,69 @@ pub async fn customer_dm(
     );
     let body = relayed_body(msg);
     let thread = ticket.thread_id.clone().unwrap_or_default();
-    let key = format!("relay:{}", msg.id);
-    let sent = send_pieces(bot, channel(&thread), &header, &body, &key).await;
-    if let Err(e) = sent {
-        if e.status == 404 {
-            // The ticket thread was deleted: open a new one and post there.
-            tracing::warn!(thread = %thread, "ticket thread gone; opening a new one");
-            ticket.thread_id = Some(open_thread(ctx, bot, &staff, &msg.author).await?);
-            store.save_ticket(&ticket).await?;
-            send_pieces(
-                bot,
-                channel(ticket.thread_id.as_deref().unwrap_or_default()),
-                &header,
-                &body,
-                &key,
-            )
-            .await?;
-        } else {
-            return Err(e.into());
-        }
+    let mut items = relay_items(
+        bot.now(),
+        &thread,
+        &header,
+        &body,
+        &format!("relay:{}", msg.id),
+    );
+    for item in &mut items {
+        item.guild_id = Some(guild.clone());
+        item.ticket_customer_id = Some(customer.to_string());
     }
-    plan_surveys(ctx, bot, &guild, &conversation, &ticket.dm_channel_id).await?;
-    if outcome.opened_conversation {
+    if place.opened_conversation {
         let texts = bot.texts(&guild).await;
-        let key = format!("ack:{}", msg.id);
-        if let Err(e) = send_pieces(bot, msg.channel_id, "", texts.ticket_ack, &key).await {
-            tracing::warn!(error = %e, "cannot acknowledge the customer's message");
-        }
+        items.extend(relay_items(
+            bot.now(),
+            &msg.channel_id.to_string(),
+            "",
+            texts.ticket_ack,
+            &format!("ack:{}", msg.id),
+        ));
+    }
+    let plan = bot
+        .desk
+        .plan_surveys(&place, bot.now(), dm_target(&ticket.dm_channel_id))
+        .await?;
+    let commit = live_commit(bot, &place, plan, items, Some(&body)).await?;
+    super::outbox::commit_and_send(bot, &ctx.http, commit).await?;
+    Ok(())
+}
+
+fn dm_target(dm: &str) -> SurveyTarget {
+    SurveyTarget {
+        channel_id: dm.to_string(),
+        reply_to: false,
+    }
+}
+
+/// Opens a new ticket thread for the customer of `item`, whose thread was deleted, and moves
+/// the messages waiting for the old thread to it.
+pub async fn reopen_ticket_thread(
+    bot: &Bot,
+    http: &serenity::Http,
+    item: &OutboxItem,
+) -> anyhow::Result<()> {
+    let (Some(guild), Some(customer)) = (&item.guild_id, &item.ticket_customer_id) else {
+        return Ok(());
+    };
+    let store = bot.desk.store();
+    let Some(mut ticket) = store.ticket(guild, customer).await? else {
+        return Ok(());
+    };
+    let Some(staff) = bot.setup(guild).await?.staff_channel_id else {
+        return Ok(());
+    };
+    if ticket.thread_id.as_deref() == Some(item.channel_id.as_str()) {
+        let user_id = serenity::UserId::new(customer.parse::<u64>().unwrap_or(1).max(1));
+        let user = http.get_user(user_id).await?;
+        tracing::warn!(thread = %item.channel_id, "ticket thread gone; opening a new one");
+        ticket.thread_id = Some(open_thread(http, bot, &staff, &user).await?);
+        store.save_ticket(&ticket).await?;
+    }
+    if let Some(new) = &ticket.thread_id {
+        store.retarget_outbox(&item.channel_id, new).await?;
     }
     Ok(())
 }
@@ -338,7 +370,7 @@ pub fn channel(id: &str) -> serenity::ChannelId {
 }
 
 async fn open_thread(
-    ctx: &serenity::Context,
+    http: &serenity::Http,
     bot: &Bot,
     staff: &str,
     customer: &serenity::User,
@@ -349,7 +381,7 @@ async fn open_thread(
     }
     let thread = channel(staff)
         .create_thread(
-            &ctx.http,
+            http,
             serenity::CreateThread::new(name)
                 .kind(serenity::ChannelType::PublicThread)
                 .auto_archive_duration(serenity::AutoArchiveDuration::OneWeek),
@@ -388,8 +420,15 @@ pub async fn staff_message(
         msg.author.id.get(),
         kind,
     );
-    let outcome = bot.desk.ingest_live(&ev).await?;
-    if !outcome.new || is_note {
+    let place = bot.desk.replay_live(&ev).await?;
+    if !place.new {
+        return Ok(());
+    }
+    let body = relayed_body(msg);
+    if is_note {
+        let commit =
+            live_commit(bot, &place, SurveyPlan::default(), Vec::new(), Some(&body)).await?;
+        bot.desk.store().commit(&commit).await?;
         return Ok(());
     }
     let setup = bot.setup(&ticket.guild_id).await?;
@@ -402,56 +441,24 @@ pub async fn staff_message(
         }
     };
     let header = format!("{}{signature}", delay_mark(msg, delayed));
-    if let Err(e) = send_pieces(
-        bot,
-        channel(&ticket.dm_channel_id),
-        &header,
-        &relayed_body(msg),
-        &format!("relay:{}", msg.id),
-    )
-    .await
-    {
-        let why = if e.status == 403 {
-            "⚠ The customer does not accept DMs from this bot: your message was not delivered."
-        } else {
-            "⚠ Your message could not be delivered to the customer; it is recorded. Try again later."
-        };
-        tracing::warn!(error = %e, customer = %ticket.customer_id, "relay to the customer failed");
-        msg.channel_id
-            .send_message(
-                &ctx.http,
-                serenity::CreateMessage::new()
-                    .content(why)
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
-    }
-    plan_surveys(
-        ctx,
-        bot,
-        &ticket.guild_id,
-        &ticket.conversation,
+    let mut items = relay_items(
+        bot.now(),
         &ticket.dm_channel_id,
-    )
-    .await
-}
-
-async fn plan_surveys(
-    ctx: &serenity::Context,
-    bot: &Bot,
-    guild: &str,
-    conversation: &str,
-    dm: &str,
-) -> anyhow::Result<()> {
-    let target = SurveyTarget {
-        channel_id: dm.to_string(),
-        reply_to: false,
-    };
-    let withdrawn = bot
+        &header,
+        &body,
+        &format!("relay:{}", msg.id),
+    );
+    for item in &mut items {
+        // A customer whose DMs are closed: the agents are told in the thread.
+        item.notify_channel_id = Some(msg.channel_id.to_string());
+        item.guild_id = Some(ticket.guild_id.clone());
+    }
+    let plan = bot
         .desk
-        .plan_surveys(guild, conversation, bot.now(), target)
+        .plan_surveys(&place, bot.now(), dm_target(&ticket.dm_channel_id))
         .await?;
-    super::survey::withdraw(ctx, bot, withdrawn).await;
+    let commit = live_commit(bot, &place, plan, items, Some(&body)).await?;
+    super::outbox::commit_and_send(bot, &ctx.http, commit).await?;
     Ok(())
 }
 

@@ -5,9 +5,9 @@
 use super::relay::{channel, no_pings, on_team_choice, TEAM_PREFIX};
 use super::{event, Bot, BotOptions};
 use crate::domain::kpi::{local_day, Scope, Window};
-use crate::domain::{snowflake_time, Event, EventKind, Rating, DAY};
+use crate::domain::{snowflake_time, EventKind, Rating, DAY};
 use crate::i18n::Texts;
-use crate::store::{SurveyJob, SurveyStatus};
+use crate::store::{Commit, OutboxItem, OutboxOp, SurveyJob, SurveyOp, SurveyStatus};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 use std::time::Instant;
@@ -110,12 +110,7 @@ pub async fn ephemeral(
     Ok(())
 }
 
-fn is_client_error(e: &serenity::Error) -> bool {
-    matches!(e, serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))
-        if r.status_code.is_client_error() && r.status_code.as_u16() != 429)
-}
-
-/// Sends the surveys whose agent has been silent long enough.
+/// Queues the surveys whose agent has been silent long enough, and sends them.
 async fn send_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
     let store = bot.desk.store();
     for job in store.due_surveys(bot.now(), 50).await? {
@@ -133,36 +128,22 @@ async fn send_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
             message =
                 message.reference_message((channel(&job.channel_id), serenity::MessageId::new(r)));
         }
-        match channel(&job.channel_id).send_message(http, message).await {
-            Ok(sent) => {
-                let at = snowflake_time(sent.id.get());
-                let ev = Event {
-                    id: sent.id.to_string(),
-                    guild_id: job.guild_id.clone(),
-                    conversation: job.conversation.clone(),
-                    author_id: bot.bot_user_id.to_string(),
-                    at,
-                    kind: EventKind::SurveySent {
-                        survey_id: job.survey_id.clone(),
-                        answer_message_id: job.answer_message_id.clone(),
-                    },
-                };
-                store
-                    .mark_survey_sent(&job.survey_id, &sent.id.to_string(), at, &ev)
-                    .await?;
-                tracing::info!(survey = %job.survey_id, guild = %job.guild_id, "survey sent");
-            }
-            Err(e) if is_client_error(&e) => {
-                // DMs closed, channel gone: retrying cannot help.
-                tracing::warn!(survey = %job.survey_id, error = %e, "survey cannot be delivered; cancelled");
-                store
-                    .set_survey_status(&job.survey_id, SurveyStatus::Cancelled)
-                    .await?;
-            }
-            Err(e) => {
-                tracing::warn!(survey = %job.survey_id, error = %e, "survey not sent yet; will retry");
-            }
-        }
+        let mut item = OutboxItem::post(
+            format!("survey:{}", job.survey_id),
+            &job.channel_id,
+            serde_json::to_value(&message)?,
+            bot.now(),
+        );
+        item.survey_id = Some(job.survey_id.clone());
+        item.guild_id = Some(job.guild_id.clone());
+        let commit = Commit {
+            surveys: vec![SurveyOp::StartSending {
+                survey_id: job.survey_id.clone(),
+            }],
+            outbox: vec![OutboxOp::enqueue(item)],
+            ..Commit::default()
+        };
+        super::outbox::commit_and_send(bot, http, commit).await?;
     }
     Ok(())
 }
@@ -172,12 +153,14 @@ async fn close_expired(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
     let store = bot.desk.store();
     for job in store.surveys_to_close(bot.now() - DAY, 50).await? {
         let t = bot.texts(&job.guild_id).await;
-        if let Some(m) = job
-            .message_id
-            .as_deref()
-            .and_then(|m| m.parse::<u64>().ok())
-            .filter(|m| *m > 0)
-        {
+        let mut commit = Commit {
+            surveys: vec![SurveyOp::Status {
+                survey_id: job.survey_id.clone(),
+                status: SurveyStatus::Closed,
+            }],
+            ..Commit::default()
+        };
+        if let Some(m) = job.message_id.as_deref().filter(|m| !m.is_empty()) {
             let edit = serenity::EditMessage::new()
                 .content(survey_text(t, job.rating, true))
                 .components(survey_components(
@@ -186,45 +169,17 @@ async fn close_expired(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
                     true,
                     t,
                 ));
-            if let Err(e) = channel(&job.channel_id)
-                .edit_message(http, serenity::MessageId::new(m), edit)
-                .await
-            {
-                if !is_client_error(&e) {
-                    tracing::warn!(survey = %job.survey_id, error = %e, "cannot close survey yet");
-                    continue;
-                }
-            }
+            commit.outbox.push(OutboxOp::enqueue(OutboxItem::patch(
+                format!("close:{}", job.survey_id),
+                &job.channel_id,
+                m,
+                serde_json::to_value(&edit)?,
+                bot.now(),
+            )));
         }
-        store
-            .set_survey_status(&job.survey_id, SurveyStatus::Closed)
-            .await?;
+        super::outbox::commit_and_send(bot, http, commit).await?;
     }
     Ok(())
-}
-
-/// Removes the buttons of surveys replaced by a newer answer.
-pub async fn withdraw(ctx: &serenity::Context, bot: &Bot, jobs: Vec<SurveyJob>) {
-    for job in jobs {
-        let t = bot.texts(&job.guild_id).await;
-        let Some(m) = job
-            .message_id
-            .as_deref()
-            .and_then(|m| m.parse::<u64>().ok())
-            .filter(|m| *m > 0)
-        else {
-            continue;
-        };
-        let edit = serenity::EditMessage::new()
-            .content(t.survey_withdrawn)
-            .components(Vec::new());
-        if let Err(e) = channel(&job.channel_id)
-            .edit_message(&ctx.http, serenity::MessageId::new(m), edit)
-            .await
-        {
-            tracing::warn!(survey = %job.survey_id, error = %e, "cannot remove the buttons of a withdrawn survey");
-        }
-    }
 }
 
 /// Posts "load is rising while responsiveness falls" in each guild's alert channel, at most once
@@ -251,19 +206,20 @@ async fn load_alerts(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
         };
         let rules = store.guild_rules(&guild).await?;
         let day = local_day(&rules.timezone, now).to_string();
-        if !store.claim_alert_day(&guild, &day).await? {
-            continue;
-        }
         let t = crate::i18n::texts(rules.locale);
         let text = crate::report::text::load_alert_line(alert, t, "the previous 7 days");
-        channel(&alert_channel)
-            .send_message(
-                http,
-                serenity::CreateMessage::new()
-                    .content(text)
-                    .allowed_mentions(no_pings()),
-            )
-            .await?;
+        let item = OutboxItem::post(
+            format!("alert:{guild}:{day}"),
+            &alert_channel,
+            serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
+            now,
+        );
+        let commit = Commit {
+            alert_day: Some((guild.clone(), day)),
+            outbox: vec![OutboxOp::enqueue(item)],
+            ..Commit::default()
+        };
+        super::outbox::commit_and_send(bot, http, commit).await?;
     }
     Ok(())
 }
@@ -272,22 +228,43 @@ pub async fn run_timers(bot: Arc<Bot>, http: Arc<serenity::Http>, options: BotOp
     let mut tick = tokio::time::interval(options.survey_tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_alert: Option<Instant> = None;
-    loop {
+    // While the database is unreachable every step fails the same way: say it once.
+    let mut db_down = false;
+    while !bot.stopping() {
         tick.tick().await;
-        if let Err(e) = send_due(&bot, &http).await {
-            tracing::warn!(error = %format!("{e:#}"), "sending due surveys failed; will retry");
+        if bot.stopping() {
+            break;
         }
-        if let Err(e) = super::outbox::deliver_due(&bot).await {
-            tracing::warn!(error = %format!("{e:#}"), "delivering queued messages failed; will retry");
+        let mut failures: Vec<(&str, anyhow::Error)> = Vec::new();
+        if let Err(e) = send_due(&bot, &http).await {
+            failures.push(("sending due surveys", e));
+        }
+        if let Err(e) = super::outbox::deliver_due(&bot, &http).await {
+            failures.push(("delivering queued messages", e));
         }
         if let Err(e) = close_expired(&bot, &http).await {
-            tracing::warn!(error = %format!("{e:#}"), "closing surveys failed; will retry");
+            failures.push(("closing surveys", e));
         }
         if last_alert.is_none_or(|t| t.elapsed() >= options.alert_every) {
             last_alert = Some(Instant::now());
             if let Err(e) = load_alerts(&bot, &http).await {
-                tracing::warn!(error = %format!("{e:#}"), "load alert check failed");
+                failures.push(("checking the load alert", e));
             }
+        }
+        let unreachable = failures
+            .iter()
+            .any(|(_, e)| super::handler::database_unreachable(e));
+        if unreachable && !db_down {
+            tracing::error!("the database is unreachable; timers and deliveries wait for it");
+        } else if !unreachable && db_down {
+            tracing::info!("the database answers again");
+        }
+        db_down = unreachable;
+        if !unreachable {
+            for (what, e) in failures {
+                tracing::warn!(error = %format!("{e:#}"), "{what} failed; will retry");
+            }
+            super::catchup::fill_holes(&bot).await;
         }
     }
 }
@@ -353,7 +330,7 @@ async fn open_survey_for(
     // A click can only follow the survey message, but it may arrive before the sender has
     // recorded the survey as sent: give that write a moment rather than refuse the click.
     for _ in 0..30 {
-        if job.status != SurveyStatus::Scheduled {
+        if !matches!(job.status, SurveyStatus::Scheduled | SurveyStatus::Sending) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -369,7 +346,9 @@ async fn open_survey_for(
     }
     let refusal = match job.status {
         SurveyStatus::Withdrawn | SurveyStatus::Cancelled => Some(t.survey_withdrawn),
-        SurveyStatus::Closed | SurveyStatus::Scheduled => Some(t.survey_closed),
+        SurveyStatus::Closed | SurveyStatus::Scheduled | SurveyStatus::Sending => {
+            Some(t.survey_closed)
+        }
         SurveyStatus::Sent => {
             let rules = bot.rules(&job.guild_id).await?;
             let click_at = snowflake_time(c.id.get());
@@ -405,11 +384,17 @@ async fn rate(
             rating,
         },
     );
-    bot.desk.ingest(std::slice::from_ref(&ev)).await?;
     let value = rating.get() as i32;
     bot.desk
         .store()
-        .set_survey_rating(&job.survey_id, value)
+        .commit(&Commit {
+            events: vec![ev],
+            surveys: vec![SurveyOp::Rating {
+                survey_id: job.survey_id.clone(),
+                rating: value,
+            }],
+            ..Commit::default()
+        })
         .await?;
     c.create_response(
         &ctx.http,

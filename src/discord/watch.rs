@@ -68,27 +68,26 @@ async fn ingest_and_survey(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
     ev: Event,
+    msg: &serenity::Message,
     channel_id: &str,
-    survey_channel: serenity::ChannelId,
     reply_in_channel: bool,
 ) -> anyhow::Result<()> {
     let store = bot.desk.store();
-    let outcome = bot.desk.ingest_live(&ev).await?;
+    let place = bot.desk.replay_live(&ev).await?;
     store
         .set_conversation_channel(&ev.guild_id, &ev.conversation, channel_id)
         .await?;
-    if !outcome.new {
+    if !place.new {
         return Ok(());
     }
     let target = SurveyTarget {
-        channel_id: survey_channel.to_string(),
+        channel_id: msg.channel_id.to_string(),
         reply_to: reply_in_channel,
     };
-    let withdrawn = bot
-        .desk
-        .plan_surveys(&ev.guild_id, &ev.conversation, bot.now(), target)
-        .await?;
-    super::survey::withdraw(ctx, bot, withdrawn).await;
+    let plan = bot.desk.plan_surveys(&place, bot.now(), target).await?;
+    let body = super::relay::relayed_body(msg);
+    let commit = super::relay::live_commit(bot, &place, plan, Vec::new(), Some(&body)).await?;
+    super::outbox::commit_and_send(bot, &ctx.http, commit).await?;
     Ok(())
 }
 
@@ -110,7 +109,7 @@ pub async fn channel_message(
             msg.author.id.get(),
             EventKind::CustomerMessage,
         );
-        return ingest_and_survey(ctx, bot, ev, &channel, msg.channel_id, true).await;
+        return ingest_and_survey(ctx, bot, ev, msg, &channel, true).await;
     }
     // Whom is the agent answering? The author of the message replied to, else the first
     // person mentioned who is neither a bot, nor the agent, nor (as far as we can tell) an agent.
@@ -140,7 +139,7 @@ pub async fn channel_message(
         msg.author.id.get(),
         kind,
     );
-    ingest_and_survey(ctx, bot, ev, &channel, msg.channel_id, true).await
+    ingest_and_survey(ctx, bot, ev, msg, &channel, true).await
 }
 
 /// A message in a forum post or in a thread of a watched text channel.
@@ -174,5 +173,5 @@ pub async fn thread_message(
         msg.author.id.get(),
         ev_kind,
     );
-    ingest_and_survey(ctx, bot, ev, &parent, msg.channel_id, false).await
+    ingest_and_survey(ctx, bot, ev, msg, &parent, false).await
 }

@@ -69,9 +69,6 @@ pub trait Store: Send + Sync {
     async fn save_discord_setup(&self, guild_id: &str, setup: &DiscordSetup) -> Result<()>;
     /// Guilds whose staff channel is set: the teams a customer's DM can reach.
     async fn guilds_with_staff_channel(&self) -> Result<Vec<String>>;
-    /// Records that today's load alert went out; false if it already had (at most once a day).
-    async fn claim_alert_day(&self, guild_id: &str, day: &str) -> Result<bool>;
-
     async fn ticket(&self, guild_id: &str, customer_id: &str) -> Result<Option<Ticket>>;
     async fn ticket_by_thread(&self, thread_id: &str) -> Result<Option<Ticket>>;
     async fn save_ticket(&self, ticket: &Ticket) -> Result<()>;
@@ -92,9 +89,6 @@ pub trait Store: Send + Sync {
         channel_id: &str,
     ) -> Result<Vec<String>>;
 
-    /// Stores a new survey job; a job with the same id already stored is left as it is.
-    async fn schedule_survey(&self, job: &SurveyJob) -> Result<()>;
-    async fn postpone_survey(&self, survey_id: &str, due_at: Millis) -> Result<()>;
     async fn survey(&self, survey_id: &str) -> Result<Option<SurveyJob>>;
     async fn surveys_in_place(
         &self,
@@ -105,17 +99,6 @@ pub trait Store: Send + Sync {
     async fn due_surveys(&self, now: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
     /// Sent surveys sent at or before `sent_before`: the ones to close.
     async fn surveys_to_close(&self, sent_before: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
-    async fn set_survey_status(&self, survey_id: &str, status: SurveyStatus) -> Result<()>;
-    async fn set_survey_rating(&self, survey_id: &str, rating: i32) -> Result<()>;
-    /// Marks a survey sent and stores its `survey_sent` event, in one transaction.
-    async fn mark_survey_sent(
-        &self,
-        survey_id: &str,
-        message_id: &str,
-        sent_at: Millis,
-        event: &Event,
-    ) -> Result<()>;
-
     /// Records that `message_id` was handled in `channel_id` (keeps the largest id).
     async fn advance_cursor(
         &self,
@@ -127,16 +110,30 @@ pub trait Store: Send + Sync {
     /// Channels with a message handled since `since`: (channel, guild, last message id).
     async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>>;
 
-    // --- Outbox: messages to Discord waiting for a retry. ---
+    /// Applies everything one decision writes in one transaction: the events, the survey
+    /// changes, the outbox changes, the transcript lines and the alert day. Returns false, with
+    /// nothing written, when `require_new` and the first event was already stored, or when the
+    /// alert day was already claimed, or a survey to start sending is no longer scheduled.
+    async fn commit(&self, commit: &Commit) -> Result<bool>;
 
-    /// Queues a message; a message with the same key already queued is left as it is.
-    async fn enqueue(&self, item: &OutboxItem) -> Result<()>;
+    // --- Outbox: every action towards Discord, until delivered or refused for good. ---
+
+    /// Pending items due at `now` whose previous piece (if any) has gone.
     async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>>;
-    async fn outbox_sent(&self, id: i64, message_id: &str) -> Result<()>;
+    /// Pending items with these keys, in the order given.
+    async fn outbox_by_keys(&self, keys: &[String]) -> Result<Vec<OutboxItem>>;
+    /// Takes an item for delivery until `lease_until` (false if another sender has it, or it
+    /// is no longer pending): two senders never post the same item at once.
+    async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool>;
     async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()>;
     async fn outbox_failed(&self, id: i64, error: &str) -> Result<()>;
+    /// Points the pending items of a deleted channel (a ticket thread) to its replacement.
+    async fn retarget_outbox(&self, old_channel: &str, new_channel: &str) -> Result<()>;
     /// Pending messages and the age of the oldest, for logs and `/stats`.
     async fn outbox_backlog(&self) -> Result<(u64, Option<Millis>)>;
+
+    /// The stored transcript of a place (guilds with transcripts on), oldest first.
+    async fn transcript(&self, guild_id: &str, conversation: &str) -> Result<Vec<TranscriptLine>>;
 
     // --- Privacy. ---
 
@@ -147,22 +144,149 @@ pub trait Store: Send + Sync {
     async fn places_of_customer(&self, user_id: &str) -> Result<Vec<(String, String)>>;
     /// Replaces, in one transaction per place, the conversation key and every author who is not
     /// an agent of that place by random tokens, empties comments, and drops the place's tickets,
-    /// survey jobs and cursors. Times, kinds and agents stay, so every figure stays the same.
+    /// survey jobs, transcript and cursors. Times, kinds and agents stay, so every figure stays the same.
     async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()>;
 
     async fn close(&self);
 }
 
+/// Everything one decision writes, committed together (see `Store::commit`).
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    pub events: Vec<Event>,
+    /// Write nothing if the first event is already stored (a replayed gateway event).
+    pub require_new: bool,
+    pub surveys: Vec<SurveyOp>,
+    pub outbox: Vec<OutboxOp>,
+    pub transcript: Vec<TranscriptLine>,
+    /// (guild, local day): at most one load alert a day; an already claimed day cancels all.
+    pub alert_day: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SurveyOp {
+    /// A new survey; one already stored under the same id is left as it is.
+    Schedule(SurveyJob),
+    /// Moves a scheduled survey's due time later (never earlier).
+    Postpone {
+        survey_id: String,
+        due_at: Millis,
+    },
+    Status {
+        survey_id: String,
+        status: SurveyStatus,
+    },
+    Rating {
+        survey_id: String,
+        rating: i32,
+    },
+    /// Takes a scheduled survey for sending; one no longer scheduled cancels the whole commit.
+    StartSending {
+        survey_id: String,
+    },
+    /// The survey's message went out (its `survey_sent` event is in the same commit).
+    Sent {
+        survey_id: String,
+        message_id: String,
+        sent_at: Millis,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxOp {
+    /// Queues an item; one already queued under the same key is left as it is.
+    Enqueue(Box<OutboxItem>),
+    Sent {
+        id: i64,
+        message_id: String,
+    },
+    /// Drops the not yet delivered message of a survey that was replaced.
+    CancelSurvey {
+        survey_id: String,
+    },
+}
+
+impl OutboxOp {
+    pub fn enqueue(item: OutboxItem) -> OutboxOp {
+        OutboxOp::Enqueue(Box::new(item))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxMethod {
+    /// `POST /channels/{channel}/messages`.
+    Post,
+    /// `PATCH /channels/{channel}/messages/{message}`: an edit of a message we sent.
+    Patch(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
     pub id: i64,
+    /// Names the action: queuing it twice queues it once, and Discord's nonce derives from it.
     pub dedupe_key: String,
     pub channel_id: String,
-    /// The JSON body of `POST /channels/{id}/messages`.
+    pub method: OutboxMethod,
+    /// The JSON body of the request.
     pub body: String,
+    /// The key of the piece that must go first.
+    pub after_key: Option<String>,
+    /// Set on a survey's message: its delivery marks the survey sent.
+    pub survey_id: Option<String>,
+    /// Where to tell the agents when Discord refuses the message for good.
+    pub notify_channel_id: Option<String>,
+    pub guild_id: Option<String>,
+    /// Set on a relay into a ticket thread: a deleted thread is reopened for this customer.
+    pub ticket_customer_id: Option<String>,
     pub attempts: i32,
     pub next_at: Millis,
     pub created_at: Millis,
+}
+
+impl OutboxItem {
+    /// A new message to post in `channel_id`.
+    pub fn post(key: String, channel_id: &str, body: serde_json::Value, now: Millis) -> OutboxItem {
+        OutboxItem {
+            id: 0,
+            dedupe_key: key,
+            channel_id: channel_id.to_string(),
+            method: OutboxMethod::Post,
+            body: body.to_string(),
+            after_key: None,
+            survey_id: None,
+            notify_channel_id: None,
+            guild_id: None,
+            ticket_customer_id: None,
+            attempts: 0,
+            next_at: now,
+            created_at: now,
+        }
+    }
+
+    /// An edit of message `message_id` in `channel_id`.
+    pub fn patch(
+        key: String,
+        channel_id: &str,
+        message_id: &str,
+        body: serde_json::Value,
+        now: Millis,
+    ) -> OutboxItem {
+        OutboxItem {
+            method: OutboxMethod::Patch(message_id.to_string()),
+            ..OutboxItem::post(key, channel_id, body, now)
+        }
+    }
+}
+
+/// One message of a guild's transcript (only with transcripts on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    pub message_id: String,
+    pub guild_id: String,
+    pub conversation: String,
+    pub author_id: String,
+    pub at: Millis,
+    pub content: String,
 }
 
 /// Prefix of the keys and ids that replace personal data.
@@ -208,6 +332,8 @@ pub struct DiscordSetup {
     pub staff_channel_id: Option<String>,
     pub alert_channel_id: Option<String>,
     pub show_agent_names: bool,
+    /// Store message content (off by default: only ids and times are kept).
+    pub transcripts: bool,
     pub agent_roles: Vec<String>,
     pub watched: Vec<WatchedChannel>,
 }
@@ -225,6 +351,8 @@ pub struct Ticket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SurveyStatus {
     Scheduled,
+    /// Due, and its message is in the outbox.
+    Sending,
     Sent,
     Closed,
     Cancelled,
@@ -235,6 +363,7 @@ impl SurveyStatus {
     pub fn name(self) -> &'static str {
         match self {
             SurveyStatus::Scheduled => "scheduled",
+            SurveyStatus::Sending => "sending",
             SurveyStatus::Sent => "sent",
             SurveyStatus::Closed => "closed",
             SurveyStatus::Cancelled => "cancelled",
@@ -244,6 +373,7 @@ impl SurveyStatus {
     pub fn parse(s: &str) -> Option<SurveyStatus> {
         [
             SurveyStatus::Scheduled,
+            SurveyStatus::Sending,
             SurveyStatus::Sent,
             SurveyStatus::Closed,
             SurveyStatus::Cancelled,

@@ -204,6 +204,49 @@ impl TryFrom<SurveyRow> for super::SurveyJob {
 }
 
 #[derive(sqlx::FromRow)]
+pub(super) struct OutboxRow {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub channel_id: String,
+    pub method: String,
+    pub target_message_id: Option<String>,
+    pub body: String,
+    pub after_key: Option<String>,
+    pub survey_id: Option<String>,
+    pub notify_channel_id: Option<String>,
+    pub guild_id: Option<String>,
+    pub ticket_customer_id: Option<String>,
+    pub attempts: i32,
+    pub next_at_ms: i64,
+    pub created_at_ms: i64,
+}
+
+pub(super) const OUTBOX_COLUMNS: &str = "o.id, o.dedupe_key, o.channel_id, o.method, o.target_message_id, o.body, o.after_key, o.survey_id, o.notify_channel_id, o.guild_id, o.ticket_customer_id, o.attempts, o.next_at_ms, o.created_at_ms";
+
+impl From<OutboxRow> for super::OutboxItem {
+    fn from(r: OutboxRow) -> Self {
+        super::OutboxItem {
+            id: r.id,
+            dedupe_key: r.dedupe_key,
+            channel_id: r.channel_id,
+            method: match (r.method.as_str(), r.target_message_id) {
+                ("patch", Some(m)) => super::OutboxMethod::Patch(m),
+                _ => super::OutboxMethod::Post,
+            },
+            body: r.body,
+            after_key: r.after_key,
+            survey_id: r.survey_id,
+            notify_channel_id: r.notify_channel_id,
+            guild_id: r.guild_id,
+            ticket_customer_id: r.ticket_customer_id,
+            attempts: r.attempts,
+            next_at: r.next_at_ms,
+            created_at: r.created_at_ms,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(super) struct TicketRow {
     pub guild_id: String,
     pub customer_id: String,
@@ -233,9 +276,10 @@ macro_rules! sql_store_impl {
             columns, EventRow, RulesRow, SurveyRow, TicketRow, EVENT_COLUMNS, INSERT_CHUNK,
             RULES_COLUMNS, SURVEY_COLUMNS,
         };
+        use crate::store::sql::{OutboxRow, OUTBOX_COLUMNS};
         use crate::store::{
-            DiscordSetup, Inserted, OutboxItem, Result, Store, SurveyJob, SurveyStatus, Ticket,
-            WatchKind, WatchedChannel,
+            Commit, DiscordSetup, Inserted, OutboxItem, OutboxMethod, OutboxOp, Result, Store,
+            SurveyJob, SurveyOp, SurveyStatus, Ticket, TranscriptLine, WatchKind, WatchedChannel,
         };
         use sqlx::{AssertSqlSafe, QueryBuilder};
         use std::collections::{HashMap, HashSet};
@@ -405,8 +449,8 @@ macro_rules! sql_store_impl {
             }
 
             async fn discord_setup(&self, guild_id: &str) -> Result<DiscordSetup> {
-                let row: Option<(Option<String>, Option<String>, bool)> = sqlx::query_as(
-                    "SELECT staff_channel_id, alert_channel_id, show_agent_names FROM guild_discord WHERE guild_id = $1",
+                let row: Option<(Option<String>, Option<String>, bool, bool)> = sqlx::query_as(
+                    "SELECT staff_channel_id, alert_channel_id, show_agent_names, transcripts FROM guild_discord WHERE guild_id = $1",
                 )
                 .bind(guild_id)
                 .fetch_optional(&self.pool)
@@ -422,11 +466,12 @@ macro_rules! sql_store_impl {
                 .bind(guild_id)
                 .fetch_all(&self.pool)
                 .await?;
-                let (staff, alert, names) = row.unwrap_or((None, None, false));
+                let (staff, alert, names, transcripts) = row.unwrap_or((None, None, false, false));
                 Ok(DiscordSetup {
                     staff_channel_id: staff,
                     alert_channel_id: alert,
                     show_agent_names: names,
+                    transcripts,
                     agent_roles: roles.into_iter().map(|(r,)| r).collect(),
                     watched: watched
                         .into_iter()
@@ -440,15 +485,16 @@ macro_rules! sql_store_impl {
             async fn save_discord_setup(&self, guild_id: &str, setup: &DiscordSetup) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
-                    "INSERT INTO guild_discord (guild_id, staff_channel_id, alert_channel_id, show_agent_names) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id) DO UPDATE SET \
+                    "INSERT INTO guild_discord (guild_id, staff_channel_id, alert_channel_id, show_agent_names, transcripts) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id) DO UPDATE SET \
                      staff_channel_id = excluded.staff_channel_id, alert_channel_id = excluded.alert_channel_id, \
-                     show_agent_names = excluded.show_agent_names",
+                     show_agent_names = excluded.show_agent_names, transcripts = excluded.transcripts",
                 )
                 .bind(guild_id)
                 .bind(setup.staff_channel_id.as_deref())
                 .bind(setup.alert_channel_id.as_deref())
                 .bind(setup.show_agent_names)
+                .bind(setup.transcripts)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM guild_agent_roles WHERE guild_id = $1")
@@ -485,18 +531,6 @@ macro_rules! sql_store_impl {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(|(g,)| g).collect())
-            }
-
-            async fn claim_alert_day(&self, guild_id: &str, day: &str) -> Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE guild_discord SET last_alert_day = $2 WHERE guild_id = $1 \
-                     AND (last_alert_day IS NULL OR last_alert_day <> $2)",
-                )
-                .bind(guild_id)
-                .bind(day)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
             }
 
             async fn ticket(&self, guild_id: &str, customer_id: &str) -> Result<Option<Ticket>> {
@@ -592,40 +626,6 @@ macro_rules! sql_store_impl {
                 Ok(rows.into_iter().map(|(c,)| c).collect())
             }
 
-            async fn schedule_survey(&self, j: &SurveyJob) -> Result<()> {
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO surveys ({SURVEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                     ON CONFLICT (survey_id) DO NOTHING"
-                )))
-                .bind(&j.survey_id)
-                .bind(&j.guild_id)
-                .bind(&j.conversation)
-                .bind(&j.customer_id)
-                .bind(&j.agent_id)
-                .bind(&j.answer_message_id)
-                .bind(&j.channel_id)
-                .bind(j.reply_to.as_deref())
-                .bind(j.due_at)
-                .bind(j.status.name())
-                .bind(j.message_id.as_deref())
-                .bind(j.sent_at)
-                .bind(j.rating)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
-            async fn postpone_survey(&self, survey_id: &str, due_at: Millis) -> Result<()> {
-                sqlx::query(
-                    "UPDATE surveys SET due_at_ms = $2 WHERE survey_id = $1 AND status = 'scheduled' AND due_at_ms < $2",
-                )
-                .bind(survey_id)
-                .bind(due_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
             async fn survey(&self, survey_id: &str) -> Result<Option<SurveyJob>> {
                 let row: Option<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
                     "SELECT {SURVEY_COLUMNS} FROM surveys WHERE survey_id = $1"
@@ -672,55 +672,6 @@ macro_rules! sql_store_impl {
                 rows.into_iter().map(SurveyJob::try_from).collect()
             }
 
-            async fn set_survey_status(&self, survey_id: &str, status: SurveyStatus) -> Result<()> {
-                sqlx::query("UPDATE surveys SET status = $2 WHERE survey_id = $1")
-                    .bind(survey_id)
-                    .bind(status.name())
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            async fn set_survey_rating(&self, survey_id: &str, rating: i32) -> Result<()> {
-                sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1")
-                    .bind(survey_id)
-                    .bind(rating)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            async fn mark_survey_sent(&self, survey_id: &str, message_id: &str, sent_at: Millis, event: &Event) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 WHERE survey_id = $1",
-                )
-                .bind(survey_id)
-                .bind(message_id)
-                .bind(sent_at)
-                .execute(&mut *tx)
-                .await?;
-                let c = columns(event);
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (id) DO NOTHING"
-                )))
-                .bind(&event.id)
-                .bind(&event.guild_id)
-                .bind(&event.conversation)
-                .bind(c.kind)
-                .bind(&event.author_id)
-                .bind(event.at)
-                .bind(c.survey_id)
-                .bind(c.rating)
-                .bind(c.answer_message_id)
-                .bind(c.body)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
             async fn advance_cursor(&self, channel_id: &str, guild_id: Option<&str>, message_id: i64, now: Millis) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO channel_cursors (channel_id, guild_id, last_message_id, updated_at_ms) \
@@ -747,52 +698,221 @@ macro_rules! sql_store_impl {
                 .await?)
             }
 
-            async fn enqueue(&self, item: &OutboxItem) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms) \
-                     VALUES ($1, $2, $3, 'pending', $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-                )
-                .bind(&item.dedupe_key)
-                .bind(&item.channel_id)
-                .bind(&item.body)
-                .bind(item.attempts)
-                .bind(item.next_at)
-                .bind(item.created_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+            async fn commit(&self, c: &Commit) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                for (i, e) in c.events.iter().enumerate() {
+                    let k = columns(e);
+                    let done = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         ON CONFLICT (id) DO NOTHING"
+                    )))
+                    .bind(&e.id)
+                    .bind(&e.guild_id)
+                    .bind(&e.conversation)
+                    .bind(k.kind)
+                    .bind(&e.author_id)
+                    .bind(e.at)
+                    .bind(k.survey_id)
+                    .bind(k.rating)
+                    .bind(k.answer_message_id)
+                    .bind(k.body)
+                    .execute(&mut *tx)
+                    .await?;
+                    if i == 0 && c.require_new && done.rows_affected() == 0 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+                if let Some((guild_id, day)) = &c.alert_day {
+                    let done = sqlx::query(
+                        "UPDATE guild_discord SET last_alert_day = $2 WHERE guild_id = $1 \
+                         AND (last_alert_day IS NULL OR last_alert_day <> $2)",
+                    )
+                    .bind(guild_id)
+                    .bind(day)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+                for op in &c.surveys {
+                    match op {
+                        SurveyOp::Schedule(j) => {
+                            sqlx::query(AssertSqlSafe(format!(
+                                "INSERT INTO surveys ({SURVEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                                 ON CONFLICT (survey_id) DO NOTHING"
+                            )))
+                            .bind(&j.survey_id)
+                            .bind(&j.guild_id)
+                            .bind(&j.conversation)
+                            .bind(&j.customer_id)
+                            .bind(&j.agent_id)
+                            .bind(&j.answer_message_id)
+                            .bind(&j.channel_id)
+                            .bind(j.reply_to.as_deref())
+                            .bind(j.due_at)
+                            .bind(j.status.name())
+                            .bind(j.message_id.as_deref())
+                            .bind(j.sent_at)
+                            .bind(j.rating)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        SurveyOp::Postpone { survey_id, due_at } => {
+                            sqlx::query(
+                                "UPDATE surveys SET due_at_ms = $2 WHERE survey_id = $1 AND status = 'scheduled' AND due_at_ms < $2",
+                            )
+                            .bind(survey_id)
+                            .bind(due_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        SurveyOp::Status { survey_id, status } => {
+                            sqlx::query("UPDATE surveys SET status = $2 WHERE survey_id = $1")
+                                .bind(survey_id)
+                                .bind(status.name())
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        SurveyOp::Rating { survey_id, rating } => {
+                            sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1")
+                                .bind(survey_id)
+                                .bind(rating)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        SurveyOp::StartSending { survey_id } => {
+                            let done = sqlx::query(
+                                "UPDATE surveys SET status = 'sending' WHERE survey_id = $1 AND status = 'scheduled'",
+                            )
+                            .bind(survey_id)
+                            .execute(&mut *tx)
+                            .await?;
+                            if done.rows_affected() != 1 {
+                                tx.rollback().await?;
+                                return Ok(false);
+                            }
+                        }
+                        SurveyOp::Sent { survey_id, message_id, sent_at } => {
+                            sqlx::query(
+                                "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 WHERE survey_id = $1",
+                            )
+                            .bind(survey_id)
+                            .bind(message_id)
+                            .bind(sent_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                for op in &c.outbox {
+                    match op {
+                        OutboxOp::Enqueue(item) => {
+                            let (method, target) = match &item.method {
+                                OutboxMethod::Post => ("post", None),
+                                OutboxMethod::Patch(m) => ("patch", Some(m.as_str())),
+                            };
+                            sqlx::query(
+                                "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms, \
+                                 method, target_message_id, after_key, survey_id, notify_channel_id, guild_id, ticket_customer_id) \
+                                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                                 ON CONFLICT (dedupe_key) DO NOTHING",
+                            )
+                            .bind(&item.dedupe_key)
+                            .bind(&item.channel_id)
+                            .bind(&item.body)
+                            .bind(item.attempts)
+                            .bind(item.next_at)
+                            .bind(item.created_at)
+                            .bind(method)
+                            .bind(target)
+                            .bind(item.after_key.as_deref())
+                            .bind(item.survey_id.as_deref())
+                            .bind(item.notify_channel_id.as_deref())
+                            .bind(item.guild_id.as_deref())
+                            .bind(item.ticket_customer_id.as_deref())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        OutboxOp::Sent { id, message_id } => {
+                            // The body held relayed content: it goes once delivered.
+                            sqlx::query(
+                                "UPDATE outbox SET status = 'sent', sent_message_id = $2, body = '', \
+                                 attempts = attempts + 1 WHERE id = $1",
+                            )
+                            .bind(id)
+                            .bind(message_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        OutboxOp::CancelSurvey { survey_id } => {
+                            sqlx::query(
+                                "UPDATE outbox SET status = 'cancelled', body = '' WHERE survey_id = $1 AND status = 'pending'",
+                            )
+                            .bind(survey_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                for line in &c.transcript {
+                    sqlx::query(
+                        "INSERT INTO transcripts (message_id, guild_id, conversation, author_id, at_ms, content) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
+                    )
+                    .bind(&line.message_id)
+                    .bind(&line.guild_id)
+                    .bind(&line.conversation)
+                    .bind(&line.author_id)
+                    .bind(line.at)
+                    .bind(&line.content)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>> {
-                let rows: Vec<(i64, String, String, String, i32, i64, i64)> = sqlx::query_as(
-                    "SELECT id, dedupe_key, channel_id, body, attempts, next_at_ms, created_at_ms FROM outbox \
-                     WHERE status = 'pending' AND next_at_ms <= $1 ORDER BY id LIMIT $2",
-                )
+                let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE status = 'pending' AND next_at_ms <= $1 \
+                     AND (after_key IS NULL OR NOT EXISTS \
+                       (SELECT 1 FROM outbox p WHERE p.dedupe_key = o.after_key AND p.status = 'pending')) \
+                     ORDER BY id LIMIT $2"
+                )))
                 .bind(now)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, dedupe_key, channel_id, body, attempts, next_at, created_at)| OutboxItem {
-                        id,
-                        dedupe_key,
-                        channel_id,
-                        body,
-                        attempts,
-                        next_at,
-                        created_at,
-                    })
-                    .collect())
+                Ok(rows.into_iter().map(OutboxItem::from).collect())
             }
 
-            async fn outbox_sent(&self, id: i64, message_id: &str) -> Result<()> {
-                sqlx::query("UPDATE outbox SET status = 'sent', sent_message_id = $2, attempts = attempts + 1 WHERE id = $1")
-                    .bind(id)
-                    .bind(message_id)
-                    .execute(&self.pool)
+            async fn outbox_by_keys(&self, keys: &[String]) -> Result<Vec<OutboxItem>> {
+                let mut items = Vec::new();
+                for key in keys {
+                    let row: Option<OutboxRow> = sqlx::query_as(AssertSqlSafe(format!(
+                        "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE dedupe_key = $1 AND status = 'pending'"
+                    )))
+                    .bind(key)
+                    .fetch_optional(&self.pool)
                     .await?;
-                Ok(())
+                    items.extend(row.map(OutboxItem::from));
+                }
+                Ok(items)
+            }
+
+            async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE outbox SET next_at_ms = $3 WHERE id = $1 AND status = 'pending' AND next_at_ms <= $2",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(lease_until)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()> {
@@ -806,9 +926,18 @@ macro_rules! sql_store_impl {
             }
 
             async fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
-                sqlx::query("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                sqlx::query("UPDATE outbox SET status = 'failed', body = '', attempts = attempts + 1, last_error = $2 WHERE id = $1")
                     .bind(id)
                     .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn retarget_outbox(&self, old_channel: &str, new_channel: &str) -> Result<()> {
+                sqlx::query("UPDATE outbox SET channel_id = $2 WHERE channel_id = $1 AND status = 'pending'")
+                    .bind(old_channel)
+                    .bind(new_channel)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -821,6 +950,28 @@ macro_rules! sql_store_impl {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok((n.max(0) as u64, oldest))
+            }
+
+            async fn transcript(&self, guild_id: &str, conversation: &str) -> Result<Vec<TranscriptLine>> {
+                let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+                    "SELECT message_id, guild_id, conversation, author_id, at_ms, content FROM transcripts \
+                     WHERE guild_id = $1 AND conversation = $2 ORDER BY at_ms, message_id",
+                )
+                .bind(guild_id)
+                .bind(conversation)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(message_id, guild_id, conversation, author_id, at, content)| TranscriptLine {
+                        message_id,
+                        guild_id,
+                        conversation,
+                        author_id,
+                        at,
+                        content,
+                    })
+                    .collect())
             }
 
             async fn places_ended_before(&self, before: Millis) -> Result<Vec<(String, String)>> {
@@ -889,7 +1040,7 @@ macro_rules! sql_store_impl {
                     .bind(&key)
                     .execute(&mut *tx)
                     .await?;
-                for table in ["tickets", "surveys"] {
+                for table in ["tickets", "surveys", "transcripts"] {
                     sqlx::query(AssertSqlSafe(format!(
                         "DELETE FROM {table} WHERE guild_id = $1 AND conversation = $2"
                     )))

@@ -920,6 +920,8 @@ struct Injection {
     remaining: usize,
     status: u16,
     body: Value,
+    /// Do the normal work first, then answer with `status`: a response lost on the way back.
+    after: bool,
 }
 
 enum ConnCmd {
@@ -1455,6 +1457,27 @@ impl FakeDiscord {
             remaining: times,
             status,
             body,
+            after: false,
+        });
+    }
+
+    /// Like `respond_with`, but the request is carried out first (a message is created, say)
+    /// and only the answer is replaced: the bot cannot tell that its request took effect.
+    pub fn respond_after_doing(
+        &self,
+        method: &str,
+        pattern: &str,
+        times: usize,
+        status: u16,
+        body: Value,
+    ) {
+        self.shared.world().injections.push(Injection {
+            method: method.to_string(),
+            pattern: pattern.to_string(),
+            remaining: times,
+            status,
+            body,
+            after: true,
         });
     }
 
@@ -1915,10 +1938,14 @@ async fn rest(
         let reply = match injected {
             Some(inj) => {
                 inj.remaining -= 1;
-                Reply {
+                let reply = Reply {
                     status: inj.status,
                     body: Some(inj.body.clone()),
+                };
+                if inj.after {
+                    let _ = route(&shared, &mut w, &rec, &mut echoes);
                 }
+                reply
             }
             None => route(&shared, &mut w, &rec, &mut echoes),
         };
@@ -2065,7 +2092,25 @@ fn create_message(
     webhook: bool,
     echoes: &mut Vec<(&'static str, Value)>,
 ) -> Value {
-    let msg = w.build_message(&shared.base_url(), channel_id, body, uploads, webhook);
+    // Like Discord: with `enforce_nonce`, a nonce already used in the channel returns the message
+    // created then instead of a second one.
+    let nonce = body.get("nonce").filter(|n| !n.is_null()).cloned();
+    if let Some(n) = &nonce {
+        if body.get("enforce_nonce").and_then(Value::as_bool) == Some(true) {
+            let cid = channel_id.to_string();
+            if let Some(earlier) = w
+                .messages
+                .iter()
+                .find(|m| m["channel_id"].as_str() == Some(cid.as_str()) && &m["nonce"] == n)
+            {
+                return earlier.clone();
+            }
+        }
+    }
+    let mut msg = w.build_message(&shared.base_url(), channel_id, body, uploads, webhook);
+    if let Some(n) = nonce {
+        msg["nonce"] = n;
+    }
     w.messages.push(msg.clone());
     if let Some(ch) = w.channels.get_mut(&channel_id) {
         ch["last_message_id"] = msg["id"].clone();
