@@ -279,12 +279,25 @@ async fn spawn_clocked(
     extra: &[(&str, &str)],
     clock: Arc<dyn reactif::clock::Clock>,
 ) -> TestBot {
-    init_tracing();
-    let fake = FakeDiscord::start_with(config).await;
     let db = support::db::sqlite().await;
     let desk = Desk::new(db.store.clone());
+    spawn_on(config, extra, clock, db, desk).await
+}
+
+/// Starts the bot on `db`, the bot reaching it through `bot_desk` (the same database, or the
+/// same database through a proxy that a test can cut).
+async fn spawn_on(
+    config: FakeConfig,
+    extra: &[(&str, &str)],
+    clock: Arc<dyn reactif::clock::Clock>,
+    db: support::db::TestDb,
+    bot_desk: Desk,
+) -> TestBot {
+    init_tracing();
+    let fake = FakeDiscord::start_with(config).await;
+    let desk = Desk::new(db.store.clone());
     configure_default_guild(&desk).await;
-    let (tx, handle) = start(&fake, &desk, &db.url, extra, clock.clone());
+    let (tx, handle) = start(&fake, &bot_desk, &db.url, extra, clock.clone());
     assert!(fake.wait_identified(WAIT).await, "the bot identified");
     // Commands registered: poise's setup has run, so events are handled from now on.
     assert!(fake
@@ -1722,5 +1735,241 @@ async fn a_queued_relay_survives_a_restart() {
         assert!(tokio::time::Instant::now() < deadline, "the outbox empties");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    bot.stop().await;
+}
+
+/// How many messages in `channel` contain `text` (what Discord shows, not what was tried).
+fn shown(fake: &FakeDiscord, channel: u64, text: &str) -> usize {
+    fake.messages_in(channel)
+        .iter()
+        .filter(|m| m["content"].as_str().is_some_and(|c| c.contains(text)))
+        .count()
+}
+
+/// Discord takes the message but the answer is lost (a 500 after the fact): the bot retries
+/// with the same nonce, and Discord (as the fake does) returns the first copy. A relay and a
+/// survey each appear once, and the survey's recorded message is the one shown.
+#[tokio::test]
+async fn a_message_whose_answer_is_lost_is_retried_and_shown_once() {
+    let bot = spawn_bot().await;
+    let dm = format!("/channels/{}/messages", ids::CARLA_DM);
+    let (_, thread) = carla_writes(&bot, "Where is my parcel?").await;
+    bot.request(|r| r.is("POST", &dm) && r.status == 200).await; // the acknowledgement
+    let lost = |what: &str| {
+        bot.fake.respond_after_doing(
+            "POST",
+            &dm,
+            what,
+            1,
+            500,
+            json!({"message": "Internal Server Error", "code": 0}),
+        )
+    };
+    lost("left the warehouse");
+    lost("survey:v1:");
+    let n = bot.fake.request_count();
+    alex_answers(&bot, thread, "It left the warehouse today").await;
+    bot.request(|r| r.seq >= n && r.is("POST", &dm) && r.status == 500)
+        .await;
+    bot.request(|r| {
+        r.seq >= n
+            && r.is("POST", &dm)
+            && r.status == 200
+            && r.content()
+                .is_some_and(|c| c.contains("left the warehouse"))
+    })
+    .await;
+    // The survey (1 s later) meets the same fault.
+    let survey_sent = bot
+        .wait_event(&dm_key(), |e| {
+            matches!(e.kind, EventKind::SurveySent { .. })
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(shown(&bot.fake, ids::CARLA_DM, "left the warehouse"), 1);
+    let surveys: Vec<Value> = bot
+        .fake
+        .messages_in(ids::CARLA_DM)
+        .into_iter()
+        .filter(|m| m["components"].as_array().is_some_and(|c| !c.is_empty()))
+        .collect();
+    assert_eq!(surveys.len(), 1, "one survey shown");
+    assert_eq!(surveys[0]["id"].as_str(), Some(survey_sent.id.as_str()));
+    let posts = bot
+        .fake
+        .requests_matching("POST", &dm)
+        .into_iter()
+        .filter(|r| r.custom_ids().iter().any(|c| c.starts_with("survey:v1:")))
+        .count();
+    assert!(
+        posts >= 2,
+        "the survey was tried again after the lost answer"
+    );
+    let sent_events = bot
+        .events(&dm_key())
+        .await
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::SurveySent { .. }))
+        .count();
+    assert_eq!(sent_events, 1);
+    assert_eq!(bot.desk.store().outbox_backlog().await.unwrap().0, 0);
+    bot.stop().await;
+}
+
+/// A customer whose DMs are closed: Discord answers 403 and the agents are told in the thread,
+/// once; nothing is retried.
+#[tokio::test]
+async fn a_customer_with_closed_dms_is_reported_in_the_thread() {
+    let bot = spawn_bot().await;
+    let dm = format!("/channels/{}/messages", ids::CARLA_DM);
+    let (_, thread) = carla_writes(&bot, "Please call me back").await;
+    bot.request(|r| r.is("POST", &dm) && r.status == 200).await;
+    bot.fake.respond_with(
+        "POST",
+        &dm,
+        5,
+        403,
+        json!({"message": "Cannot send messages to this user", "code": 50007}),
+    );
+    alex_answers(&bot, thread, "We will call you at noon").await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{thread}/messages"))
+            && r.content()
+                .is_some_and(|c| c.contains("does not accept DMs"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let tries = bot
+        .fake
+        .requests_matching("POST", &dm)
+        .into_iter()
+        .filter(|r| r.content().is_some_and(|c| c.contains("call you at noon")))
+        .count();
+    assert_eq!(tries, 1, "a refusal is not retried");
+    assert_eq!(shown(&bot.fake, thread, "does not accept DMs"), 1);
+    bot.stop().await;
+}
+
+/// Transcripts are off by default (no content anywhere in the database); a guild that turns
+/// them on gets each message's text, and `/forget-me` erases it.
+#[tokio::test]
+async fn message_content_is_stored_only_with_transcripts_on() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "secret-before-transcripts").await;
+    alex_answers(&bot, thread, "agent-before-transcripts").await;
+    bot.wait_event(&dm_key(), |e| e.kind == EventKind::AgentMessage)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let store = bot.desk.store();
+    assert!(store.transcript(GUILD, &dm_key()).await.unwrap().is_empty());
+    // Relayed text passes through the outbox, whose bodies are emptied once delivered.
+    let url = bot.db.as_ref().unwrap().url.clone();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE body LIKE '%before-transcripts%'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "relayed text left in the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM events WHERE body LIKE '%before-transcripts%' OR id LIKE '%before%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 0);
+    pool.close().await;
+    let mut setup = store.discord_setup(GUILD).await.unwrap();
+    setup.transcripts = true;
+    store.save_discord_setup(GUILD, &setup).await.unwrap();
+    carla_writes(&bot, "kept-with-transcripts").await;
+    let lines = {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let lines = store.transcript(GUILD, &dm_key()).await.unwrap();
+            if !lines.is_empty() || tokio::time::Instant::now() > deadline {
+                break lines;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].content, "kept-with-transcripts");
+    assert_eq!(lines[0].author_id, ids::CARLA.to_string());
+    reactif::desk::Desk::new(store.clone())
+        .forget_customer(&ids::CARLA.to_string())
+        .await
+        .unwrap();
+    assert!(store.transcript(GUILD, &dm_key()).await.unwrap().is_empty());
+    bot.stop().await;
+}
+
+/// The `content` line of a `/stats` reply by Alex.
+async fn stats_content(bot: &TestBot) -> String {
+    let period = bot.choice("stats", "period", "7d");
+    let n = bot.fake.request_count();
+    bot.slash("stats", vec![period], ids::ALEX, Place::guild(ids::STAFF))
+        .await;
+    let reply = bot
+        .request(|r| {
+            r.seq >= n
+                && r.path.starts_with("/webhooks/")
+                && r.body.as_ref().is_some_and(|b| b["embeds"].is_array())
+        })
+        .await;
+    reply.body.as_ref().unwrap()["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// `/stats` tells agents when messages to Discord are stuck, and only then.
+#[tokio::test]
+async fn stats_shows_a_stuck_backlog() {
+    let clock = Arc::new(ShiftedClock(std::sync::atomic::AtomicI64::new(0)));
+    let bot = spawn_clocked(
+        FakeConfig {
+            echo_bot_events: true,
+            ..FakeConfig::default()
+        },
+        &[],
+        clock.clone(),
+    )
+    .await;
+    let dm = format!("/channels/{}/messages", ids::CARLA_DM);
+    let (_, thread) = carla_writes(&bot, "Hello").await;
+    bot.request(|r| r.is("POST", &dm) && r.status == 200).await;
+    bot.fake.respond_with(
+        "POST",
+        &dm,
+        100_000,
+        503,
+        json!({"message": "Service Unavailable", "code": 0}),
+    );
+    alex_answers(&bot, thread, "An answer that waits").await;
+    bot.request(|r| r.is("POST", &dm) && r.status == 503).await;
+    let fresh = stats_content(&bot).await;
+    assert!(
+        !fresh.contains("waiting"),
+        "a fresh retry is not news: {fresh}"
+    );
+    clock
+        .0
+        .store(3 * MINUTE, std::sync::atomic::Ordering::SeqCst);
+    let stuck = stats_content(&bot).await;
+    assert!(
+        stuck.contains("1 message(s) to Discord waiting, the oldest for 3 min"),
+        "{stuck}"
+    );
     bot.stop().await;
 }

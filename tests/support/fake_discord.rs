@@ -922,6 +922,8 @@ struct Injection {
     body: Value,
     /// Do the normal work first, then answer with `status`: a response lost on the way back.
     after: bool,
+    /// Only requests whose JSON body contains this text.
+    body_contains: Option<String>,
 }
 
 enum ConnCmd {
@@ -1458,15 +1460,18 @@ impl FakeDiscord {
             status,
             body,
             after: false,
+            body_contains: None,
         });
     }
 
-    /// Like `respond_with`, but the request is carried out first (a message is created, say)
-    /// and only the answer is replaced: the bot cannot tell that its request took effect.
+    /// Like `respond_with`, but only for requests whose JSON body contains `body_contains`, and
+    /// the request is carried out first (a message is created, say): only the answer is
+    /// replaced, so the bot cannot tell that its request took effect.
     pub fn respond_after_doing(
         &self,
         method: &str,
         pattern: &str,
+        body_contains: &str,
         times: usize,
         status: u16,
         body: Value,
@@ -1478,6 +1483,7 @@ impl FakeDiscord {
             status,
             body,
             after: true,
+            body_contains: Some(body_contains.to_string()),
         });
     }
 
@@ -1930,10 +1936,14 @@ async fn rest(
     let mut echoes = Vec::new();
     let reply = {
         let mut w = shared.world();
+        let raw_body = rec.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
         let injected = w.injections.iter_mut().find(|i| {
             i.remaining > 0
                 && (i.method == "*" || rec.method.eq_ignore_ascii_case(&i.method))
                 && path_matches(&i.pattern, &rec.path)
+                && i.body_contains
+                    .as_ref()
+                    .is_none_or(|needle| raw_body.contains(needle.as_str()))
         });
         let reply = match injected {
             Some(inj) => {

@@ -8,3 +8,5 @@ pub mod fake_discord;
 pub mod json;
 #[allow(dead_code)]
 pub mod oracle;
+#[allow(dead_code)]
+pub mod tcp_proxy;
