@@ -1973,3 +1973,460 @@ async fn stats_shows_a_stuck_backlog() {
     );
     bot.stop().await;
 }
+
+/// `reactif run` as a separate process, so that a test can kill it without warning.
+struct BotProcess {
+    child: std::process::Child,
+}
+
+impl BotProcess {
+    fn start(fake: &FakeDiscord, db_url: &str, log: &std::path::Path) -> BotProcess {
+        let log = std::fs::File::create(log).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_reactif"))
+            .arg("run")
+            .env("DISCORD_TOKEN", "fake-token-0123456789abcdefghij")
+            .env("DISCORD_API_URL", fake.base_url())
+            .env("DATABASE_URL", db_url)
+            .env("RUST_LOG", "warn,reactif=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("reactif run starts");
+        BotProcess { child }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_ready(fake: &FakeDiscord, sessions_before: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while fake.gateway_stats().identifies <= sessions_before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bot process identified"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The bot process is killed (SIGKILL) in the middle of a conversation, with a relay still in
+/// its outbox; the customer writes while it is down. On restart every message is stored once,
+/// the delay is exact, and each relay is delivered once.
+#[tokio::test]
+async fn a_killed_bot_loses_nothing_and_sends_nothing_twice() {
+    init_tracing();
+    let fake = FakeDiscord::start_with(FakeConfig {
+        echo_bot_events: true,
+        ..FakeConfig::default()
+    })
+    .await;
+    let db = support::db::sqlite().await;
+    let desk = Desk::new(db.store.clone());
+    configure_default_guild(&desk).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bot.log");
+    let print_log = || std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();
+    let process = BotProcess::start(&fake, &db.url, &log);
+    wait_ready(&fake, 0).await;
+    let dm = format!("/channels/{}/messages", ids::CARLA_DM);
+    let wait = |pred: Box<dyn Fn(&RecordedRequest) -> bool + Send + Sync>| {
+        let fake = &fake;
+        let print_log = &print_log;
+        async move {
+            fake.wait_for_request(pred, WAIT)
+                .await
+                .unwrap_or_else(|| panic!("expected request not made; bot log:\n{}", print_log()))
+        }
+    };
+
+    let asked = now_ms();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create(
+            ids::CARLA,
+            Place::dm(ids::CARLA_DM),
+            "My screen is blank",
+            asked,
+        ),
+    )
+    .await;
+    let relayed = wait(Box::new(|r| {
+        r.is("POST", "/channels/*/messages")
+            && r.status == 200
+            && r.content().is_some_and(|c| c.contains("screen is blank"))
+    }))
+    .await;
+    let thread = relayed.segment_id(1).unwrap();
+    let dm_ok = dm.clone();
+    wait(Box::new(move |r| r.is("POST", &dm_ok) && r.status == 200)).await; // acknowledgement
+
+    // Discord fails the answer's relay; the bot dies right after the first try.
+    fake.respond_with(
+        "POST",
+        &dm,
+        2,
+        500,
+        json!({"message": "Internal Server Error", "code": 0}),
+    );
+    let answered = now_ms();
+    let mut reply = message_create(
+        ids::ALEX,
+        Place::guild(thread),
+        "Hold the power button",
+        answered,
+    );
+    reply["guild_id"] = json!(GUILD);
+    fake.dispatch("MESSAGE_CREATE", reply).await;
+    let dm_500 = dm.clone();
+    wait(Box::new(move |r| r.is("POST", &dm_500) && r.status == 500)).await;
+    process.kill();
+
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let later = message_create(
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        "Still blank",
+        now_ms(),
+    );
+    assert_eq!(
+        fake.dispatch("MESSAGE_CREATE", later).await,
+        0,
+        "the bot is down"
+    );
+
+    let sessions = fake.gateway_stats().identifies;
+    let _process = BotProcess::start(&fake, &db.url, &log);
+    wait_ready(&fake, sessions).await;
+    let thread_path = format!("/channels/{thread}/messages");
+    wait(Box::new(move |r| {
+        r.is("POST", &thread_path)
+            && r.status == 200
+            && r.content()
+                .is_some_and(|c| c.contains("Still blank") && c.contains("(delayed)"))
+    }))
+    .await;
+    let dm_done = dm.clone();
+    wait(Box::new(move |r| {
+        r.is("POST", &dm_done)
+            && r.status == 200
+            && r.content()
+                .is_some_and(|c| c.contains("Hold the power button"))
+    }))
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    assert_eq!(
+        shown(&fake, ids::CARLA_DM, "Hold the power button"),
+        1,
+        "{}",
+        print_log()
+    );
+    assert_eq!(shown(&fake, thread, "Still blank"), 1);
+    assert_eq!(shown(&fake, thread, "screen is blank"), 1);
+    let events = desk.store().place_events(GUILD, &dm_key()).await.unwrap();
+    let count = |k: EventKind| events.iter().filter(|e| e.kind == k).count();
+    assert_eq!(count(EventKind::CustomerMessage), 2);
+    assert_eq!(count(EventKind::AgentMessage), 1);
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.requests[0].delay(), Some(answered - asked));
+    drop(_process);
+    db.cleanup().await;
+}
+
+/// Carla's DMs and the relays they caused, counted once the database is back: every message
+/// stored once and relayed once.
+async fn assert_each_stored_and_relayed_once(bot: &TestBot, thread: u64, texts: &[String]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let stored = bot
+            .events(&dm_key())
+            .await
+            .into_iter()
+            .filter(|e| e.kind == EventKind::CustomerMessage)
+            .count();
+        let relayed = texts.iter().all(|t| shown(&bot.fake, thread, t) >= 1);
+        if stored > texts.len() && relayed {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "stored {stored} of {} messages once the database came back",
+            texts.len() + 1
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    for t in texts {
+        assert_eq!(shown(&bot.fake, thread, t), 1, "{t} relayed once");
+    }
+    let events = bot.events(&dm_key()).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::CustomerMessage)
+            .count(),
+        texts.len() + 1
+    );
+}
+
+async fn carla_sends(bot: &TestBot, texts: &[String]) {
+    for t in texts {
+        let msg = message_create(ids::CARLA, Place::dm(ids::CARLA_DM), t, now_ms());
+        assert_eq!(bot.fake.dispatch("MESSAGE_CREATE", msg).await, 1);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+/// Another process holds the SQLite file's write lock longer than the bot's busy timeout (10 s):
+/// the messages that arrive meanwhile wait in memory, are retried, and are all stored and
+/// relayed once the lock goes.
+#[tokio::test]
+async fn messages_wait_while_the_sqlite_file_is_locked() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Before the lock").await;
+    let url = bot.db.as_ref().unwrap().url.clone();
+    let mut locker = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let texts: Vec<String> = (1..=3).map(|i| format!("During the lock #{i}")).collect();
+    carla_sends(&bot, &texts).await;
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(
+        shown(&bot.fake, thread, "During the lock"),
+        0,
+        "nothing relayed before it is stored"
+    );
+    sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
+    drop(locker);
+    assert_each_stored_and_relayed_once(&bot, thread, &texts).await;
+    bot.stop().await;
+}
+
+/// PostgreSQL becomes unreachable for several seconds (every connection cut and refused, by a
+/// proxy between the bot and the server) while messages arrive: they are all stored and relayed
+/// once it answers again.
+#[tokio::test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+async fn messages_wait_while_postgres_is_unreachable() {
+    use std::net::ToSocketAddrs;
+    let db = support::db::postgres().await;
+    let authority = db
+        .url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .map(|a| a.rsplit('@').next().unwrap_or(a).to_string())
+        .unwrap();
+    let target = authority
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .expect("the server's address");
+    let proxy = support::tcp_proxy::TcpProxy::start(target).await;
+    let through_proxy = db
+        .url
+        .replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+    let bot_store = reactif::store::open(&through_proxy).await.unwrap();
+    let bot = spawn_on(
+        FakeConfig {
+            echo_bot_events: true,
+            ..FakeConfig::default()
+        },
+        &[],
+        Arc::new(SystemClock),
+        db,
+        Desk::new(bot_store),
+    )
+    .await;
+    let (_, thread) = carla_writes(&bot, "Before the outage").await;
+    proxy.down().await;
+    let texts: Vec<String> = (1..=3).map(|i| format!("During the outage #{i}")).collect();
+    carla_sends(&bot, &texts).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(shown(&bot.fake, thread, "During the outage"), 0);
+    proxy.up();
+    assert_each_stored_and_relayed_once(&bot, thread, &texts).await;
+    bot.stop().await;
+}
+
+/// SIGTERM (what service managers send): the bot finishes what it holds, closes the gateway and
+/// exits 0; a relay still waiting for Discord stays queued and goes out once after the restart.
+#[tokio::test]
+async fn sigterm_stops_the_bot_cleanly_and_keeps_the_outbox() {
+    init_tracing();
+    let fake = FakeDiscord::start_with(FakeConfig {
+        echo_bot_events: true,
+        ..FakeConfig::default()
+    })
+    .await;
+    let db = support::db::sqlite().await;
+    let desk = Desk::new(db.store.clone());
+    configure_default_guild(&desk).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("bot.log");
+    let mut process = BotProcess::start(&fake, &db.url, &log);
+    wait_ready(&fake, 0).await;
+    fake.respond_with(
+        "POST",
+        "/channels/*/messages",
+        3,
+        503,
+        json!({"message": "Service Unavailable", "code": 0}),
+    );
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create(
+            ids::CARLA,
+            Place::dm(ids::CARLA_DM),
+            "Hello before the stop",
+            now_ms(),
+        ),
+    )
+    .await;
+    fake.wait_for_request(|r| r.status == 503, WAIT)
+        .await
+        .expect("the relay was tried");
+    let pid = process.child.id().to_string();
+    let term_sent = std::time::Instant::now();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = loop {
+        if let Some(s) = process.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            term_sent.elapsed() < Duration::from_secs(30),
+            "the bot did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "exit status {status}; log:\n{output}");
+    assert!(output.contains("shutting down"), "{output}");
+    assert_eq!(fake.gateway_stats().connected, 0, "the gateway is closed");
+    let (pending, _) = desk.store().outbox_backlog().await.unwrap();
+    assert!(pending >= 1, "the undelivered relay stays queued");
+    let stored = desk.store().place_events(GUILD, &dm_key()).await.unwrap();
+    assert_eq!(stored.len(), 1, "the message was stored before the stop");
+
+    let sessions = fake.gateway_stats().identifies;
+    let _process = BotProcess::start(&fake, &db.url, &log);
+    wait_ready(&fake, sessions).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while desk.store().outbox_backlog().await.unwrap().0 > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the outbox empties after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let thread = fake
+        .requests_matching("POST", "/channels/*/threads")
+        .first()
+        .and_then(|r| {
+            r.response["id"]
+                .as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+        })
+        .expect("a ticket thread");
+    assert_eq!(shown(&fake, thread, "Hello before the stop"), 1);
+    drop(_process);
+    db.cleanup().await;
+}
+
+/// The gateway misbehaves the ways Discord's does: RECONNECT (op 7), a dropped websocket, and
+/// INVALID_SESSION (op 9). Messages around and during each are stored and relayed once.
+#[tokio::test]
+async fn reconnects_and_invalid_sessions_lose_and_duplicate_nothing() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Message one").await;
+    let wait_sessions = |before: GatewayStats| {
+        let fake = &bot.fake;
+        async move {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                let now = fake.gateway_stats();
+                if now.connected >= 1
+                    && now.identifies + now.resumes > before.identifies + before.resumes
+                {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the bot came back: {now:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let send = |text: &str| {
+        let msg = message_create(ids::CARLA, Place::dm(ids::CARLA_DM), text, now_ms());
+        bot.fake.dispatch("MESSAGE_CREATE", msg)
+    };
+
+    let before = bot.fake.gateway_stats();
+    bot.fake.send_reconnect();
+    wait_sessions(before).await;
+    send("Message two").await;
+
+    let before = bot.fake.gateway_stats();
+    bot.fake.drop_connections();
+    // Posted while nobody is connected: only the catch-up can find it.
+    send("Message three").await;
+    wait_sessions(before).await;
+
+    let before = bot.fake.gateway_stats();
+    bot.fake.send_invalid_session(false);
+    wait_sessions(before).await;
+    send("Message four").await;
+
+    let texts = [
+        "Message one",
+        "Message two",
+        "Message three",
+        "Message four",
+    ];
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !texts.iter().all(|t| shown(&bot.fake, thread, t) >= 1) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "relayed: {:?}",
+            texts.map(|t| shown(&bot.fake, thread, t))
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    for t in texts {
+        assert_eq!(shown(&bot.fake, thread, t), 1, "{t} relayed once");
+    }
+    let customer = bot
+        .events(&dm_key())
+        .await
+        .into_iter()
+        .filter(|e| e.kind == EventKind::CustomerMessage)
+        .count();
+    assert_eq!(customer, 4);
+    bot.stop().await;
+}

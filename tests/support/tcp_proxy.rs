@@ -26,11 +26,13 @@ impl TcpProxy {
                 let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
+                // Read the generation before the flag: `down()` clears the flag first, so a
+                // connection let through here is cut by the generation it missed.
+                let born = g.load(Ordering::SeqCst);
                 if !u.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
                 }
-                let born = g.load(Ordering::SeqCst);
                 let g = Arc::clone(&g);
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(target).await else {
@@ -64,9 +66,11 @@ impl TcpProxy {
         }
     }
 
-    pub fn down(&self) {
+    /// Cuts every connection (within a few tens of milliseconds) and refuses new ones.
+    pub async fn down(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.generation.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 
     pub fn up(&self) {
