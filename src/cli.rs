@@ -47,7 +47,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Remove personal data (customer ids, conversation keys, comments) of conversations that
+    /// Remove personal data (customer ids, conversation keys, comments, transcripts) of conversations that
     /// ended before a date; anonymous counts stay, so past figures still add up.
     Purge(PurgeArgs),
     /// Print a conversation's stored messages (only for guilds that turned transcripts on with

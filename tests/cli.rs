@@ -343,3 +343,42 @@ fn a_file_with_no_valid_line_fails() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn transcript_prints_stored_lines_and_explains_an_empty_one() {
+    let cli = Cli::sqlite();
+    let empty = cli.run(&["transcript", "--guild", "1", "--conversation", "dm-7"]);
+    assert!(empty.status.success());
+    assert!(
+        stdout(&empty).contains("No transcript stored")
+            && stdout(&empty).contains("/setup transcripts:True"),
+        "{}",
+        stdout(&empty)
+    );
+    let store = reactif::store::open(&cli.database).await.unwrap();
+    let line = |id: &str, at: i64, author: &str, content: &str| reactif::store::TranscriptLine {
+        message_id: id.into(),
+        guild_id: "1".into(),
+        conversation: "dm-7".into(),
+        author_id: author.into(),
+        at,
+        content: content.into(),
+    };
+    store
+        .commit(&reactif::store::Commit {
+            transcript: vec![
+                line("2", 1_762_000_060_000, "42", "second: thanks"),
+                line("1", 1_762_000_000_000, "7", "first: my order is late"),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let out = cli.run(&["transcript", "--guild", "1", "--conversation", "dm-7"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "2025-11-01T12:26:40.000Z 7: first: my order is late\n2025-11-01T12:27:40.000Z 42: second: thanks\n"
+    );
+}
