@@ -2044,9 +2044,17 @@ async fn a_killed_bot_loses_nothing_and_sends_nothing_twice() {
         let fake = &fake;
         let print_log = &print_log;
         async move {
-            fake.wait_for_request(pred, WAIT)
-                .await
-                .unwrap_or_else(|| panic!("expected request not made; bot log:\n{}", print_log()))
+            fake.wait_for_request(pred, WAIT).await.unwrap_or_else(|| {
+                let made: Vec<String> = fake
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {} {} {:?}", r.method, r.path, r.status, r.content()))
+                    .collect();
+                panic!(
+                    "expected request not made; made: {made:#?}\nbot log:\n{}",
+                    print_log()
+                )
+            })
         }
     };
 
@@ -2428,5 +2436,64 @@ async fn reconnects_and_invalid_sessions_lose_and_duplicate_nothing() {
         .filter(|e| e.kind == EventKind::CustomerMessage)
         .count();
     assert_eq!(customer, 4);
+    bot.stop().await;
+}
+
+/// Someone deleted the ticket thread: the customer's next message opens a new one and arrives
+/// there, once; agents answer from the new thread.
+#[tokio::test]
+async fn a_deleted_ticket_thread_is_reopened_on_the_next_message() {
+    let bot = spawn_bot().await;
+    let (_, old) = carla_writes(&bot, "First message").await;
+    bot.fake.respond_with(
+        "POST",
+        &format!("/channels/{old}/messages"),
+        1_000,
+        404,
+        json!({"message": "Unknown Channel", "code": 10003}),
+    );
+    let threads_before = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{}/threads", ids::STAFF))
+        .len();
+    let (_, new) = {
+        let n = bot.fake.request_count();
+        bot.fake
+            .dispatch(
+                "MESSAGE_CREATE",
+                message_create(
+                    ids::CARLA,
+                    Place::dm(ids::CARLA_DM),
+                    "Second message",
+                    now_ms(),
+                ),
+            )
+            .await;
+        let delivered = bot
+            .request(|r| {
+                r.seq >= n
+                    && r.is("POST", "/channels/*/messages")
+                    && r.status == 200
+                    && r.content().is_some_and(|c| c.contains("Second message"))
+            })
+            .await;
+        ((), delivered.segment_id(1).unwrap())
+    };
+    assert_ne!(new, old, "a new thread");
+    assert_eq!(
+        bot.fake
+            .requests_matching("POST", &format!("/channels/{}/threads", ids::STAFF))
+            .len(),
+        threads_before + 1
+    );
+    assert_eq!(shown(&bot.fake, new, "Second message"), 1);
+    alex_answers(&bot, new, "Answer from the new thread").await;
+    bot.request(|r| {
+        r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+            && r.status == 200
+            && r.content()
+                .is_some_and(|c| c.contains("Answer from the new thread"))
+    })
+    .await;
     bot.stop().await;
 }

@@ -12,6 +12,8 @@ ALTER TABLE outbox ADD COLUMN survey_id TEXT;
 ALTER TABLE outbox ADD COLUMN notify_channel_id TEXT;
 ALTER TABLE outbox ADD COLUMN guild_id TEXT;
 ALTER TABLE outbox ADD COLUMN ticket_customer_id TEXT;
+-- A sender holds an item while it is being sent; a new process releases what a dead one held.
+ALTER TABLE outbox ADD COLUMN lease_until_ms BIGINT;
 CREATE INDEX outbox_survey ON outbox (survey_id);
 
 -- Transcripts: message content is stored only for guilds that turn them on.

@@ -249,6 +249,13 @@ pub async fn run(
         _ => anyhow::anyhow!("cannot reach Discord's API to check DISCORD_TOKEN: {e}"),
     })?;
     tracing::info!(bot = %me.name, id = %me.id, "connected to Discord's API");
+    let released = desk.store().release_outbox_leases().await?;
+    if released > 0 {
+        tracing::warn!(
+            messages = released,
+            "messages were being sent when the bot last stopped; retrying them (Discord's nonce stops duplicates)"
+        );
+    }
     let bot = Arc::new(Bot::new(
         desk,
         clock,

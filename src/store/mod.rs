@@ -127,6 +127,9 @@ pub trait Store: Send + Sync {
     async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool>;
     async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()>;
     async fn outbox_failed(&self, id: i64, error: &str) -> Result<()>;
+    /// Frees the items a previous process was sending when it died (one bot process per
+    /// database), so that they are retried at once rather than when the lease runs out.
+    async fn release_outbox_leases(&self) -> Result<u64>;
     /// Points the pending items of a deleted channel (a ticket thread) to its replacement.
     async fn retarget_outbox(&self, old_channel: &str, new_channel: &str) -> Result<()>;
     /// Pending messages and the age of the oldest, for logs and `/stats`.

@@ -840,7 +840,7 @@ macro_rules! sql_store_impl {
                             // The body held relayed content: it goes once delivered.
                             sqlx::query(
                                 "UPDATE outbox SET status = 'sent', sent_message_id = $2, body = '', \
-                                 attempts = attempts + 1 WHERE id = $1",
+                                 attempts = attempts + 1, lease_until_ms = NULL WHERE id = $1",
                             )
                             .bind(id)
                             .bind(message_id)
@@ -878,6 +878,7 @@ macro_rules! sql_store_impl {
             async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>> {
                 let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(format!(
                     "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE status = 'pending' AND next_at_ms <= $1 \
+                     AND (lease_until_ms IS NULL OR lease_until_ms < $1) \
                      AND (after_key IS NULL OR NOT EXISTS \
                        (SELECT 1 FROM outbox p WHERE p.dedupe_key = o.after_key AND p.status = 'pending')) \
                      ORDER BY id LIMIT $2"
@@ -905,7 +906,8 @@ macro_rules! sql_store_impl {
 
             async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool> {
                 let done = sqlx::query(
-                    "UPDATE outbox SET next_at_ms = $3 WHERE id = $1 AND status = 'pending' AND next_at_ms <= $2",
+                    "UPDATE outbox SET lease_until_ms = $3 WHERE id = $1 AND status = 'pending' AND next_at_ms <= $2 \
+                     AND (lease_until_ms IS NULL OR lease_until_ms < $2)",
                 )
                 .bind(id)
                 .bind(now)
@@ -916,7 +918,7 @@ macro_rules! sql_store_impl {
             }
 
             async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()> {
-                sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_at_ms = $2, last_error = $3 WHERE id = $1")
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_at_ms = $2, last_error = $3, lease_until_ms = NULL WHERE id = $1")
                     .bind(id)
                     .bind(next_at)
                     .bind(error)
@@ -932,6 +934,13 @@ macro_rules! sql_store_impl {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn release_outbox_leases(&self) -> Result<u64> {
+                let done = sqlx::query("UPDATE outbox SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL AND status = 'pending'")
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn retarget_outbox(&self, old_channel: &str, new_channel: &str) -> Result<()> {
