@@ -165,6 +165,7 @@ impl Desk {
                 ..Commit::default()
             })
             .await
+            .map(|o| o.committed())
     }
 
     /// The survey rules of docs/kpi.md (Satisfaction), derived from the replayed place so that
@@ -232,6 +233,7 @@ impl Desk {
                 }
                 plan.surveys.push(SurveyOp::Status {
                     survey_id: job.survey_id,
+                    from: vec![status],
                     status: SurveyStatus::Cancelled,
                 });
             }
@@ -246,6 +248,7 @@ impl Desk {
             if open && job.rating.is_none() {
                 plan.surveys.push(SurveyOp::Status {
                     survey_id: job.survey_id.clone(),
+                    from: vec![SurveyStatus::Sent],
                     status: SurveyStatus::Withdrawn,
                 });
                 plan.withdrawn.push(job);

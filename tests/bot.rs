@@ -1720,7 +1720,7 @@ async fn a_queued_relay_survives_a_restart() {
     })
     .await;
     bot.halt().await;
-    let (pending, _) = bot.desk.store().outbox_backlog().await.unwrap();
+    let (pending, _) = bot.desk.store().outbox_backlog(None).await.unwrap();
     assert_eq!(pending, 1, "the relay waits in the outbox");
     bot.resume().await;
     bot.request(|r| {
@@ -1731,7 +1731,7 @@ async fn a_queued_relay_survives_a_restart() {
     })
     .await;
     let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.desk.store().outbox_backlog().await.unwrap().0 > 0 {
+    while bot.desk.store().outbox_backlog(None).await.unwrap().0 > 0 {
         assert!(tokio::time::Instant::now() < deadline, "the outbox empties");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -1812,7 +1812,7 @@ async fn a_message_whose_answer_is_lost_is_retried_and_shown_once() {
         .filter(|e| matches!(e.kind, EventKind::SurveySent { .. }))
         .count();
     assert_eq!(sent_events, 1);
-    assert_eq!(bot.desk.store().outbox_backlog().await.unwrap().0, 0);
+    assert_eq!(bot.desk.store().outbox_backlog(None).await.unwrap().0, 0);
     bot.stop().await;
 }
 
@@ -1911,6 +1911,17 @@ async fn message_content_is_stored_only_with_transcripts_on() {
         .await
         .unwrap();
     assert!(store.transcript(GUILD, &dm_key()).await.unwrap().is_empty());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM outbox WHERE conversation = $1 OR ticket_customer_id = $2",
+    )
+    .bind(dm_key())
+    .bind(ids::CARLA.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 0, "the outbox forgets the customer too");
+    pool.close().await;
     bot.stop().await;
 }
 
@@ -2334,7 +2345,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_the_outbox() {
     assert!(status.success(), "exit status {status}; log:\n{output}");
     assert!(output.contains("shutting down"), "{output}");
     assert_eq!(fake.gateway_stats().connected, 0, "the gateway is closed");
-    let (pending, _) = desk.store().outbox_backlog().await.unwrap();
+    let (pending, _) = desk.store().outbox_backlog(None).await.unwrap();
     assert!(pending >= 1, "the undelivered relay stays queued");
     let stored = desk.store().place_events(GUILD, &dm_key()).await.unwrap();
     assert_eq!(stored.len(), 1, "the message was stored before the stop");
@@ -2343,7 +2354,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_the_outbox() {
     let _process = BotProcess::start(&fake, &db.url, &log);
     wait_ready(&fake, sessions).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while desk.store().outbox_backlog().await.unwrap().0 > 0 {
+    while desk.store().outbox_backlog(None).await.unwrap().0 > 0 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the outbox empties after the restart"

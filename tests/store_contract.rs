@@ -6,7 +6,10 @@ mod support;
 use reactif::desk::Desk;
 use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::{parse_time, BadgeStatistic, Event, EventKind, GuildRules, Locale, Rating};
-use reactif::store::{DynStore, Inserted};
+use reactif::store::{
+    Commit, CommitOutcome, DynStore, Inserted, OutboxItem, OutboxOp, SurveyJob, SurveyOp,
+    SurveyStatus,
+};
 use std::path::Path;
 
 fn ev(id: &str, guild: &str, place: &str, at: &str, kind: EventKind) -> Event {
@@ -358,6 +361,115 @@ async fn forgetting_a_customer_touches_only_their_conversations(store: DynStore)
     assert_eq!(after, before);
 }
 
+fn job(id: &str) -> SurveyJob {
+    SurveyJob {
+        survey_id: id.into(),
+        guild_id: "g".into(),
+        conversation: "p".into(),
+        customer_id: "c".into(),
+        agent_id: "a".into(),
+        answer_message_id: id.into(),
+        channel_id: "dm".into(),
+        reply_to: None,
+        due_at: 1_000,
+        status: SurveyStatus::Scheduled,
+        message_id: None,
+        sent_at: None,
+        rating: None,
+    }
+}
+
+/// A commit is all or nothing: an event, a survey and an outbox item go in together, and a
+/// survey found in another status than the decision assumed cancels everything.
+async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore) {
+    let ev = |id: &str| Event {
+        id: id.into(),
+        guild_id: "g".into(),
+        conversation: "p".into(),
+        author_id: "a".into(),
+        at: 2_000,
+        kind: EventKind::AgentMessage,
+    };
+    let item = |key: &str| {
+        OutboxItem::post(key.into(), "dm", serde_json::json!({"content": "x"}), 0)
+            .in_place("g", "p")
+    };
+    let first = Commit {
+        events: vec![ev("e1")],
+        require_new: true,
+        surveys: vec![SurveyOp::Schedule(job("s1"))],
+        outbox: vec![OutboxOp::enqueue(item("k1"))],
+        ..Commit::default()
+    };
+    assert_eq!(
+        store.commit(&first).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        store.commit(&first).await.unwrap(),
+        CommitOutcome::Skipped,
+        "a replayed event"
+    );
+    assert_eq!(store.outbox_backlog(Some("g")).await.unwrap().0, 1);
+    assert_eq!(store.outbox_backlog(Some("other")).await.unwrap().0, 0);
+
+    // Decided on "s1 is sending", but it is still scheduled: nothing of the commit is written.
+    let stale = Commit {
+        events: vec![ev("e2")],
+        require_new: true,
+        surveys: vec![SurveyOp::Status {
+            survey_id: "s1".into(),
+            from: vec![SurveyStatus::Sending],
+            status: SurveyStatus::Cancelled,
+        }],
+        outbox: vec![OutboxOp::enqueue(item("k2"))],
+        ..Commit::default()
+    };
+    assert_eq!(store.commit(&stale).await.unwrap(), CommitOutcome::Conflict);
+    assert_eq!(store.place_events("g", "p").await.unwrap().len(), 1);
+    assert_eq!(store.outbox_backlog(None).await.unwrap().0, 1);
+    assert_eq!(
+        store.survey("s1").await.unwrap().unwrap().status,
+        SurveyStatus::Scheduled
+    );
+
+    // A survey can be recorded as sent only while it is being sent.
+    let sent = Commit {
+        surveys: vec![SurveyOp::Sent {
+            survey_id: "s1".into(),
+            message_id: "m1".into(),
+            sent_at: 3_000,
+        }],
+        ..Commit::default()
+    };
+    assert_eq!(store.commit(&sent).await.unwrap(), CommitOutcome::Conflict);
+    let start = Commit {
+        surveys: vec![SurveyOp::StartSending {
+            survey_id: "s1".into(),
+        }],
+        ..Commit::default()
+    };
+    assert_eq!(
+        store.commit(&start).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        store.commit(&start).await.unwrap(),
+        CommitOutcome::Skipped,
+        "started once"
+    );
+    assert_eq!(store.commit(&sent).await.unwrap(), CommitOutcome::Committed);
+    let s1 = store.survey("s1").await.unwrap().unwrap();
+    assert_eq!(
+        (s1.status, s1.message_id.as_deref(), s1.sent_at),
+        (SurveyStatus::Sent, Some("m1"), Some(3_000))
+    );
+
+    // Forgetting the place drops what the bot still owed it.
+    store.anonymize_place("g", "p").await.unwrap();
+    assert_eq!(store.outbox_backlog(None).await.unwrap().0, 0);
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -398,4 +510,5 @@ contract!(
     the_worked_example_gives_the_figures_worked_by_hand,
     purging_removes_customer_ids_and_keeps_every_figure,
     forgetting_a_customer_touches_only_their_conversations,
+    a_commit_is_all_or_nothing_and_reports_survey_conflicts,
 );

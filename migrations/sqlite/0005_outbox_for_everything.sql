@@ -12,9 +12,14 @@ ALTER TABLE outbox ADD COLUMN survey_id TEXT;
 ALTER TABLE outbox ADD COLUMN notify_channel_id TEXT;
 ALTER TABLE outbox ADD COLUMN guild_id TEXT;
 ALTER TABLE outbox ADD COLUMN ticket_customer_id TEXT;
+-- The conversation the item belongs to: /forget-me and purge clear it with the place.
+ALTER TABLE outbox ADD COLUMN conversation TEXT;
+CREATE INDEX outbox_place ON outbox (guild_id, conversation);
 -- A sender holds an item while it is being sent; a new process releases what a dead one held.
 ALTER TABLE outbox ADD COLUMN lease_until_ms BIGINT;
 CREATE INDEX outbox_survey ON outbox (survey_id);
+-- Earlier releases kept the body of delivered messages: relayed text is not to be kept.
+UPDATE outbox SET body = '' WHERE status <> 'pending';
 
 -- Transcripts: message content is stored only for guilds that turn them on.
 ALTER TABLE guild_discord ADD COLUMN transcripts BOOLEAN NOT NULL DEFAULT FALSE;

@@ -41,7 +41,11 @@ async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()>
         let Some(after) = last.and_then(|l| u64::try_from(l).ok()).filter(|l| *l > 0) else {
             continue;
         };
-        caught += read_channel(ctx, bot, &channel, guild.as_deref(), after).await;
+        let (n, finished) = read_channel(ctx, bot, &channel, guild.as_deref(), after).await;
+        caught += n;
+        if !finished {
+            tracing::warn!(channel = %channel, "catch-up stopped early; the channel is read again later");
+        }
     }
     if caught > 0 {
         tracing::info!(
@@ -53,17 +57,18 @@ async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()>
 }
 
 /// Reads `channel` from after message `after` to the present, through the live path. Stops
-/// at the first message that cannot be handled, so that nothing after it moves the cursor.
-/// Returns how many messages were handled.
+/// at the first message that cannot be handled (it is recorded as a hole), so that nothing
+/// after it moves the cursor. Returns how many messages were handled, and whether the read
+/// reached the present.
 async fn read_channel(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
     channel: &str,
     guild: Option<&str>,
     mut after: u64,
-) -> usize {
+) -> (usize, bool) {
     let Some(channel_id) = channel.parse::<u64>().ok().filter(|c| *c > 0) else {
-        return 0;
+        return (0, true);
     };
     let guild_id = guild
         .and_then(|g| g.parse::<u64>().ok())
@@ -83,7 +88,8 @@ async fn read_channel(
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(channel = %channel, error = %e, "cannot read channel history");
-                return caught;
+                bot.record_hole(channel, guild, after.saturating_add(1));
+                return (caught, false);
             }
         };
         let full = page.len() >= PAGE as usize;
@@ -96,25 +102,29 @@ async fn read_channel(
                 msg.guild_id = guild_id;
             }
             if let Err(e) = super::handler::on_message(ctx, bot, &msg, true).await {
-                tracing::error!(message = %msg.id, error = %format!("{e:#}"), "missed message not handled; the next catch-up retries from it");
-                return caught;
+                tracing::error!(message = %msg.id, error = %format!("{e:#}"), "missed message not handled; the channel is read again from it");
+                bot.record_hole(channel, guild, msg.id.get());
+                return (caught, false);
             }
             caught += 1;
         }
         if !full {
-            return caught;
+            return (caught, true);
         }
     }
 }
 
-/// Reads again the channels where messages could not wait for the database, once it answers.
+/// Reads again, with backoff, the channels where a message could not be handled (the database
+/// was away, Discord failed): from that message on.
 pub async fn fill_holes(bot: &Arc<Bot>) {
-    let holes: Vec<(String, (Option<String>, u64))> = bot
+    let now = std::time::Instant::now();
+    let due: Vec<(String, super::Hole)> = bot
         .lock_holes()
         .iter()
+        .filter(|(_, h)| h.next_try <= now)
         .map(|(c, h)| (c.clone(), h.clone()))
         .collect();
-    if holes.is_empty() {
+    if due.is_empty() {
         return;
     }
     let Some(ctx) = bot
@@ -125,17 +135,32 @@ pub async fn fill_holes(bot: &Arc<Bot>) {
     else {
         return;
     };
-    for (channel, (guild, first)) in holes {
-        // Clear first: a failure during the read records the hole again.
+    for (channel, hole) in due {
+        // Taken out while it is read: a failure during the read records it again.
         bot.lock_holes().remove(&channel);
-        let n = read_channel(
+        let (n, finished) = read_channel(
             &ctx,
             bot,
             &channel,
-            guild.as_deref(),
-            first.saturating_sub(1),
+            hole.guild.as_deref(),
+            hole.first.saturating_sub(1),
         )
         .await;
-        tracing::info!(channel = %channel, messages = n, "read back messages that could not wait for the database");
+        let mut holes = bot.lock_holes();
+        if finished {
+            tracing::info!(channel = %channel, messages = n, "read back the messages that could not be handled");
+            continue;
+        }
+        let Some(again) = holes.get_mut(&channel) else {
+            continue;
+        };
+        again.tries = hole.tries + 1;
+        if again.tries >= super::HOLE_TRIES {
+            tracing::error!(channel = %channel, message = again.first, "giving up: this message could not be handled in {} tries and is not stored", super::HOLE_TRIES);
+            holes.remove(&channel);
+            continue;
+        }
+        again.next_try = std::time::Instant::now()
+            + std::time::Duration::from_secs(2u64.pow(again.tries.min(9)));
     }
 }

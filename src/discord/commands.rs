@@ -350,7 +350,7 @@ pub async fn stats(
     }
     // Figures are exact, but messages the bot owes Discord (relays, surveys) may be stuck:
     // agents should know.
-    let (pending, oldest) = bot.desk.store().outbox_backlog().await?;
+    let (pending, oldest) = bot.desk.store().outbox_backlog(Some(&who.guild)).await?;
     if let Some(oldest) = oldest.filter(|o| now - o >= BACKLOG_SHOWN_AFTER) {
         reply = reply.content(
             texts
@@ -391,12 +391,15 @@ pub async fn close(
             let ev = close_event(&g, &ticket.conversation);
             let t = bot.texts(&g).await;
             let notice = ticket.thread_id.as_ref().map(|thread| {
-                OutboxOp::enqueue(OutboxItem::post(
-                    format!("closed:{}", ev.id),
-                    thread,
-                    serde_json::json!({"content": format!("{} (customer)", t.ticket_closed_staff), "allowed_mentions": {"parse": []}}),
-                    bot.now(),
-                ))
+                OutboxOp::enqueue(
+                    OutboxItem::post(
+                        format!("closed:{}", ev.id),
+                        thread,
+                        serde_json::json!({"content": format!("{} (customer)", t.ticket_closed_staff), "allowed_mentions": {"parse": []}}),
+                        bot.now(),
+                    )
+                    .in_place(&g, &ticket.conversation),
+                )
             });
             let commit = Commit {
                 events: vec![ev],
@@ -404,7 +407,7 @@ pub async fn close(
                 outbox: notice.into_iter().collect(),
                 ..Commit::default()
             };
-            if commit_and_send(bot, ctx.http(), commit).await? {
+            if commit_and_send(bot, ctx.http(), commit).await?.committed() {
                 closed += 1;
             }
         }
@@ -429,7 +432,8 @@ pub async fn close(
             &ticket.dm_channel_id,
             serde_json::json!({"content": customer_t.ticket_closed_customer, "allowed_mentions": {"parse": []}}),
             bot.now(),
-        );
+        )
+        .in_place(&ticket.guild_id, &ticket.conversation);
         let commit = Commit {
             events: vec![ev],
             require_new: true,

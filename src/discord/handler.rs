@@ -126,6 +126,9 @@ pub async fn on_message(
     }
     let Some(_work) = bot.start_work() else {
         tracing::info!("shutting down: message left for the next start's catch-up");
+        let guild = msg.guild_id.map(|g| g.to_string());
+        bot.remember_before(&msg.channel_id.to_string(), guild.as_deref(), msg.id.get())
+            .await;
         return Ok(());
     };
     let _turn = match msg.guild_id {
@@ -141,16 +144,15 @@ pub async fn on_message(
             break;
         };
         if !database_unreachable(&e) {
+            // Discord failed us (a thread could not be opened, say): read it again later.
+            bot.record_hole(&channel, guild.as_deref(), msg.id.get());
             return Err(e);
         }
         if held.is_none() {
             held = Arc::clone(&bot.db_queue).try_acquire_owned().ok();
         }
         if held.is_none() || bot.stopping() {
-            bot.lock_holes()
-                .entry(channel.clone())
-                .and_modify(|h| h.1 = h.1.min(msg.id.get()))
-                .or_insert((guild.clone(), msg.id.get()));
+            bot.record_hole(&channel, guild.as_deref(), msg.id.get());
             tracing::error!(error = %format!("{e:#}"), "database unreachable and the waiting queue is full: the message stays in Discord's history for the catch-up");
             return Err(e);
         }

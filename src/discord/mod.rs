@@ -70,10 +70,26 @@ pub struct Bot {
     /// Channels where a message could not be held for the database (the queue was full):
     /// the first such message's id. Their cursor stays before it, and a catch-up reads them
     /// again once the database answers.
-    holes: std::sync::Mutex<std::collections::HashMap<String, (Option<String>, u64)>>,
+    holes: std::sync::Mutex<std::collections::HashMap<String, Hole>>,
     /// The gateway context, for catch-ups started by the timers.
     context: std::sync::Mutex<Option<serenity::Context>>,
+    /// Outbox items Discord confirmed while the database could not record it: item id → the
+    /// item and the message id it produced.
+    unrecorded:
+        std::sync::Mutex<std::collections::HashMap<i64, (crate::store::OutboxItem, String)>>,
 }
+
+/// A channel's message that could not be handled: the catch-up reads the channel again from
+/// it, with backoff, until it goes through or `HOLE_TRIES` tries failed.
+#[derive(Debug, Clone)]
+pub struct Hole {
+    pub guild: Option<String>,
+    pub first: u64,
+    pub tries: u32,
+    pub next_try: std::time::Instant,
+}
+
+pub const HOLE_TRIES: u32 = 10;
 
 /// Events handled at once, at most (far above what the gateway delivers).
 const WORK_PERMITS: u32 = 1 << 20;
@@ -112,6 +128,7 @@ impl Bot {
             db_queue: Arc::new(tokio::sync::Semaphore::new(DB_QUEUE)),
             holes: Default::default(),
             context: Default::default(),
+            unrecorded: Default::default(),
         }
     }
 
@@ -127,7 +144,9 @@ impl Bot {
         Arc::clone(&self.work).try_acquire_owned().ok()
     }
 
-    /// Stops taking events and waits (up to `grace`) for the ones being handled.
+    /// Stops taking events and waits (up to `grace`) for the ones being handled; then moves
+    /// the cursors of channels with unhandled messages back before them, so that the next
+    /// start's catch-up reads them.
     async fn drain(&self, grace: std::time::Duration) {
         self.stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -135,11 +154,54 @@ impl Bot {
         if all.is_err() {
             tracing::warn!("events still being handled at shutdown; the catch-up will finish them");
         }
+        let holes: Vec<(String, Hole)> = self
+            .lock_holes()
+            .iter()
+            .map(|(c, h)| (c.clone(), h.clone()))
+            .collect();
+        for (channel, hole) in holes {
+            self.remember_before(&channel, hole.guild.as_deref(), hole.first)
+                .await;
+        }
     }
 
-    fn lock_holes(
+    /// Records a message that could not be handled now: the channel is read again from it.
+    pub fn record_hole(&self, channel: &str, guild: Option<&str>, message: u64) {
+        self.lock_holes()
+            .entry(channel.to_string())
+            .and_modify(|h| h.first = h.first.min(message))
+            .or_insert(Hole {
+                guild: guild.map(str::to_string),
+                first: message,
+                tries: 0,
+                next_try: std::time::Instant::now(),
+            });
+    }
+
+    /// Moves the channel's cursor back before `message` (best effort: the database may be the
+    /// reason it was not handled), so that a catch-up, even after a restart, reads it.
+    pub async fn remember_before(&self, channel: &str, guild: Option<&str>, message: u64) {
+        let before = i64::try_from(message.saturating_sub(1)).unwrap_or(i64::MAX);
+        if let Err(e) = self
+            .desk
+            .store()
+            .rewind_cursor(channel, guild, before, self.now())
+            .await
+        {
+            tracing::warn!(channel, error = %e, "cannot record where to read the channel again from");
+        }
+    }
+
+    fn unrecorded(
         &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (Option<String>, u64)>> {
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (crate::store::OutboxItem, String)>>
+    {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_holes(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Hole>> {
         self.holes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -11,7 +11,9 @@
 use super::Bot;
 use crate::domain::{Event, EventKind, Millis, MINUTE, SECOND};
 use crate::settings::BotSettings;
-use crate::store::{Commit, OutboxItem, OutboxMethod, OutboxOp, SurveyOp, SurveyStatus};
+use crate::store::{
+    Commit, CommitOutcome, OutboxItem, OutboxMethod, OutboxOp, SurveyOp, SurveyStatus,
+};
 use poise::serenity_prelude as serenity;
 
 pub struct Sender {
@@ -147,7 +149,7 @@ pub async fn commit_and_send(
     bot: &Bot,
     http: &serenity::Http,
     commit: Commit,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<CommitOutcome> {
     let keys: Vec<String> = commit
         .outbox
         .iter()
@@ -156,8 +158,8 @@ pub async fn commit_and_send(
             _ => None,
         })
         .collect();
-    let applied = bot.desk.store().commit(&commit).await?;
-    if applied && !keys.is_empty() {
+    let outcome = bot.desk.store().commit(&commit).await?;
+    if outcome.committed() && !keys.is_empty() {
         match bot.desk.store().outbox_by_keys(&keys).await {
             Ok(items) => {
                 for item in items {
@@ -169,25 +171,40 @@ pub async fn commit_and_send(
             Err(e) => tracing::warn!(error = %e, "cannot read the outbox; the timer will deliver"),
         }
     }
-    Ok(applied)
+    Ok(outcome)
 }
 
 /// Sends what is due; called on every tick of the bot's timers.
 pub async fn deliver_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
+    record_unrecorded(bot).await?;
     let store = bot.desk.store();
     for item in store.due_outbox(bot.now(), 50).await? {
         deliver(bot, http, item).await;
     }
-    let (pending, oldest) = store.outbox_backlog().await?;
+    let (pending, oldest) = store.outbox_backlog(None).await?;
     if let Some(oldest) = oldest.filter(|o| bot.now() - o > 5 * MINUTE) {
         tracing::warn!(pending, oldest = %crate::domain::format_time(oldest), "messages to Discord are backing up");
     }
     Ok(())
 }
 
-/// Tries one item; true when it is delivered. Errors are logged, never returned: an item that
-/// could not be recorded stays pending and its nonce stops a second copy.
+/// Deliveries Discord confirmed but the database could not record (it went away): recorded
+/// first, before anything is sent again, because Discord's nonce only guards a few minutes.
+async fn record_unrecorded(bot: &Bot) -> anyhow::Result<()> {
+    let waiting: Vec<(OutboxItem, String)> = bot.unrecorded().values().cloned().collect();
+    for (item, message_id) in waiting {
+        record_delivery(bot, &item, &message_id).await?;
+        bot.unrecorded().remove(&item.id);
+    }
+    Ok(())
+}
+
+/// Tries one item; true when it is delivered. Errors are logged, never returned: an item whose
+/// delivery could not be recorded is kept in memory until it is, and never sent again.
 async fn deliver(bot: &Bot, http: &serenity::Http, item: OutboxItem) -> bool {
+    if bot.unrecorded().contains_key(&item.id) {
+        return false;
+    }
     match try_deliver(bot, http, &item).await {
         Ok(done) => done,
         Err(e) => {
@@ -206,20 +223,10 @@ async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> any
     match bot.sender.send(item).await {
         Outcome::Sent(message_id) => {
             tracing::debug!(key = %item.dedupe_key, attempts = item.attempts + 1, "delivered");
-            let sent = OutboxOp::Sent {
-                id: item.id,
-                message_id: message_id.clone(),
-            };
-            let commit = match &item.survey_id {
-                Some(survey_id) => {
-                    survey_delivered(bot, item, survey_id, &message_id, sent).await?
-                }
-                None => Commit {
-                    outbox: vec![sent],
-                    ..Commit::default()
-                },
-            };
-            store.commit(&commit).await?;
+            if let Err(e) = record_delivery(bot, item, &message_id).await {
+                bot.unrecorded().insert(item.id, (item.clone(), message_id));
+                return Err(e);
+            }
             Ok(true)
         }
         Outcome::Retry { after_ms, error } => {
@@ -230,18 +237,26 @@ async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> any
             Ok(false)
         }
         Outcome::Refused { status, error } => {
-            if status == 404 && item.ticket_customer_id.is_some() {
-                // The ticket thread was deleted: open a new one and send there.
-                super::relay::reopen_ticket_thread(bot, http, item).await?;
+            if status == 404
+                && item.ticket_customer_id.is_some()
+                && super::relay::reopen_ticket_thread(bot, http, item).await?
+            {
+                // The ticket thread was deleted; the item now points to a new one.
                 store.outbox_retry(item.id, bot.now(), &error).await?;
                 return Ok(false);
             }
             tracing::error!(key = %item.dedupe_key, %error, "Discord refused a message; giving up");
-            store.outbox_failed(item.id, &error).await?;
-            let mut commit = Commit::default();
+            let mut commit = Commit {
+                outbox: vec![OutboxOp::Failed {
+                    id: item.id,
+                    error: error.clone(),
+                }],
+                ..Commit::default()
+            };
             if let Some(survey_id) = &item.survey_id {
                 commit.surveys.push(SurveyOp::Status {
                     survey_id: survey_id.clone(),
+                    from: Vec::new(),
                     status: SurveyStatus::Cancelled,
                 });
             }
@@ -255,12 +270,20 @@ async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> any
                 } else {
                     t.relay_refused
                 };
-                commit.outbox.push(OutboxOp::enqueue(OutboxItem::post(
-                    format!("notice:{}", item.dedupe_key),
+                // One notice per relayed message, however many pieces it had.
+                let message_key = item
+                    .dedupe_key
+                    .rsplit_once(':')
+                    .map_or(item.dedupe_key.as_str(), |(k, _)| k);
+                let mut notice = OutboxItem::post(
+                    format!("notice:{message_key}"),
                     notify,
                     serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
                     bot.now(),
-                )));
+                );
+                notice.guild_id = item.guild_id.clone();
+                notice.conversation = item.conversation.clone();
+                commit.outbox.push(OutboxOp::enqueue(notice));
             }
             // The timer delivers the notice on its next tick.
             store.commit(&commit).await?;
@@ -269,38 +292,27 @@ async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> any
     }
 }
 
-/// A survey's message went out: it becomes sent, with its `survey_sent` event, unless a newer
-/// answer cancelled it meanwhile, in which case its buttons are taken away again.
-async fn survey_delivered(
-    bot: &Bot,
-    item: &OutboxItem,
-    survey_id: &str,
-    message_id: &str,
-    sent: OutboxOp,
-) -> anyhow::Result<Commit> {
+/// Records that `item` went out as `message_id`: a survey becomes sent with its `survey_sent`
+/// event, unless a newer answer cancelled it meanwhile (its buttons are then taken away) or it
+/// was already recorded (a second sender got the same message back through the nonce).
+async fn record_delivery(bot: &Bot, item: &OutboxItem, message_id: &str) -> anyhow::Result<()> {
     let store = bot.desk.store();
-    let Some(job) = store.survey(survey_id).await? else {
-        return Ok(Commit {
-            outbox: vec![sent],
-            ..Commit::default()
-        });
+    let sent = OutboxOp::Sent {
+        id: item.id,
+        message_id: message_id.to_string(),
     };
-    if job.status != SurveyStatus::Sending {
-        let t = bot.texts(&job.guild_id).await;
-        return Ok(Commit {
-            outbox: vec![
-                sent,
-                OutboxOp::enqueue(OutboxItem::patch(
-                    format!("withdraw:{survey_id}"),
-                    &item.channel_id,
-                    message_id,
-                    serde_json::json!({"content": t.survey_withdrawn, "components": []}),
-                    bot.now(),
-                )),
-            ],
-            ..Commit::default()
-        });
-    }
+    let only_sent = || Commit {
+        outbox: vec![sent.clone()],
+        ..Commit::default()
+    };
+    let Some(survey_id) = &item.survey_id else {
+        store.commit(&only_sent()).await?;
+        return Ok(());
+    };
+    let Some(job) = store.survey(survey_id).await? else {
+        store.commit(&only_sent()).await?;
+        return Ok(());
+    };
     let sent_at = message_id
         .parse::<u64>()
         .map(crate::domain::snowflake_time)
@@ -320,17 +332,48 @@ async fn survey_delivered(
             answer_message_id: job.answer_message_id.clone(),
         },
     };
-    tracing::info!(survey = %survey_id, guild = %job.guild_id, "survey sent");
-    Ok(Commit {
+    let commit = Commit {
         events: vec![event],
         surveys: vec![SurveyOp::Sent {
             survey_id: survey_id.to_string(),
             message_id: message_id.to_string(),
             sent_at,
         }],
-        outbox: vec![sent],
+        outbox: vec![sent.clone()],
         ..Commit::default()
-    })
+    };
+    match store.commit(&commit).await? {
+        CommitOutcome::Conflict => {}
+        _ => {
+            tracing::info!(survey = %survey_id, guild = %job.guild_id, "survey sent");
+            return Ok(());
+        }
+    }
+    let now_job = store.survey(survey_id).await?;
+    if now_job.as_ref().is_some_and(|j| {
+        j.status != SurveyStatus::Sending && j.message_id.as_deref() == Some(message_id)
+    }) {
+        // Already recorded by another sender.
+        store.commit(&only_sent()).await?;
+        return Ok(());
+    }
+    // A newer answer cancelled the survey while it was on its way: take its buttons away.
+    let t = bot.texts(&job.guild_id).await;
+    let withdraw = OutboxItem::patch(
+        format!("withdraw:{survey_id}"),
+        &item.channel_id,
+        message_id,
+        serde_json::json!({"content": t.survey_withdrawn, "components": []}),
+        bot.now(),
+    )
+    .in_place(&job.guild_id, &job.conversation);
+    store
+        .commit(&Commit {
+            outbox: vec![sent, OutboxOp::enqueue(withdraw)],
+            ..Commit::default()
+        })
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

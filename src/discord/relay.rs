@@ -5,7 +5,7 @@
 use super::{event, Bot};
 use crate::desk::{LivePlace, SurveyPlan, SurveyTarget};
 use crate::domain::EventKind;
-use crate::store::{Commit, OutboxItem, OutboxOp, Ticket, TranscriptLine};
+use crate::store::{Commit, CommitOutcome, OutboxItem, OutboxOp, Ticket, TranscriptLine};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 
@@ -121,19 +121,26 @@ pub async fn live_commit(
         let t = crate::i18n::texts(place.rules.locale);
         for job in &plan.withdrawn {
             if let Some(m) = job.message_id.as_deref().filter(|m| !m.is_empty()) {
-                commit.outbox.push(OutboxOp::enqueue(OutboxItem::patch(
-                    format!("withdraw:{}", job.survey_id),
-                    &job.channel_id,
-                    m,
-                    serde_json::json!({"content": t.survey_withdrawn, "components": []}),
-                    bot.now(),
-                )));
+                commit.outbox.push(OutboxOp::enqueue(
+                    OutboxItem::patch(
+                        format!("withdraw:{}", job.survey_id),
+                        &job.channel_id,
+                        m,
+                        serde_json::json!({"content": t.survey_withdrawn, "components": []}),
+                        bot.now(),
+                    )
+                    .in_place(&ev.guild_id, &ev.conversation),
+                ));
             }
         }
     }
-    commit
-        .outbox
-        .extend(items.into_iter().map(OutboxOp::enqueue));
+    commit.outbox.extend(items.into_iter().map(|mut item| {
+        if item.guild_id.is_none() {
+            item.guild_id = Some(ev.guild_id.clone());
+        }
+        item.conversation = Some(ev.conversation.clone());
+        OutboxOp::enqueue(item)
+    }));
     if let Some(content) = transcript {
         if bot.setup(&ev.guild_id).await?.transcripts {
             commit.transcript.push(TranscriptLine {
@@ -147,6 +154,48 @@ pub async fn live_commit(
         }
     }
     Ok(commit)
+}
+
+/// Plans the surveys (with `target`, if the event can cause one), commits the live event with
+/// everything it causes, and sends. When another handler moved a survey meanwhile, decides
+/// again from what is stored now. Returns whether the event was stored by this call.
+pub async fn commit_live(
+    bot: &Bot,
+    http: &serenity::Http,
+    place: &LivePlace,
+    target: Option<SurveyTarget>,
+    items: Vec<OutboxItem>,
+    transcript: Option<&str>,
+) -> anyhow::Result<bool> {
+    for _ in 0..5 {
+        let plan = match &target {
+            Some(t) => bot.desk.plan_surveys(place, bot.now(), t.clone()).await?,
+            None => SurveyPlan::default(),
+        };
+        let commit = live_commit(bot, place, plan, items.clone(), transcript).await?;
+        match super::outbox::commit_and_send(bot, http, commit).await? {
+            CommitOutcome::Committed => return Ok(true),
+            CommitOutcome::Skipped => return Ok(false),
+            CommitOutcome::Conflict => {
+                tracing::debug!(event = %place.event.id, "a survey moved meanwhile; planning again")
+            }
+        }
+    }
+    anyhow::bail!(
+        "event {}: surveys kept changing under the commit; it will be read again by the catch-up",
+        place.event.id
+    )
+}
+
+/// Serialises the handling of one conversation: its messages may come through different
+/// channels (a DM and its staff thread, a support channel and a thread in it).
+pub async fn lock_conversation(
+    bot: &Bot,
+    guild: &str,
+    conversation: &str,
+) -> tokio::sync::OwnedMutexGuard<()> {
+    bot.lock_place(format!("place:{guild}:{conversation}"))
+        .await
 }
 
 enum Route {
@@ -267,6 +316,7 @@ pub async fn customer_dm(
         customer.get(),
         EventKind::CustomerMessage,
     );
+    let _conversation = lock_conversation(bot, &guild, &conversation).await;
     let place = bot.desk.replay_live(&ev).await?;
     if !place.new {
         return Ok(());
@@ -319,12 +369,8 @@ pub async fn customer_dm(
             &format!("ack:{}", msg.id),
         ));
     }
-    let plan = bot
-        .desk
-        .plan_surveys(&place, bot.now(), dm_target(&ticket.dm_channel_id))
-        .await?;
-    let commit = live_commit(bot, &place, plan, items, Some(&body)).await?;
-    super::outbox::commit_and_send(bot, &ctx.http, commit).await?;
+    let target = dm_target(&ticket.dm_channel_id);
+    commit_live(bot, &ctx.http, &place, Some(target), items, Some(&body)).await?;
     Ok(())
 }
 
@@ -336,21 +382,22 @@ fn dm_target(dm: &str) -> SurveyTarget {
 }
 
 /// Opens a new ticket thread for the customer of `item`, whose thread was deleted, and moves
-/// the messages waiting for the old thread to it.
+/// the messages waiting for the old thread to it. False when there is nothing to reopen (the
+/// ticket was forgotten, the staff channel unset): the item then fails for good.
 pub async fn reopen_ticket_thread(
     bot: &Bot,
     http: &serenity::Http,
     item: &OutboxItem,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let (Some(guild), Some(customer)) = (&item.guild_id, &item.ticket_customer_id) else {
-        return Ok(());
+        return Ok(false);
     };
     let store = bot.desk.store();
     let Some(mut ticket) = store.ticket(guild, customer).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(staff) = bot.setup(guild).await?.staff_channel_id else {
-        return Ok(());
+        return Ok(false);
     };
     if ticket.thread_id.as_deref() == Some(item.channel_id.as_str()) {
         let user_id = serenity::UserId::new(customer.parse::<u64>().unwrap_or(1).max(1));
@@ -359,10 +406,13 @@ pub async fn reopen_ticket_thread(
         ticket.thread_id = Some(open_thread(http, bot, &staff, &user).await?);
         store.save_ticket(&ticket).await?;
     }
-    if let Some(new) = &ticket.thread_id {
-        store.retarget_outbox(&item.channel_id, new).await?;
+    match &ticket.thread_id {
+        Some(new) if new != &item.channel_id => {
+            store.retarget_outbox(&item.channel_id, new).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
     }
-    Ok(())
 }
 
 pub fn channel(id: &str) -> serenity::ChannelId {
@@ -453,12 +503,8 @@ pub async fn staff_message(
         item.notify_channel_id = Some(msg.channel_id.to_string());
         item.guild_id = Some(ticket.guild_id.clone());
     }
-    let plan = bot
-        .desk
-        .plan_surveys(&place, bot.now(), dm_target(&ticket.dm_channel_id))
-        .await?;
-    let commit = live_commit(bot, &place, plan, items, Some(&body)).await?;
-    super::outbox::commit_and_send(bot, &ctx.http, commit).await?;
+    let target = dm_target(&ticket.dm_channel_id);
+    commit_live(bot, &ctx.http, &place, Some(target), items, Some(&body)).await?;
     Ok(())
 }
 

@@ -135,7 +135,7 @@ async fn send_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
             bot.now(),
         );
         item.survey_id = Some(job.survey_id.clone());
-        item.guild_id = Some(job.guild_id.clone());
+        let item = item.in_place(&job.guild_id, &job.conversation);
         let commit = Commit {
             surveys: vec![SurveyOp::StartSending {
                 survey_id: job.survey_id.clone(),
@@ -156,6 +156,7 @@ async fn close_expired(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
         let mut commit = Commit {
             surveys: vec![SurveyOp::Status {
                 survey_id: job.survey_id.clone(),
+                from: vec![SurveyStatus::Sent],
                 status: SurveyStatus::Closed,
             }],
             ..Commit::default()
@@ -169,13 +170,16 @@ async fn close_expired(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
                     true,
                     t,
                 ));
-            commit.outbox.push(OutboxOp::enqueue(OutboxItem::patch(
-                format!("close:{}", job.survey_id),
-                &job.channel_id,
-                m,
-                serde_json::to_value(&edit)?,
-                bot.now(),
-            )));
+            commit.outbox.push(OutboxOp::enqueue(
+                OutboxItem::patch(
+                    format!("close:{}", job.survey_id),
+                    &job.channel_id,
+                    m,
+                    serde_json::to_value(&edit)?,
+                    bot.now(),
+                )
+                .in_place(&job.guild_id, &job.conversation),
+            ));
         }
         super::outbox::commit_and_send(bot, http, commit).await?;
     }
@@ -208,12 +212,13 @@ async fn load_alerts(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
         let day = local_day(&rules.timezone, now).to_string();
         let t = crate::i18n::texts(rules.locale);
         let text = crate::report::text::load_alert_line(alert, t, "the previous 7 days");
-        let item = OutboxItem::post(
+        let mut item = OutboxItem::post(
             format!("alert:{guild}:{day}"),
             &alert_channel,
             serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
             now,
         );
+        item.guild_id = Some(guild.clone());
         let commit = Commit {
             alert_day: Some((guild.clone(), day)),
             outbox: vec![OutboxOp::enqueue(item)],

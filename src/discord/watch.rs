@@ -73,6 +73,7 @@ async fn ingest_and_survey(
     reply_in_channel: bool,
 ) -> anyhow::Result<()> {
     let store = bot.desk.store();
+    let _conversation = super::relay::lock_conversation(bot, &ev.guild_id, &ev.conversation).await;
     let place = bot.desk.replay_live(&ev).await?;
     store
         .set_conversation_channel(&ev.guild_id, &ev.conversation, channel_id)
@@ -84,10 +85,16 @@ async fn ingest_and_survey(
         channel_id: msg.channel_id.to_string(),
         reply_to: reply_in_channel,
     };
-    let plan = bot.desk.plan_surveys(&place, bot.now(), target).await?;
     let body = super::relay::relayed_body(msg);
-    let commit = super::relay::live_commit(bot, &place, plan, Vec::new(), Some(&body)).await?;
-    super::outbox::commit_and_send(bot, &ctx.http, commit).await?;
+    super::relay::commit_live(
+        bot,
+        &ctx.http,
+        &place,
+        Some(target),
+        Vec::new(),
+        Some(&body),
+    )
+    .await?;
     Ok(())
 }
 

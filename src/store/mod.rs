@@ -107,14 +107,22 @@ pub trait Store: Send + Sync {
         message_id: i64,
         now: Millis,
     ) -> Result<()>;
+    /// Moves `channel_id`'s cursor back to `message_id` if it is further (creating it if
+    /// missing): a catch-up then reads the channel again from there.
+    async fn rewind_cursor(
+        &self,
+        channel_id: &str,
+        guild_id: Option<&str>,
+        message_id: i64,
+        now: Millis,
+    ) -> Result<()>;
     /// Channels with a message handled since `since`: (channel, guild, last message id).
     async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>>;
 
     /// Applies everything one decision writes in one transaction: the events, the survey
-    /// changes, the outbox changes, the transcript lines and the alert day. Returns false, with
-    /// nothing written, when `require_new` and the first event was already stored, or when the
-    /// alert day was already claimed, or a survey to start sending is no longer scheduled.
-    async fn commit(&self, commit: &Commit) -> Result<bool>;
+    /// changes, the outbox changes, the transcript lines and the alert day; or nothing (see
+    /// `CommitOutcome`).
+    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome>;
 
     // --- Outbox: every action towards Discord, until delivered or refused for good. ---
 
@@ -126,14 +134,14 @@ pub trait Store: Send + Sync {
     /// is no longer pending): two senders never post the same item at once.
     async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool>;
     async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()>;
-    async fn outbox_failed(&self, id: i64, error: &str) -> Result<()>;
     /// Frees the items a previous process was sending when it died (one bot process per
     /// database), so that they are retried at once rather than when the lease runs out.
     async fn release_outbox_leases(&self) -> Result<u64>;
     /// Points the pending items of a deleted channel (a ticket thread) to its replacement.
     async fn retarget_outbox(&self, old_channel: &str, new_channel: &str) -> Result<()>;
-    /// Pending messages and the age of the oldest, for logs and `/stats`.
-    async fn outbox_backlog(&self) -> Result<(u64, Option<Millis>)>;
+    /// Pending messages (of one guild, or all) and the creation time of the oldest, for logs
+    /// and `/stats`.
+    async fn outbox_backlog(&self, guild_id: Option<&str>) -> Result<(u64, Option<Millis>)>;
 
     /// The stored transcript of a place (guilds with transcripts on), oldest first.
     async fn transcript(&self, guild_id: &str, conversation: &str) -> Result<Vec<TranscriptLine>>;
@@ -151,6 +159,24 @@ pub trait Store: Send + Sync {
     async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()>;
 
     async fn close(&self);
+}
+
+/// What `Store::commit` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed,
+    /// Nothing written, as asked: the event was already stored (`require_new`), the alert day
+    /// was already claimed, or the survey to start sending is no longer scheduled.
+    Skipped,
+    /// Nothing written: a survey was not in the status the decision was made on (another
+    /// handler moved it meanwhile). Decide again from what is stored now.
+    Conflict,
+}
+
+impl CommitOutcome {
+    pub fn committed(self) -> bool {
+        self == CommitOutcome::Committed
+    }
 }
 
 /// Everything one decision writes, committed together (see `Store::commit`).
@@ -175,8 +201,11 @@ pub enum SurveyOp {
         survey_id: String,
         due_at: Millis,
     },
+    /// Moves a survey from one of `from` (any status if empty) to `status`; a survey found in
+    /// another status makes the commit a `Conflict`.
     Status {
         survey_id: String,
+        from: Vec<SurveyStatus>,
         status: SurveyStatus,
     },
     Rating {
@@ -187,7 +216,8 @@ pub enum SurveyOp {
     StartSending {
         survey_id: String,
     },
-    /// The survey's message went out (its `survey_sent` event is in the same commit).
+    /// The survey's message went out (its `survey_sent` event is in the same commit); a survey
+    /// no longer `sending` (a newer answer cancelled it meanwhile) makes it a `Conflict`.
     Sent {
         survey_id: String,
         message_id: String,
@@ -202,6 +232,11 @@ pub enum OutboxOp {
     Sent {
         id: i64,
         message_id: String,
+    },
+    /// Discord refused the item for good.
+    Failed {
+        id: i64,
+        error: String,
     },
     /// Drops the not yet delivered message of a survey that was replaced.
     CancelSurvey {
@@ -239,6 +274,7 @@ pub struct OutboxItem {
     /// Where to tell the agents when Discord refuses the message for good.
     pub notify_channel_id: Option<String>,
     pub guild_id: Option<String>,
+    pub conversation: Option<String>,
     /// Set on a relay into a ticket thread: a deleted thread is reopened for this customer.
     pub ticket_customer_id: Option<String>,
     pub attempts: i32,
@@ -259,11 +295,19 @@ impl OutboxItem {
             survey_id: None,
             notify_channel_id: None,
             guild_id: None,
+            conversation: None,
             ticket_customer_id: None,
             attempts: 0,
             next_at: now,
             created_at: now,
         }
+    }
+
+    /// The item belongs to this guild's conversation (for `/stats` and privacy).
+    pub fn in_place(mut self, guild_id: &str, conversation: &str) -> OutboxItem {
+        self.guild_id = Some(guild_id.to_string());
+        self.conversation = Some(conversation.to_string());
+        self
     }
 
     /// An edit of message `message_id` in `channel_id`.

@@ -215,13 +215,14 @@ pub(super) struct OutboxRow {
     pub survey_id: Option<String>,
     pub notify_channel_id: Option<String>,
     pub guild_id: Option<String>,
+    pub conversation: Option<String>,
     pub ticket_customer_id: Option<String>,
     pub attempts: i32,
     pub next_at_ms: i64,
     pub created_at_ms: i64,
 }
 
-pub(super) const OUTBOX_COLUMNS: &str = "o.id, o.dedupe_key, o.channel_id, o.method, o.target_message_id, o.body, o.after_key, o.survey_id, o.notify_channel_id, o.guild_id, o.ticket_customer_id, o.attempts, o.next_at_ms, o.created_at_ms";
+pub(super) const OUTBOX_COLUMNS: &str = "o.id, o.dedupe_key, o.channel_id, o.method, o.target_message_id, o.body, o.after_key, o.survey_id, o.notify_channel_id, o.guild_id, o.conversation, o.ticket_customer_id, o.attempts, o.next_at_ms, o.created_at_ms";
 
 impl From<OutboxRow> for super::OutboxItem {
     fn from(r: OutboxRow) -> Self {
@@ -238,6 +239,7 @@ impl From<OutboxRow> for super::OutboxItem {
             survey_id: r.survey_id,
             notify_channel_id: r.notify_channel_id,
             guild_id: r.guild_id,
+            conversation: r.conversation,
             ticket_customer_id: r.ticket_customer_id,
             attempts: r.attempts,
             next_at: r.next_at_ms,
@@ -278,7 +280,7 @@ macro_rules! sql_store_impl {
         };
         use crate::store::sql::{OutboxRow, OUTBOX_COLUMNS};
         use crate::store::{
-            Commit, DiscordSetup, Inserted, OutboxItem, OutboxMethod, OutboxOp, Result, Store,
+            Commit, CommitOutcome, DiscordSetup, Inserted, OutboxItem, OutboxMethod, OutboxOp, Result, Store,
             SurveyJob, SurveyOp, SurveyStatus, Ticket, TranscriptLine, WatchKind, WatchedChannel,
         };
         use sqlx::{AssertSqlSafe, QueryBuilder};
@@ -689,6 +691,23 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
+            async fn rewind_cursor(&self, channel_id: &str, guild_id: Option<&str>, message_id: i64, now: Millis) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO channel_cursors (channel_id, guild_id, last_message_id, updated_at_ms) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (channel_id) DO UPDATE SET \
+                     last_message_id = CASE WHEN excluded.last_message_id < channel_cursors.last_message_id \
+                     THEN excluded.last_message_id ELSE channel_cursors.last_message_id END, \
+                     updated_at_ms = excluded.updated_at_ms",
+                )
+                .bind(channel_id)
+                .bind(guild_id)
+                .bind(message_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn recent_cursors(&self, since: Millis) -> Result<Vec<(String, Option<String>, i64)>> {
                 Ok(sqlx::query_as(
                     "SELECT channel_id, guild_id, last_message_id FROM channel_cursors WHERE updated_at_ms >= $1",
@@ -698,7 +717,7 @@ macro_rules! sql_store_impl {
                 .await?)
             }
 
-            async fn commit(&self, c: &Commit) -> Result<bool> {
+            async fn commit(&self, c: &Commit) -> Result<CommitOutcome> {
                 let mut tx = self.pool.begin().await?;
                 for (i, e) in c.events.iter().enumerate() {
                     let k = columns(e);
@@ -720,7 +739,7 @@ macro_rules! sql_store_impl {
                     .await?;
                     if i == 0 && c.require_new && done.rows_affected() == 0 {
                         tx.rollback().await?;
-                        return Ok(false);
+                        return Ok(CommitOutcome::Skipped);
                     }
                 }
                 if let Some((guild_id, day)) = &c.alert_day {
@@ -734,7 +753,7 @@ macro_rules! sql_store_impl {
                     .await?;
                     if done.rows_affected() != 1 {
                         tx.rollback().await?;
-                        return Ok(false);
+                        return Ok(CommitOutcome::Skipped);
                     }
                 }
                 for op in &c.surveys {
@@ -769,12 +788,22 @@ macro_rules! sql_store_impl {
                             .execute(&mut *tx)
                             .await?;
                         }
-                        SurveyOp::Status { survey_id, status } => {
-                            sqlx::query("UPDATE surveys SET status = $2 WHERE survey_id = $1")
-                                .bind(survey_id)
-                                .bind(status.name())
-                                .execute(&mut *tx)
-                                .await?;
+                        SurveyOp::Status { survey_id, from, status } => {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE surveys SET status = ");
+                            qb.push_bind(status.name()).push(" WHERE survey_id = ").push_bind(survey_id.clone());
+                            if !from.is_empty() {
+                                qb.push(" AND status IN (");
+                                let mut list = qb.separated(", ");
+                                for f in from {
+                                    list.push_bind(f.name());
+                                }
+                                qb.push(")");
+                            }
+                            let done = qb.build().execute(&mut *tx).await?;
+                            if !from.is_empty() && done.rows_affected() == 0 {
+                                tx.rollback().await?;
+                                return Ok(CommitOutcome::Conflict);
+                            }
                         }
                         SurveyOp::Rating { survey_id, rating } => {
                             sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1")
@@ -792,18 +821,23 @@ macro_rules! sql_store_impl {
                             .await?;
                             if done.rows_affected() != 1 {
                                 tx.rollback().await?;
-                                return Ok(false);
+                                return Ok(CommitOutcome::Skipped);
                             }
                         }
                         SurveyOp::Sent { survey_id, message_id, sent_at } => {
-                            sqlx::query(
-                                "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 WHERE survey_id = $1",
+                            let done = sqlx::query(
+                                "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 \
+                                 WHERE survey_id = $1 AND status = 'sending'",
                             )
                             .bind(survey_id)
                             .bind(message_id)
                             .bind(sent_at)
                             .execute(&mut *tx)
                             .await?;
+                            if done.rows_affected() == 0 {
+                                tx.rollback().await?;
+                                return Ok(CommitOutcome::Conflict);
+                            }
                         }
                     }
                 }
@@ -816,8 +850,8 @@ macro_rules! sql_store_impl {
                             };
                             sqlx::query(
                                 "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms, \
-                                 method, target_message_id, after_key, survey_id, notify_channel_id, guild_id, ticket_customer_id) \
-                                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                                 method, target_message_id, after_key, survey_id, notify_channel_id, guild_id, ticket_customer_id, conversation) \
+                                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                                  ON CONFLICT (dedupe_key) DO NOTHING",
                             )
                             .bind(&item.dedupe_key)
@@ -833,6 +867,7 @@ macro_rules! sql_store_impl {
                             .bind(item.notify_channel_id.as_deref())
                             .bind(item.guild_id.as_deref())
                             .bind(item.ticket_customer_id.as_deref())
+                            .bind(item.conversation.as_deref())
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -844,6 +879,16 @@ macro_rules! sql_store_impl {
                             )
                             .bind(id)
                             .bind(message_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        OutboxOp::Failed { id, error } => {
+                            sqlx::query(
+                                "UPDATE outbox SET status = 'failed', body = '', attempts = attempts + 1, \
+                                 last_error = $2, lease_until_ms = NULL WHERE id = $1",
+                            )
+                            .bind(id)
+                            .bind(error)
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -872,7 +917,7 @@ macro_rules! sql_store_impl {
                     .await?;
                 }
                 tx.commit().await?;
-                Ok(true)
+                Ok(CommitOutcome::Committed)
             }
 
             async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>> {
@@ -927,15 +972,6 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
-            async fn outbox_failed(&self, id: i64, error: &str) -> Result<()> {
-                sqlx::query("UPDATE outbox SET status = 'failed', body = '', attempts = attempts + 1, last_error = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(error)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
             async fn release_outbox_leases(&self) -> Result<u64> {
                 let done = sqlx::query("UPDATE outbox SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL AND status = 'pending'")
                     .execute(&self.pool)
@@ -952,10 +988,12 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
-            async fn outbox_backlog(&self) -> Result<(u64, Option<Millis>)> {
+            async fn outbox_backlog(&self, guild_id: Option<&str>) -> Result<(u64, Option<Millis>)> {
                 let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
-                    "SELECT COUNT(*), MIN(created_at_ms) FROM outbox WHERE status = 'pending'",
+                    "SELECT COUNT(*), MIN(created_at_ms) FROM outbox WHERE status = 'pending' \
+                     AND ($1 IS NULL OR guild_id = $1)",
                 )
+                .bind(guild_id)
                 .fetch_one(&self.pool)
                 .await?;
                 Ok((n.max(0) as u64, oldest))
@@ -1047,6 +1085,12 @@ macro_rules! sql_store_impl {
                     .bind(guild_id)
                     .bind(conversation)
                     .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                // What the bot still owed the place goes too: its text and ids are personal.
+                sqlx::query("DELETE FROM outbox WHERE guild_id = $1 AND conversation = $2")
+                    .bind(guild_id)
+                    .bind(conversation)
                     .execute(&mut *tx)
                     .await?;
                 for table in ["tickets", "surveys", "transcripts"] {
