@@ -13,6 +13,7 @@ pub struct PgStore {
 impl PgStore {
     const BACKEND: &'static str = "postgres";
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+    const BEGIN_WRITE: &'static str = "BEGIN";
 
     pub async fn connect(url: &str) -> super::Result<PgStore> {
         let pool = PgPoolOptions::new()

@@ -298,7 +298,7 @@ macro_rules! sql_store_impl {
             }
 
             async fn insert_events(&self, events: &[Event]) -> Result<Vec<Inserted>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 let mut new_ids: HashSet<String> = HashSet::new();
                 for chunk in events.chunks(INSERT_CHUNK) {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new(format!(
@@ -485,7 +485,7 @@ macro_rules! sql_store_impl {
             }
 
             async fn save_discord_setup(&self, guild_id: &str, setup: &DiscordSetup) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 sqlx::query(
                     "INSERT INTO guild_discord (guild_id, staff_channel_id, alert_channel_id, show_agent_names, transcripts) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id) DO UPDATE SET \
@@ -718,7 +718,7 @@ macro_rules! sql_store_impl {
             }
 
             async fn commit(&self, c: &Commit) -> Result<CommitOutcome> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 for (i, e) in c.events.iter().enumerate() {
                     let k = columns(e);
                     let done = sqlx::query(AssertSqlSafe(format!(
@@ -1042,7 +1042,7 @@ macro_rules! sql_store_impl {
             }
 
             async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 let authors: Vec<(String, String)> = sqlx::query_as(
                     "SELECT DISTINCT author_id, kind FROM events WHERE guild_id = $1 AND conversation = $2",
                 )

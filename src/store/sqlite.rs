@@ -14,6 +14,10 @@ pub struct SqliteStore {
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+    /// Write transactions take the write lock at once: a deferred one that reads first fails
+    /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout retries, when another connection
+    /// commits between its read and its first write.
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
     pub async fn connect(url: &str) -> super::Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
