@@ -1453,15 +1453,7 @@ impl FakeDiscord {
         status: u16,
         body: Value,
     ) {
-        self.shared.world().injections.push(Injection {
-            method: method.to_string(),
-            pattern: pattern.to_string(),
-            remaining: times,
-            status,
-            body,
-            after: false,
-            body_contains: None,
-        });
+        self.inject(method, pattern, None, times, status, body, false);
     }
 
     /// Like `respond_with`, but only for requests whose JSON body contains `body_contains`, and
@@ -1476,14 +1468,28 @@ impl FakeDiscord {
         status: u16,
         body: Value,
     ) {
+        self.inject(method, pattern, Some(body_contains), times, status, body, true);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn inject(
+        &self,
+        method: &str,
+        pattern: &str,
+        body_contains: Option<&str>,
+        times: usize,
+        status: u16,
+        body: Value,
+        after: bool,
+    ) {
         self.shared.world().injections.push(Injection {
             method: method.to_string(),
             pattern: pattern.to_string(),
             remaining: times,
             status,
             body,
-            after: true,
-            body_contains: Some(body_contains.to_string()),
+            after,
+            body_contains: body_contains.map(str::to_string),
         });
     }
 
