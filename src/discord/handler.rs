@@ -21,7 +21,26 @@ pub async fn dispatch(
                 channel = %new_message.channel_id,
                 guild = ?new_message.guild_id.map(|g| g.get()),
             );
-            if let Err(e) = on_message(ctx, bot, new_message, false)
+            // A burst (a busy channel, a catch-up) must not hold one large handler state per
+            // waiting message: wait here, small, and build the handler once its turn comes.
+            use std::sync::atomic::Ordering;
+            if bot.waiting.fetch_add(1, Ordering::SeqCst) >= super::WAITING_LIMIT {
+                bot.waiting.fetch_sub(1, Ordering::SeqCst);
+                let guild = new_message.guild_id.map(|g| g.to_string());
+                bot.record_hole(
+                    &new_message.channel_id.to_string(),
+                    guild.as_deref(),
+                    new_message.id.get(),
+                );
+                tracing::error!(message = %new_message.id, "too many messages waiting: this one is left in Discord's history for the catch-up");
+                return Ok(());
+            }
+            let turn = Arc::clone(&bot.handlers).acquire_owned().await;
+            bot.waiting.fetch_sub(1, Ordering::SeqCst);
+            let Ok(_turn) = turn else {
+                return Ok(());
+            };
+            if let Err(e) = Box::pin(on_message(ctx, bot, new_message, false))
                 .instrument(span)
                 .await
             {
@@ -111,9 +130,9 @@ pub fn database_unreachable(e: &anyhow::Error) -> bool {
 }
 
 /// Handles one message, live (`delayed` false) or fetched from history after downtime. While
-/// the database is unreachable the message waits here, in a bounded queue, and is retried with
-/// backoff; when the queue is full it is left in Discord's history, and its channel's cursor
-/// stays before it so that a catch-up reads it again.
+/// the database is unreachable the message is retried here with backoff, and the messages
+/// behind it wait for a handler (at most `WAITING_LIMIT`; beyond, they are left in Discord's
+/// history, their channel's cursor stays before them, and a catch-up reads them again).
 pub async fn on_message(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
@@ -137,7 +156,7 @@ pub async fn on_message(
     };
     let channel = msg.channel_id.to_string();
     let guild = msg.guild_id.map(|g| g.to_string());
-    let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
+    let mut waited = false;
     let mut wait = std::time::Duration::from_millis(250);
     loop {
         let Err(e) = route_message(ctx, bot, msg, delayed).await else {
@@ -148,19 +167,17 @@ pub async fn on_message(
             bot.record_hole(&channel, guild.as_deref(), msg.id.get());
             return Err(e);
         }
-        if held.is_none() {
-            held = Arc::clone(&bot.db_queue).try_acquire_owned().ok();
-        }
-        if held.is_none() || bot.stopping() {
+        if bot.stopping() {
             bot.record_hole(&channel, guild.as_deref(), msg.id.get());
-            tracing::error!(error = %format!("{e:#}"), "database unreachable and the waiting queue is full: the message stays in Discord's history for the catch-up");
+            tracing::error!(error = %format!("{e:#}"), "database unreachable at shutdown: the message stays in Discord's history for the next start's catch-up");
             return Err(e);
         }
+        waited = true;
         tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "database unreachable; the message waits");
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(std::time::Duration::from_secs(15));
     }
-    if held.is_some() {
+    if waited {
         tracing::info!("message stored after the database came back");
     }
     // Past a hole, the cursor must not move: a restart reads the channel from before it.

@@ -65,8 +65,10 @@ pub struct Bot {
     stopping: std::sync::atomic::AtomicBool,
     /// One permit per event being handled; shutdown waits for them all.
     work: Arc<tokio::sync::Semaphore>,
-    /// The bounded queue of events waiting for the database to come back.
-    db_queue: Arc<tokio::sync::Semaphore>,
+    /// Messages being handled at once; the others wait in line (fairly, in arrival order).
+    handlers: Arc<tokio::sync::Semaphore>,
+    /// Messages waiting for a handler (the database may be away): at most `WAITING_LIMIT`.
+    waiting: std::sync::atomic::AtomicUsize,
     /// Channels where a message could not be held for the database (the queue was full):
     /// the first such message's id. Their cursor stays before it, and a catch-up reads them
     /// again once the database answers.
@@ -91,11 +93,14 @@ pub struct Hole {
 
 pub const HOLE_TRIES: u32 = 10;
 
+/// Messages handled at once; a few dozen keep both cores and the database busy.
+const HANDLERS: usize = 32;
+
 /// Events handled at once, at most (far above what the gateway delivers).
 const WORK_PERMITS: u32 = 1 << 20;
-/// Events that may wait for an unreachable database at once; beyond, they are left in
-/// Discord's history for the catch-up.
-pub const DB_QUEUE: usize = 2_000;
+/// Messages that may wait for a handler at once (a burst, or the database away); beyond,
+/// they are left in Discord's history and read back by the catch-up.
+pub const WAITING_LIMIT: usize = 10_000;
 
 impl Bot {
     pub async fn lock_place(&self, key: String) -> tokio::sync::OwnedMutexGuard<()> {
@@ -125,7 +130,8 @@ impl Bot {
             places: Default::default(),
             stopping: Default::default(),
             work: Arc::new(tokio::sync::Semaphore::new(WORK_PERMITS as usize)),
-            db_queue: Arc::new(tokio::sync::Semaphore::new(DB_QUEUE)),
+            handlers: Arc::new(tokio::sync::Semaphore::new(HANDLERS)),
+            waiting: Default::default(),
             holes: Default::default(),
             context: Default::default(),
             unrecorded: Default::default(),

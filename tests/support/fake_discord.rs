@@ -1468,7 +1468,15 @@ impl FakeDiscord {
         status: u16,
         body: Value,
     ) {
-        self.inject(method, pattern, Some(body_contains), times, status, body, true);
+        self.inject(
+            method,
+            pattern,
+            Some(body_contains),
+            times,
+            status,
+            body,
+            true,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
