@@ -28,6 +28,7 @@ struct Options {
     big_guild_requests: u64,
     guilds: u64,
     e2e_messages: u64,
+    e2e_ahead: u64,
     samples: usize,
     parts: Vec<String>,
 }
@@ -44,6 +45,7 @@ cargo bench --bench perf -- [options]
   --big-guild-requests N           requests of the largest guild (default 1000000)
   --guilds N                       guilds in the /stats store (default 1000)
   --e2e-messages N                 gateway messages for the end-to-end part (default 20000)
+  --e2e-ahead N                    how far the gateway may run ahead of what is stored (default 1000)
   --samples N                      reports per figure for p50/p95 (default 20)
 ";
 
@@ -61,6 +63,7 @@ fn parse_options() -> Options {
         big_guild_requests: 1_000_000,
         guilds: 1_000,
         e2e_messages: 20_000,
+        e2e_ahead: 1_000,
         samples: 20,
         parts: vec!["ingest".into(), "e2e".into(), "stats".into(), "demo".into()],
     };
@@ -101,6 +104,7 @@ fn parse_options() -> Options {
             "--big-guild-requests" => o.big_guild_requests = number(v, "--big-guild-requests"),
             "--guilds" => o.guilds = number(v, "--guilds").max(1),
             "--e2e-messages" => o.e2e_messages = number(v, "--e2e-messages"),
+            "--e2e-ahead" => o.e2e_ahead = number(v, "--e2e-ahead"),
             "--samples" => o.samples = number(v, "--samples").max(1) as usize,
             other => panic!("unknown option {other}; see --help"),
         }
@@ -579,12 +583,11 @@ async fn bench_e2e(o: &Options) {
         let mut msg = message_create(author, Place::guild(ids::SUPPORT), "help please", now_ms());
         msg["guild_id"] = serde_json::json!(ids::GUILD.to_string());
         fake.dispatch("MESSAGE_CREATE", msg).await;
-        if i % 500 == 0 {
+        if i % 100 == 0 {
             peak_kb = peak_kb.max(rss_peak_kb(child.id()));
-            // Like a gateway, never more than a few thousand messages ahead of the bot (it
-            // leaves messages beyond 10,000 waiting to the catch-up, which this fake's history
-            // cannot serve).
-            while i.saturating_sub(store.count_events(None).await.unwrap() - base) > 5_000 {
+            // Never more than `e2e_ahead` messages ahead of the bot: beyond 10,000 waiting it
+            // leaves messages to the catch-up, which this fake's history cannot serve.
+            while i.saturating_sub(store.count_events(None).await.unwrap() - base) > o.e2e_ahead {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
