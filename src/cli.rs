@@ -278,11 +278,37 @@ fn texts_for(
 pub async fn open_desk(url: &str) -> anyhow::Result<Desk> {
     let store = store::open(url).await.with_context(|| {
         format!(
-            "cannot open the database {} (set DATABASE_URL or --database, e.g. sqlite://reactif.db or postgres://postgres@127.0.0.1/reactif)",
-            store::redact_url(url)
+            "cannot open the database {}{} (set DATABASE_URL or --database, e.g. sqlite://reactif.db or postgres://postgres@127.0.0.1/reactif)",
+            store::redact_url(url),
+            open_hint(url)
         )
     })?;
     Ok(Desk::new(store))
+}
+
+/// The likely cause of a database that does not open, in words.
+fn open_hint(url: &str) -> String {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        let parent = std::path::Path::new(path).parent();
+        if let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            return format!(": the folder {} does not exist", dir.display());
+        }
+        return String::new();
+    }
+    if url.starts_with("postgres") {
+        let host = url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .map(|a| a.rsplit('@').next().unwrap_or(a))
+            .unwrap_or("?");
+        return format!(": is PostgreSQL running and reachable at {host}?");
+    }
+    String::new()
 }
 
 pub async fn stats(desk: &Desk, args: &StatsArgs, clock: &dyn Clock) -> anyhow::Result<String> {

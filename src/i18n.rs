@@ -53,6 +53,9 @@ pub struct Texts {
     pub relay_refused_dms_closed: &'static str,
     pub relay_refused: &'static str,
     pub outbox_backlog: &'static str,
+    /// A count that was 0 in the previous window.
+    pub trend_new: &'static str,
+    pub now: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -104,6 +107,8 @@ pub const EN: Texts = Texts {
         "⚠ The customer does not accept DMs from this bot: your message was not delivered.",
     relay_refused: "⚠ Discord refused to deliver your message to the customer; it is recorded.",
     outbox_backlog: "⚠ {n} message(s) to Discord waiting, the oldest for {age}",
+    trend_new: "new",
+    now: "now",
     not_allowed_stats: "Only agents and members with Manage Server can see the statistics.",
     not_allowed_setup: "Only members with Manage Server can change the setup.",
     no_data: "no data",
@@ -159,6 +164,8 @@ pub const FR: Texts = Texts {
         "⚠ Le client n'accepte pas les messages privés de ce bot : votre message n'a pas été remis.",
     relay_refused: "⚠ Discord a refusé de remettre votre message au client ; il est enregistré.",
     outbox_backlog: "⚠ {n} message(s) vers Discord en attente, le plus ancien depuis {age}",
+    trend_new: "nouveau",
+    now: "maintenant",
     not_allowed_stats:
         "Seuls les agents et les membres avec « Gérer le serveur » peuvent voir les statistiques.",
     not_allowed_setup:

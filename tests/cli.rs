@@ -382,3 +382,31 @@ async fn transcript_prints_stored_lines_and_explains_an_empty_one() {
         "2025-11-01T12:26:40.000Z 7: first: my order is late\n2025-11-01T12:27:40.000Z 42: second: thanks\n"
     );
 }
+
+#[test]
+fn a_database_that_cannot_open_says_why() {
+    let cli = Cli::sqlite();
+    let missing = cli.dir.path().join("no-such-folder").join("r.db");
+    let out = cli.run(&[
+        "--database",
+        &format!("sqlite://{}", missing.display()),
+        "stats",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no-such-folder does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli.run(&[
+        "--database",
+        "postgres://postgres@127.0.0.1:1/reactif",
+        "stats",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is PostgreSQL running and reachable at 127.0.0.1:1?"),
+        "{}",
+        stderr(&out)
+    );
+}

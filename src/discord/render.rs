@@ -35,7 +35,7 @@ pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
             format!(
                 "{} {}",
                 c.messages_received,
-                trend_count(c.messages_received, p.messages_received)
+                trend_count(c.messages_received, p.messages_received, t)
             ),
             true,
         )
@@ -44,7 +44,7 @@ pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
             format!(
                 "{} {}",
                 c.conversations,
-                trend_count(c.conversations, p.conversations)
+                trend_count(c.conversations, p.conversations, t)
             ),
             true,
         )
@@ -53,7 +53,7 @@ pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
             format!(
                 "{} {}\n{} {} · {} {} · {} {}",
                 c.requests,
-                trend_count(c.requests, p.requests),
+                trend_count(c.requests, p.requests, t),
                 c.answered,
                 t.answered,
                 c.unanswered,

@@ -8,12 +8,12 @@ use crate::i18n::Texts;
 use std::fmt::Write;
 
 /// `▲ +12 %` style comparison against the previous window, for counts.
-pub fn trend_count(cur: u64, prev: u64) -> String {
+pub fn trend_count(cur: u64, prev: u64, t: &Texts) -> String {
     if prev == 0 {
         return if cur == 0 {
             "=".into()
         } else {
-            "▲ new".into()
+            format!("▲ {}", t.trend_new)
         };
     }
     let change = (cur as f64 - prev as f64) / prev as f64 * 100.0;
@@ -120,21 +120,21 @@ fn figures_block(out: &mut String, f: &Figures, prev: &Figures, t: &Texts, hours
         "  {:<28} {:>8}   {}",
         t.messages_received,
         f.messages_received,
-        trend_count(f.messages_received, prev.messages_received)
+        trend_count(f.messages_received, prev.messages_received, t)
     );
     let _ = writeln!(
         out,
         "  {:<28} {:>8}   {}",
         t.conversations,
         f.conversations,
-        trend_count(f.conversations, prev.conversations)
+        trend_count(f.conversations, prev.conversations, t)
     );
     let _ = writeln!(
         out,
         "  {:<28} {:>8}   {}  ({} {}, {} {}, {} {})",
         t.requests,
         f.requests,
-        trend_count(f.requests, prev.requests),
+        trend_count(f.requests, prev.requests, t),
         f.answered,
         t.answered,
         f.unanswered,
@@ -200,10 +200,11 @@ pub fn render(r: &Report, t: &Texts) -> String {
     let _ = writeln!(out, "{}", t.report_title);
     let _ = writeln!(
         out,
-        "{}: {} → {} (now {}, {})",
+        "{}: {} → {} ({} {}, {})",
         t.window,
         format_time(r.window.from),
         format_time(r.window.to),
+        t.now,
         format_time(r.window.now),
         r.timezone.name()
     );
@@ -269,4 +270,37 @@ pub fn render(r: &Report, t: &Texts) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trends_and_the_window_line_speak_the_report_language() {
+        assert_eq!(trend_count(3, 0, &crate::i18n::FR), "▲ nouveau");
+        assert_eq!(trend_count(3, 0, &crate::i18n::EN), "▲ new");
+        assert_eq!(trend_count(0, 0, &crate::i18n::FR), "=");
+        let window = crate::domain::kpi::Window::last_days(1_762_000_000_000, 7);
+        let r = crate::domain::kpi::report(
+            &crate::domain::timeline::Timeline::build(&[], None, &|_| {
+                static RULES: std::sync::OnceLock<crate::domain::GuildRules> =
+                    std::sync::OnceLock::new();
+                RULES.get_or_init(Default::default)
+            }),
+            &crate::domain::kpi::Rules {
+                lookup: &|_| {
+                    static RULES: std::sync::OnceLock<crate::domain::GuildRules> =
+                        std::sync::OnceLock::new();
+                    RULES.get_or_init(Default::default)
+                },
+                report: &Default::default(),
+            },
+            &Default::default(),
+            window,
+        );
+        let fr = render(&r, &crate::i18n::FR);
+        assert!(fr.contains("(maintenant 2025-11-01"), "{fr}");
+        assert!(!fr.contains("(now "), "{fr}");
+    }
 }
