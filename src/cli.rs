@@ -346,6 +346,9 @@ pub struct ImportOutcome {
     pub lines: u64,
     pub summary: IngestSummary,
     pub bad: Vec<(u64, String)>,
+    /// Lines whose id is already stored with other content: (line, id). The stored event is
+    /// kept (ingest is idempotent by id), but the file disagrees with the database.
+    pub conflicting: Vec<(u64, String)>,
 }
 
 const IMPORT_BATCH: usize = 5_000;
@@ -359,6 +362,7 @@ pub async fn import_lines<R: BufRead>(
 ) -> anyhow::Result<ImportOutcome> {
     let mut out = ImportOutcome::default();
     let mut batch: Vec<Event> = Vec::with_capacity(IMPORT_BATCH);
+    let mut numbers: Vec<u64> = Vec::with_capacity(IMPORT_BATCH);
     for (i, line) in reader.split(b'\n').enumerate() {
         let number = i as u64 + 1;
         let bytes = line.with_context(|| format!("reading line {number}"))?;
@@ -375,18 +379,55 @@ pub async fn import_lines<R: BufRead>(
             continue;
         }
         match Event::parse_line(text) {
-            Ok(e) => batch.push(e),
+            Ok(e) => {
+                batch.push(e);
+                numbers.push(number);
+            }
             Err(e) => out.bad.push((number, e.to_string())),
         }
         if batch.len() >= IMPORT_BATCH {
-            out.summary.add(desk.ingest(&batch).await?);
+            ingest_batch(desk, &batch, &numbers, &mut out).await?;
             batch.clear();
+            numbers.clear();
         }
     }
     if !batch.is_empty() {
-        out.summary.add(desk.ingest(&batch).await?);
+        ingest_batch(desk, &batch, &numbers, &mut out).await?;
     }
     Ok(out)
+}
+
+async fn ingest_batch(
+    desk: &Desk,
+    batch: &[Event],
+    numbers: &[u64],
+    out: &mut ImportOutcome,
+) -> anyhow::Result<()> {
+    let inserted = desk.store().insert_events(batch).await?;
+    let duplicates: Vec<usize> = (0..batch.len())
+        .filter(|&i| inserted[i] == store::Inserted::Duplicate)
+        .collect();
+    out.summary.add(IngestSummary {
+        new: (batch.len() - duplicates.len()) as u64,
+        duplicates: duplicates.len() as u64,
+    });
+    if duplicates.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = duplicates.iter().map(|&i| batch[i].id.clone()).collect();
+    let stored: std::collections::HashMap<String, Event> = desk
+        .store()
+        .events_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    for i in duplicates {
+        if stored.get(&batch[i].id).is_some_and(|s| s != &batch[i]) {
+            out.conflicting.push((numbers[i], batch[i].id.clone()));
+        }
+    }
+    Ok(())
 }
 
 pub async fn import(desk: &Desk, args: &ImportArgs) -> anyhow::Result<ImportOutcome> {

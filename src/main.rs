@@ -69,6 +69,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for (line, why) in &out.bad {
                 eprintln!("line {line}: {why} (skipped)");
             }
+            for (line, id) in &out.conflicting {
+                eprintln!(
+                    "warning: line {line}: event {id} is already stored with different content; the stored event is kept"
+                );
+            }
             eprintln!(
                 "imported {} new events, {} already stored, {} bad lines skipped ({} lines read)",
                 out.summary.new,

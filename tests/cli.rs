@@ -110,6 +110,22 @@ fn import_then_stats_match_the_worked_example(cli: &Cli) {
         "{}",
         stderr(&out)
     );
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    assert_eq!(stats_json(cli), first);
+    // A line reusing a stored id with other content is reported; the stored event stays.
+    let changed = cli.file(
+        "changed.jsonl",
+        "\n{\"kind\": \"customer_message\", \"id\": \"1566738638438400001\", \"guild_id\": \"1000000000000000001\", \"conversation\": \"dm-100\", \"author_id\": \"5000000000000000001\", \"at\": \"2026-11-02T09:30:00.000Z\"}\n",
+    );
+    let out = cli.run(&["import", changed.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains(
+            "warning: line 2: event 1566738638438400001 is already stored with different content"
+        ),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(stats_json(cli), first);
 }
 

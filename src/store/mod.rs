@@ -43,6 +43,9 @@ pub trait Store: Send + Sync {
     /// Stores the events whose id is new, all in one transaction; one answer per event, in order.
     async fn insert_events(&self, events: &[Event]) -> Result<Vec<Inserted>>;
 
+    /// The stored events with these ids (those that exist), in no particular order.
+    async fn events_by_ids(&self, ids: &[String]) -> Result<Vec<Event>>;
+
     /// Every event of one place (a guild's conversation key), in no particular order.
     async fn place_events(&self, guild_id: &str, conversation: &str) -> Result<Vec<Event>>;
 

@@ -336,6 +336,25 @@ macro_rules! sql_store_impl {
                     .collect())
             }
 
+            async fn events_by_ids(&self, ids: &[String]) -> Result<Vec<Event>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE id IN ("
+                    ));
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    qb.push(")");
+                    let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for row in rows {
+                        out.push(Event::try_from(row)?);
+                    }
+                }
+                Ok(out)
+            }
+
             async fn place_events(&self, guild_id: &str, conversation: &str) -> Result<Vec<Event>> {
                 let rows: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
                     "SELECT {EVENT_COLUMNS} FROM events WHERE guild_id = $1 AND conversation = $2"
