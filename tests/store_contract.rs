@@ -465,6 +465,61 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
         (SurveyStatus::Sent, Some("m1"), Some(3_000))
     );
 
+    // A rated survey is not withdrawn, and a withdrawn one takes no rating.
+    let rate = |rating: i32| Commit {
+        surveys: vec![SurveyOp::Rating {
+            survey_id: "s1".into(),
+            rating,
+        }],
+        ..Commit::default()
+    };
+    let withdraw = Commit {
+        surveys: vec![SurveyOp::Status {
+            survey_id: "s1".into(),
+            from: vec![SurveyStatus::Sent],
+            status: SurveyStatus::Withdrawn,
+        }],
+        ..Commit::default()
+    };
+    assert_eq!(
+        store.commit(&rate(4)).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        store.commit(&withdraw).await.unwrap(),
+        CommitOutcome::Conflict
+    );
+    let mut unrated = job("s2");
+    unrated.status = SurveyStatus::Sent;
+    store
+        .commit(&Commit {
+            surveys: vec![SurveyOp::Schedule(unrated)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    let withdraw2 = Commit {
+        surveys: vec![SurveyOp::Status {
+            survey_id: "s2".into(),
+            from: vec![SurveyStatus::Sent],
+            status: SurveyStatus::Withdrawn,
+        }],
+        ..Commit::default()
+    };
+    assert_eq!(
+        store.commit(&withdraw2).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    let rate2 = Commit {
+        surveys: vec![SurveyOp::Rating {
+            survey_id: "s2".into(),
+            rating: 5,
+        }],
+        ..Commit::default()
+    };
+    assert_eq!(store.commit(&rate2).await.unwrap(), CommitOutcome::Conflict);
+    assert_eq!(store.survey("s2").await.unwrap().unwrap().rating, None);
+
     // Forgetting the place drops what the bot still owed it.
     store.anonymize_place("g", "p").await.unwrap();
     assert_eq!(store.outbox_backlog(None).await.unwrap().0, 0);

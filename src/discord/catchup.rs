@@ -41,9 +41,9 @@ async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()>
         let Some(after) = last.and_then(|l| u64::try_from(l).ok()).filter(|l| *l > 0) else {
             continue;
         };
-        let (n, finished) = read_channel(ctx, bot, &channel, guild.as_deref(), after).await;
+        let (n, end) = read_channel(ctx, bot, &channel, guild.as_deref(), after).await;
         caught += n;
-        if !finished {
+        if end != ReadEnd::Finished {
             tracing::warn!(channel = %channel, "catch-up stopped early; the channel is read again later");
         }
     }
@@ -56,19 +56,28 @@ async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Where a read of a channel's history ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadEnd {
+    Finished,
+    /// This message could not be handled.
+    FailedAt(u64),
+    /// The history could not be fetched.
+    Unreadable,
+}
+
 /// Reads `channel` from after message `after` to the present, through the live path. Stops
 /// at the first message that cannot be handled (it is recorded as a hole), so that nothing
-/// after it moves the cursor. Returns how many messages were handled, and whether the read
-/// reached the present.
+/// after it moves the cursor. Returns how many messages were handled, and where it ended.
 async fn read_channel(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
     channel: &str,
     guild: Option<&str>,
     mut after: u64,
-) -> (usize, bool) {
+) -> (usize, ReadEnd) {
     let Some(channel_id) = channel.parse::<u64>().ok().filter(|c| *c > 0) else {
-        return (0, true);
+        return (0, ReadEnd::Finished);
     };
     let guild_id = guild
         .and_then(|g| g.parse::<u64>().ok())
@@ -89,7 +98,7 @@ async fn read_channel(
             Err(e) => {
                 tracing::warn!(channel = %channel, error = %e, "cannot read channel history");
                 bot.record_hole(channel, guild, after.saturating_add(1));
-                return (caught, false);
+                return (caught, ReadEnd::Unreadable);
             }
         };
         let full = page.len() >= PAGE as usize;
@@ -104,18 +113,19 @@ async fn read_channel(
             if let Err(e) = super::handler::on_message(ctx, bot, &msg, true).await {
                 tracing::error!(message = %msg.id, error = %format!("{e:#}"), "missed message not handled; the channel is read again from it");
                 bot.record_hole(channel, guild, msg.id.get());
-                return (caught, false);
+                return (caught, ReadEnd::FailedAt(msg.id.get()));
             }
             caught += 1;
         }
         if !full {
-            return (caught, true);
+            return (caught, ReadEnd::Finished);
         }
     }
 }
 
 /// Reads again, with backoff, the channels where a message could not be handled (the database
-/// was away, Discord failed): from that message on.
+/// was away, Discord failed): from that message on. The hole stays recorded during the read,
+/// so that live messages do not move the channel's cursor past it.
 pub async fn fill_holes(bot: &Arc<Bot>) {
     let now = std::time::Instant::now();
     let due: Vec<(String, super::Hole)> = bot
@@ -136,9 +146,7 @@ pub async fn fill_holes(bot: &Arc<Bot>) {
         return;
     };
     for (channel, hole) in due {
-        // Taken out while it is read: a failure during the read records it again.
-        bot.lock_holes().remove(&channel);
-        let (n, finished) = read_channel(
+        let (n, end) = read_channel(
             &ctx,
             bot,
             &channel,
@@ -147,18 +155,35 @@ pub async fn fill_holes(bot: &Arc<Bot>) {
         )
         .await;
         let mut holes = bot.lock_holes();
-        if finished {
+        if end == ReadEnd::Finished {
             tracing::info!(channel = %channel, messages = n, "read back the messages that could not be handled");
+            holes.remove(&channel);
             continue;
         }
         let Some(again) = holes.get_mut(&channel) else {
             continue;
         };
-        again.tries = hole.tries + 1;
+        let stopped_at = match end {
+            ReadEnd::FailedAt(at) => Some(at),
+            _ => None,
+        };
+        if let Some(at) = stopped_at.filter(|at| *at > hole.first) {
+            // Progress: what came before `at` is handled.
+            again.first = at;
+            again.tries = 0;
+        } else {
+            again.tries = hole.tries + 1;
+        }
         if again.tries >= super::HOLE_TRIES {
+            if end == ReadEnd::Unreadable {
+                tracing::error!(channel = %channel, from_message = again.first, "giving up: the channel's history could not be read in {} tries", super::HOLE_TRIES);
+                holes.remove(&channel);
+                continue;
+            }
+            // Give up on this one message only, and read on after it.
             tracing::error!(channel = %channel, message = again.first, "giving up: this message could not be handled in {} tries and is not stored", super::HOLE_TRIES);
-            holes.remove(&channel);
-            continue;
+            again.first += 1;
+            again.tries = 0;
         }
         again.next_try = std::time::Instant::now()
             + std::time::Duration::from_secs(2u64.pow(again.tries.min(9)));

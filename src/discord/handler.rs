@@ -24,6 +24,10 @@ pub async fn dispatch(
             // A burst (a busy channel, a catch-up) must not hold one large handler state per
             // waiting message: wait here, small, and build the handler once its turn comes.
             use std::sync::atomic::Ordering;
+            // The bot's own relays come back through the gateway: they take no place in line.
+            if !is_human_message(new_message) {
+                return Ok(());
+            }
             if bot.waiting.fetch_add(1, Ordering::SeqCst) >= super::WAITING_LIMIT {
                 bot.waiting.fetch_sub(1, Ordering::SeqCst);
                 let guild = new_message.guild_id.map(|g| g.to_string());
@@ -167,9 +171,10 @@ pub async fn on_message(
             bot.record_hole(&channel, guild.as_deref(), msg.id.get());
             return Err(e);
         }
-        if bot.stopping() {
+        // A catch-up does not wait long: its hole brings it back once the database answers.
+        if bot.stopping() || (delayed && wait >= std::time::Duration::from_secs(8)) {
             bot.record_hole(&channel, guild.as_deref(), msg.id.get());
-            tracing::error!(error = %format!("{e:#}"), "database unreachable at shutdown: the message stays in Discord's history for the next start's catch-up");
+            tracing::error!(error = %format!("{e:#}"), "database unreachable: the message stays in Discord's history for a later catch-up");
             return Err(e);
         }
         waited = true;

@@ -73,6 +73,8 @@ pub struct Bot {
     /// the first such message's id. Their cursor stays before it, and a catch-up reads them
     /// again once the database answers.
     holes: std::sync::Mutex<std::collections::HashMap<String, Hole>>,
+    /// Set while a read-back of holes runs (one at a time, beside the timers).
+    filling: std::sync::atomic::AtomicBool,
     /// The gateway context, for catch-ups started by the timers.
     context: std::sync::Mutex<Option<serenity::Context>>,
     /// Outbox items Discord confirmed while the database could not record it: item id → the
@@ -133,6 +135,7 @@ impl Bot {
             handlers: Arc::new(tokio::sync::Semaphore::new(HANDLERS)),
             waiting: Default::default(),
             holes: Default::default(),
+            filling: Default::default(),
             context: Default::default(),
             unrecorded: Default::default(),
         }
@@ -247,18 +250,17 @@ pub fn event(id: u64, guild: &str, conversation: &str, author: u64, kind: EventK
 
 /// Builds serenity's HTTP client: straight to Discord, or through `DISCORD_API_URL`.
 pub fn http_client(settings: &BotSettings) -> anyhow::Result<serenity::Http> {
-    let mut builder = serenity::HttpBuilder::new(settings.token.expose());
+    // A call that hangs must not hold a handler (or the timers) forever.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
+    let mut builder = serenity::HttpBuilder::new(settings.token.expose()).client(client);
     if let Some(url) = &settings.api_url {
         // Serenity's own rate limiter sends requests to discord.com directly, ignoring the
         // proxy, so it is off when a proxy is set; the proxy is then in charge of rate limits.
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
-        builder = builder
-            .proxy(url.clone())
-            .ratelimiter_disabled(true)
-            .client(client);
+        builder = builder.proxy(url.clone()).ratelimiter_disabled(true);
     }
     Ok(builder.build())
 }

@@ -336,7 +336,14 @@ pub async fn customer_dm(
         });
     ticket.dm_channel_id = msg.channel_id.to_string();
     ticket.conversation = conversation.clone();
-    if place.opened_conversation || ticket.thread_id.is_none() {
+    // A thread created after this message was opened for it by an earlier try that did not
+    // commit: use it rather than open a second one.
+    let opened_for_it = ticket
+        .thread_id
+        .as_deref()
+        .and_then(|t| t.parse::<u64>().ok())
+        .is_some_and(|t| t > msg.id.get());
+    if (place.opened_conversation && !opened_for_it) || ticket.thread_id.is_none() {
         ticket.thread_id = Some(open_thread(&ctx.http, bot, &staff, &msg.author).await?);
     }
     store.save_ticket(&ticket).await?;
@@ -470,6 +477,7 @@ pub async fn staff_message(
         msg.author.id.get(),
         kind,
     );
+    let _conversation = lock_conversation(bot, &ticket.guild_id, &ticket.conversation).await;
     let place = bot.desk.replay_live(&ev).await?;
     if !place.new {
         return Ok(());

@@ -269,7 +269,16 @@ pub async fn run_timers(bot: Arc<Bot>, http: Arc<serenity::Http>, options: BotOp
             for (what, e) in failures {
                 tracing::warn!(error = %format!("{e:#}"), "{what} failed; will retry");
             }
-            super::catchup::fill_holes(&bot).await;
+            // Beside the timers, one at a time: a long read-back must not stop deliveries.
+            if !bot.filling.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let filler = Arc::clone(&bot);
+                tokio::spawn(async move {
+                    super::catchup::fill_holes(&filler).await;
+                    filler
+                        .filling
+                        .store(false, std::sync::atomic::Ordering::SeqCst);
+                });
+            }
         }
     }
 }
@@ -390,7 +399,8 @@ async fn rate(
         },
     );
     let value = rating.get() as i32;
-    bot.desk
+    let outcome = bot
+        .desk
         .store()
         .commit(&Commit {
             events: vec![ev],
@@ -401,6 +411,10 @@ async fn rate(
             ..Commit::default()
         })
         .await?;
+    if outcome == crate::store::CommitOutcome::Conflict {
+        // A newer answer withdrew it (or it closed) between the check and the click's commit.
+        return ephemeral(ctx, c, t.survey_withdrawn).await;
+    }
     c.create_response(
         &ctx.http,
         serenity::CreateInteractionResponse::UpdateMessage(

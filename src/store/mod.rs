@@ -200,10 +200,7 @@ pub enum SurveyOp {
     /// A new survey; one already stored under the same id is left as it is.
     Schedule(SurveyJob),
     /// Moves a scheduled survey's due time later (never earlier).
-    Postpone {
-        survey_id: String,
-        due_at: Millis,
-    },
+    Postpone { survey_id: String, due_at: Millis },
     /// Moves a survey from one of `from` (any status if empty) to `status`; a survey found in
     /// another status makes the commit a `Conflict`.
     Status {
@@ -211,14 +208,11 @@ pub enum SurveyOp {
         from: Vec<SurveyStatus>,
         status: SurveyStatus,
     },
-    Rating {
-        survey_id: String,
-        rating: i32,
-    },
+    /// A click's rating; a survey no longer `sent` (withdrawn or closed meanwhile) makes the
+    /// commit a `Conflict`.
+    Rating { survey_id: String, rating: i32 },
     /// Takes a scheduled survey for sending; one no longer scheduled cancels the whole commit.
-    StartSending {
-        survey_id: String,
-    },
+    StartSending { survey_id: String },
     /// The survey's message went out (its `survey_sent` event is in the same commit); a survey
     /// no longer `sending` (a newer answer cancelled it meanwhile) makes it a `Conflict`.
     Sent {

@@ -810,6 +810,10 @@ macro_rules! sql_store_impl {
                         SurveyOp::Status { survey_id, from, status } => {
                             let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE surveys SET status = ");
                             qb.push_bind(status.name()).push(" WHERE survey_id = ").push_bind(survey_id.clone());
+                            if *status == SurveyStatus::Withdrawn {
+                                // Only an unrated survey is withdrawn (docs/kpi.md).
+                                qb.push(" AND rating IS NULL");
+                            }
                             if !from.is_empty() {
                                 qb.push(" AND status IN (");
                                 let mut list = qb.separated(", ");
@@ -825,11 +829,15 @@ macro_rules! sql_store_impl {
                             }
                         }
                         SurveyOp::Rating { survey_id, rating } => {
-                            sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1")
+                            let done = sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1 AND status = 'sent'")
                                 .bind(survey_id)
                                 .bind(rating)
                                 .execute(&mut *tx)
                                 .await?;
+                            if done.rows_affected() == 0 {
+                                tx.rollback().await?;
+                                return Ok(CommitOutcome::Conflict);
+                            }
                         }
                         SurveyOp::StartSending { survey_id } => {
                             let done = sqlx::query(
