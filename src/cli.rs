@@ -35,7 +35,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Start the Discord bot (needs DISCORD_TOKEN).
+    /// Start the Discord bot.
+    ///
+    /// Settings come from the environment (or a .env file in the working folder):
+    /// DISCORD_TOKEN (required), DATABASE_URL (default sqlite://reactif.db),
+    /// DISCORD_DEV_GUILD_ID (register commands in one guild), DISCORD_API_URL (a proxy in
+    /// front of Discord's API), RUST_LOG (log filter, e.g. reactif=debug). See the README.
     Run,
     /// Print the KPI report for a window.
     Stats(StatsArgs),
@@ -65,17 +70,21 @@ pub struct TranscriptArgs {
     pub conversation: String,
 }
 
-/// The transcript of one conversation, one line a message; a clear note when none is stored.
-pub async fn transcript(desk: &Desk, args: &TranscriptArgs) -> anyhow::Result<String> {
+/// The transcript of one conversation, one line a message; or, as `Err`, a note saying why
+/// there is none.
+pub async fn transcript(
+    desk: &Desk,
+    args: &TranscriptArgs,
+) -> anyhow::Result<Result<String, String>> {
     let lines = desk
         .store()
         .transcript(&args.guild, &args.conversation)
         .await?;
     if lines.is_empty() {
-        return Ok(format!(
+        return Ok(Err(format!(
             "No transcript stored for conversation {} of guild {} (transcripts are kept only when the guild turns them on with /setup transcripts:True, and only from then on).",
             args.conversation, args.guild
-        ));
+        )));
     }
     let mut out = String::new();
     for l in lines {
@@ -86,7 +95,7 @@ pub async fn transcript(desk: &Desk, args: &TranscriptArgs) -> anyhow::Result<St
             l.content
         ));
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 #[derive(Args, Debug)]
@@ -492,6 +501,12 @@ pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::
         bail!("--before takes a day (2026-01-01) or an RFC 3339 time (2026-01-01T00:00:00Z)");
     }
     let before = spec.resolve(&Tz::UTC, clock.now(), clock.now());
+    if before > clock.now() {
+        bail!(
+            "--before {} is in the future: conversations still going on would be anonymised; use a past date",
+            args.before
+        );
+    }
     if args.dry_run {
         let n = desk.store().places_ended_before(before).await?.len();
         return Ok(format!(

@@ -32,6 +32,15 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // `reactif export | head`: the reader went away, which is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -99,7 +108,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Transcript(args) => {
             let desk = cli::open_desk(&cli.database).await?;
-            print!("{}", cli::transcript(&desk, args).await?);
+            match cli::transcript(&desk, args).await? {
+                Ok(lines) => print!("{lines}"),
+                Err(none) => eprintln!("{none}"),
+            }
         }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
         Command::Run => {

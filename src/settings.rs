@@ -69,6 +69,13 @@ impl BotSettings {
                 example: TOKEN_EXAMPLE,
             });
         }
+        if token.contains('"') || token.contains('\'') {
+            return Err(SettingsError::Malformed {
+                name: "DISCORD_TOKEN",
+                why: "the token contains quotes: remove them (a shell or .env file may have kept them)".into(),
+                example: TOKEN_EXAMPLE,
+            });
+        }
         let token = token.strip_prefix("Bot ").unwrap_or(&token).to_string();
         let database_url = value("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         if !(database_url.starts_with("sqlite:")
@@ -164,6 +171,9 @@ mod tests {
             err.to_string().starts_with("DISCORD_TOKEN is malformed"),
             "{err}"
         );
+        let quoted = format!("\"{TOKEN_EXAMPLE}\"");
+        let err = read(&[("DISCORD_TOKEN", quoted.as_str())]).unwrap_err();
+        assert!(err.to_string().contains("contains quotes"), "{err}");
     }
 
     #[test]

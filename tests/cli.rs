@@ -365,11 +365,12 @@ async fn transcript_prints_stored_lines_and_explains_an_empty_one() {
     let cli = Cli::sqlite();
     let empty = cli.run(&["transcript", "--guild", "1", "--conversation", "dm-7"]);
     assert!(empty.status.success());
+    assert!(stdout(&empty).is_empty(), "{}", stdout(&empty));
     assert!(
-        stdout(&empty).contains("No transcript stored")
-            && stdout(&empty).contains("/setup transcripts:True"),
+        stderr(&empty).contains("No transcript stored")
+            && stderr(&empty).contains("/setup transcripts:True"),
         "{}",
-        stdout(&empty)
+        stderr(&empty)
     );
     let store = reactif::store::open(&cli.database).await.unwrap();
     let line = |id: &str, at: i64, author: &str, content: &str| reactif::store::TranscriptLine {
@@ -425,4 +426,38 @@ fn a_database_that_cannot_open_says_why() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn purge_refuses_a_future_date_and_export_piped_to_head_exits_quietly() {
+    let cli = Cli::sqlite();
+    let out = cli.run(&["purge", "--before", "2999-01-01", "--dry-run"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is in the future"),
+        "{}",
+        stderr(&out)
+    );
+    let file = examples().join("worked-example.jsonl");
+    assert!(cli
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    // A reader that stops at once, like `| head -0`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reactif"))
+        .args([
+            "export",
+            "--since",
+            "2020-01-01",
+            "--now",
+            "2026-11-05T10:00:00Z",
+        ])
+        .env("DATABASE_URL", &cli.database)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!stderr(&out).contains("Broken pipe"), "{}", stderr(&out));
 }

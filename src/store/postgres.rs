@@ -1,4 +1,4 @@
-//! PostgreSQL, for several bot processes or large volumes: a pool with timeouts so that an
+//! PostgreSQL, for large volumes (still one bot process per database): a pool with timeouts so that an
 //! unreachable server makes calls fail fast (and the caller retry) instead of hanging.
 
 use super::sql::sql_store_impl;
