@@ -2508,3 +2508,43 @@ async fn a_deleted_ticket_thread_is_reopened_on_the_next_message() {
     .await;
     bot.stop().await;
 }
+
+/// A forum post opened while the bot was down has no cursor: the catch-up finds it among the
+/// guild's active threads and reads it from its creation, with exact times.
+#[tokio::test]
+async fn a_forum_post_opened_while_the_bot_was_down_is_caught_up() {
+    let mut bot = spawn_bot().await;
+    bot.halt().await;
+    let asked = now_ms();
+    let post = thread_create(
+        ids::GUILD,
+        ids::HELP_FORUM,
+        "Printer on fire",
+        ids::CODY,
+        asked,
+    );
+    let thread = id_of(&post["id"]).unwrap();
+    bot.fake.add_channel(post);
+    // A forum post's first message has the post's id.
+    let mut first = message_create(ids::CODY, Place::guild(thread), "It is on fire", asked);
+    first["id"] = json!(thread.to_string());
+    first["guild_id"] = json!(GUILD);
+    assert_eq!(bot.fake.dispatch("MESSAGE_CREATE", first).await, 0);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let answered = now_ms();
+    let mut reply = message_create(ids::ALEX, Place::guild(thread), "Unplug it", answered);
+    reply["guild_id"] = json!(GUILD);
+    assert_eq!(bot.fake.dispatch("MESSAGE_CREATE", reply).await, 0);
+    bot.resume().await;
+    let key = thread.to_string();
+    let answer = bot
+        .wait_event(&key, |e| e.kind == EventKind::AgentMessage)
+        .await;
+    assert_eq!(answer.at, answered);
+    let events = bot.events(&key).await;
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.customer_messages.len(), 1);
+    assert_eq!(tl.requests[0].delay(), Some(answered - asked));
+    bot.stop().await;
+}

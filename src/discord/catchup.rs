@@ -1,9 +1,10 @@
 //! Catch-up after downtime: at every READY or RESUME, each channel where the bot handled a
-//! message in the last week (DMs, staff threads, watched channels, forum posts), and each
-//! watched text channel, is read from Discord's message history from the last message handled
-//! on, and what was missed goes through the same path as live messages. Delays stay exact:
-//! they come from the messages' snowflakes, not from when the bot saw them. Already stored
-//! messages are recognised by id and change nothing.
+//! message in the last week (DMs, staff threads, watched channels, forum posts), each watched
+//! text channel, and each active thread of a watched channel that the bot has not seen (a forum
+//! post opened meanwhile), is read from Discord's message history from the last message handled
+//! on (from its creation for a new thread), and what was missed goes through the same path as
+//! live messages. Delays stay exact: they come from the messages' snowflakes, not from when
+//! the bot saw them. Already stored messages are recognised by id and change nothing.
 
 use super::Bot;
 use crate::domain::DAY;
@@ -27,11 +28,41 @@ async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()>
         .map(|(c, g, last)| (c, g, Some(last)))
         .collect();
     for guild in store.guilds_with_staff_channel().await? {
-        for w in store.discord_setup(&guild).await?.watched {
+        let watched = store.discord_setup(&guild).await?.watched;
+        for w in &watched {
             if w.kind == crate::store::WatchKind::Text
                 && !channels.iter().any(|c| c.0 == w.channel_id)
             {
-                channels.push((w.channel_id, Some(guild.clone()), None));
+                channels.push((w.channel_id.clone(), Some(guild.clone()), None));
+            }
+        }
+        // Forum posts (and threads of watched channels) opened while we were away have no
+        // cursor yet: read each active one from its creation (a forum post's first message
+        // has the thread's id).
+        let Some(gid) = guild.parse::<u64>().ok().filter(|g| *g > 0) else {
+            continue;
+        };
+        if watched.is_empty() {
+            continue;
+        }
+        match serenity::GuildId::new(gid)
+            .get_active_threads(&ctx.http)
+            .await
+        {
+            Ok(active) => {
+                for t in active.threads {
+                    let id = t.id.to_string();
+                    let in_watched = t
+                        .parent_id
+                        .is_some_and(|p| watched.iter().any(|w| w.channel_id == p.to_string()));
+                    if in_watched && !channels.iter().any(|c| c.0 == id) {
+                        let before = i64::try_from(t.id.get().saturating_sub(1)).ok();
+                        channels.push((id, Some(guild.clone()), before));
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(guild = %guild, error = %e, "cannot list active threads; new forum posts are not caught up")
             }
         }
     }

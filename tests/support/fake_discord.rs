@@ -2454,8 +2454,18 @@ fn route(
                 None => Reply::not_found("Unknown Member", 10007),
             }
         }
-        ("GET", ["guilds", _, "threads", "active"]) => {
-            Reply::ok(json!({"threads": [], "members": [], "has_more": false}))
+        ("GET", ["guilds", gid, "threads", "active"]) => {
+            let threads: Vec<Value> = w
+                .channels
+                .values()
+                .filter(|c| {
+                    matches!(c["type"].as_u64(), Some(10..=12))
+                        && c["guild_id"].as_str() == Some(*gid)
+                        && c["thread_metadata"]["archived"].as_bool() != Some(true)
+                })
+                .cloned()
+                .collect();
+            Reply::ok(json!({"threads": threads, "members": [], "has_more": false}))
         }
         ("POST", ["interactions", _, token, "callback"]) => {
             interaction_callback(shared, w, token, rec)
