@@ -2548,3 +2548,47 @@ async fn a_forum_post_opened_while_the_bot_was_down_is_caught_up() {
     assert_eq!(tl.requests[0].delay(), Some(answered - asked));
     bot.stop().await;
 }
+
+/// A new customer's first DM while the bot is down: no catch-up can find the DM channel, but
+/// their next message reveals it, and what they wrote before is read first, with its own time.
+#[tokio::test]
+async fn a_new_customers_dm_sent_while_the_bot_was_down_is_read_at_their_next_message() {
+    let mut bot = spawn_bot().await;
+    bot.halt().await;
+    let asked = now_ms();
+    let first = message_create(
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        "Hello? Anyone?",
+        asked,
+    );
+    assert_eq!(bot.fake.dispatch("MESSAGE_CREATE", first).await, 0);
+    bot.resume().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (_, thread) = carla_writes(&bot, "Second try").await;
+    let early = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{thread}/messages"))
+                && r.content().is_some_and(|c| c.contains("Hello? Anyone?"))
+        })
+        .await;
+    assert!(early.content().unwrap().contains("(delayed)"));
+    let second = bot
+        .request(|r| {
+            r.is("POST", &format!("/channels/{thread}/messages"))
+                && r.content().is_some_and(|c| c.contains("Second try"))
+        })
+        .await;
+    assert!(early.seq < second.seq, "in the order they were written");
+    let events = bot.events(&dm_key()).await;
+    let rules = GuildRules::default();
+    let tl = Timeline::build(&events, None, &|_| &rules);
+    assert_eq!(tl.customer_messages.len(), 2);
+    assert_eq!(
+        tl.requests.len(),
+        1,
+        "one request, started by the first message"
+    );
+    assert_eq!(tl.requests[0].start, asked);
+    bot.stop().await;
+}

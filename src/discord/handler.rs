@@ -160,6 +160,9 @@ pub async fn on_message(
     };
     let channel = msg.channel_id.to_string();
     let guild = msg.guild_id.map(|g| g.to_string());
+    if msg.guild_id.is_none() && !delayed {
+        first_contact(ctx, bot, msg).await;
+    }
     let mut waited = false;
     let mut wait = std::time::Duration::from_millis(250);
     loop {
@@ -199,6 +202,47 @@ pub async fn on_message(
         }
     }
     Ok(())
+}
+
+/// A DM channel the bot has never handled a message in: what the customer wrote there while
+/// the bot was down (Discord lists no DM channels, so no catch-up could find it) is read now,
+/// before the message that revealed the channel. Best effort: a failure is logged, and the
+/// message itself is handled anyway.
+async fn first_contact(ctx: &serenity::Context, bot: &Arc<Bot>, msg: &serenity::Message) {
+    let channel = msg.channel_id.to_string();
+    match bot.desk.store().cursor(&channel).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the DM channel's cursor");
+            return;
+        }
+    }
+    let earlier = match msg
+        .channel_id
+        .messages(
+            &ctx.http,
+            serenity::GetMessages::new().before(msg.id).limit(100),
+        )
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the DM channel's history");
+            return;
+        }
+    };
+    let since = bot.now() - 7 * crate::domain::DAY;
+    let mut earlier: Vec<&serenity::Message> = earlier
+        .iter()
+        .filter(|m| is_human_message(m) && super::discord_time(m.id.get()) >= since)
+        .collect();
+    earlier.sort_by_key(|m| m.id);
+    for m in earlier {
+        if let Err(e) = route_message(ctx, bot, m, true).await {
+            tracing::warn!(message = %m.id, error = %format!("{e:#}"), "an earlier DM could not be handled");
+        }
+    }
 }
 
 async fn route_message(

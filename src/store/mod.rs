@@ -110,6 +110,8 @@ pub trait Store: Send + Sync {
         message_id: i64,
         now: Millis,
     ) -> Result<()>;
+    /// The last message handled in `channel_id`, if any.
+    async fn cursor(&self, channel_id: &str) -> Result<Option<i64>>;
     /// Moves `channel_id`'s cursor back to `message_id` if it is further (creating it if
     /// missing): a catch-up then reads the channel again from there.
     async fn rewind_cursor(

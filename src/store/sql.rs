@@ -710,6 +710,16 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
+            async fn cursor(&self, channel_id: &str) -> Result<Option<i64>> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT last_message_id FROM channel_cursors WHERE channel_id = $1",
+                )
+                .bind(channel_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id,)| id))
+            }
+
             async fn rewind_cursor(&self, channel_id: &str, guild_id: Option<&str>, message_id: i64, now: Millis) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO channel_cursors (channel_id, guild_id, last_message_id, updated_at_ms) \
