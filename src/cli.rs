@@ -25,7 +25,7 @@ use std::path::PathBuf;
                   responsive\" badge and the load alert."
 )]
 pub struct Cli {
-    /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER:PASSWORD@HOST:PORT/DB.
     #[arg(long = "database", global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database: String,
 
@@ -122,7 +122,7 @@ pub enum Format {
 
 #[derive(Args, Debug, Clone)]
 pub struct WindowArgs {
-    /// Only this guild (its time zone is used for dates and the daily series).
+    /// Only this guild (its time zone is used for dates, and for the daily series of `stats`).
     #[arg(long)]
     pub guild: Option<String>,
     /// Only this agent's answers.
@@ -493,12 +493,13 @@ pub async fn export(desk: &Desk, args: &ExportArgs, clock: &dyn Clock) -> anyhow
 
 /// `reactif purge`: returns the message to print.
 pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::Result<String> {
+    let fixed_only = "--before takes a day (2026-01-01) or an RFC 3339 time (2026-01-01T00:00:00Z)";
     let spec: TimeSpec = args
         .before
         .parse()
-        .map_err(|e| anyhow::anyhow!("--before: {e}"))?;
+        .map_err(|_| anyhow::anyhow!("`{}` is not a date: {fixed_only}", args.before))?;
     if matches!(spec, TimeSpec::DaysBefore(_) | TimeSpec::Today) {
-        bail!("--before takes a day (2026-01-01) or an RFC 3339 time (2026-01-01T00:00:00Z)");
+        bail!("{fixed_only}");
     }
     let before = spec.resolve(&Tz::UTC, clock.now(), clock.now());
     if before > clock.now() {
