@@ -101,14 +101,15 @@ pub fn relay_items(
 }
 
 /// What a live event commits: the event, what the survey rules ask for (a withdrawn survey
-/// loses its buttons), the messages it causes, and its transcript line if the guild keeps them.
-pub async fn live_commit(
+/// loses its buttons), the messages it causes, and `transcript` (its text, given only when
+/// the guild keeps transcripts).
+fn live_commit(
     bot: &Bot,
     place: &LivePlace,
     plan: SurveyPlan,
     items: Vec<OutboxItem>,
     transcript: Option<&str>,
-) -> anyhow::Result<Commit> {
+) -> Commit {
     let ev = &place.event;
     let mut commit = Commit {
         events: vec![ev.clone()],
@@ -142,18 +143,16 @@ pub async fn live_commit(
         OutboxOp::enqueue(item)
     }));
     if let Some(content) = transcript {
-        if bot.setup(&ev.guild_id).await?.transcripts {
-            commit.transcript.push(TranscriptLine {
-                message_id: ev.id.clone(),
-                guild_id: ev.guild_id.clone(),
-                conversation: ev.conversation.clone(),
-                author_id: ev.author_id.clone(),
-                at: ev.at,
-                content: content.to_string(),
-            });
-        }
+        commit.transcript.push(TranscriptLine {
+            message_id: ev.id.clone(),
+            guild_id: ev.guild_id.clone(),
+            conversation: ev.conversation.clone(),
+            author_id: ev.author_id.clone(),
+            at: ev.at,
+            content: content.to_string(),
+        });
     }
-    Ok(commit)
+    commit
 }
 
 /// Plans the surveys (with `target`, if the event can cause one), commits the live event with
@@ -172,7 +171,7 @@ pub async fn commit_live(
             Some(t) => bot.desk.plan_surveys(place, bot.now(), t.clone()).await?,
             None => SurveyPlan::default(),
         };
-        let commit = live_commit(bot, place, plan, items.clone(), transcript).await?;
+        let commit = live_commit(bot, place, plan, items.clone(), transcript);
         match super::outbox::commit_and_send(bot, http, commit).await? {
             CommitOutcome::Committed => return Ok(true),
             CommitOutcome::Skipped => return Ok(false),
@@ -367,7 +366,7 @@ pub async fn customer_dm(
         item.ticket_customer_id = Some(customer.to_string());
     }
     if place.opened_conversation {
-        let texts = bot.texts(&guild).await;
+        let texts = crate::i18n::texts(place.rules.locale);
         items.extend(relay_items(
             bot.now(),
             &msg.channel_id.to_string(),
@@ -377,7 +376,8 @@ pub async fn customer_dm(
         ));
     }
     let target = dm_target(&ticket.dm_channel_id);
-    commit_live(bot, &ctx.http, &place, Some(target), items, Some(&body)).await?;
+    let kept = setup.transcripts.then_some(body.as_str());
+    commit_live(bot, &ctx.http, &place, Some(target), items, kept).await?;
     Ok(())
 }
 
@@ -483,13 +483,12 @@ pub async fn staff_message(
         return Ok(());
     }
     let body = relayed_body(msg);
+    let setup = bot.setup(&ticket.guild_id).await?;
     if is_note {
-        let commit =
-            live_commit(bot, &place, SurveyPlan::default(), Vec::new(), Some(&body)).await?;
-        bot.desk.store().commit(&commit).await?;
+        let kept = setup.transcripts.then_some(body.as_str());
+        commit_live(bot, &ctx.http, &place, None, Vec::new(), kept).await?;
         return Ok(());
     }
-    let setup = bot.setup(&ticket.guild_id).await?;
     let signature = if setup.show_agent_names {
         format!("**{}:** ", display_name(&msg.author))
     } else {
@@ -512,7 +511,8 @@ pub async fn staff_message(
         item.guild_id = Some(ticket.guild_id.clone());
     }
     let target = dm_target(&ticket.dm_channel_id);
-    commit_live(bot, &ctx.http, &place, Some(target), items, Some(&body)).await?;
+    let kept = setup.transcripts.then_some(body.as_str());
+    commit_live(bot, &ctx.http, &place, Some(target), items, kept).await?;
     Ok(())
 }
 

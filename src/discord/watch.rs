@@ -71,6 +71,7 @@ async fn ingest_and_survey(
     msg: &serenity::Message,
     channel_id: &str,
     reply_in_channel: bool,
+    keep_text: bool,
 ) -> anyhow::Result<()> {
     let store = bot.desk.store();
     let _conversation = super::relay::lock_conversation(bot, &ev.guild_id, &ev.conversation).await;
@@ -86,15 +87,8 @@ async fn ingest_and_survey(
         reply_to: reply_in_channel,
     };
     let body = super::relay::relayed_body(msg);
-    super::relay::commit_live(
-        bot,
-        &ctx.http,
-        &place,
-        Some(target),
-        Vec::new(),
-        Some(&body),
-    )
-    .await?;
+    let kept = keep_text.then_some(body.as_str());
+    super::relay::commit_live(bot, &ctx.http, &place, Some(target), Vec::new(), kept).await?;
     Ok(())
 }
 
@@ -116,7 +110,7 @@ pub async fn channel_message(
             msg.author.id.get(),
             EventKind::CustomerMessage,
         );
-        return ingest_and_survey(ctx, bot, ev, msg, &channel, true).await;
+        return ingest_and_survey(ctx, bot, ev, msg, &channel, true, setup.transcripts).await;
     }
     // Whom is the agent answering? The author of the message replied to, else the first
     // person mentioned who is neither a bot, nor the agent, nor (as far as we can tell) an agent.
@@ -146,7 +140,7 @@ pub async fn channel_message(
         msg.author.id.get(),
         kind,
     );
-    ingest_and_survey(ctx, bot, ev, msg, &channel, true).await
+    ingest_and_survey(ctx, bot, ev, msg, &channel, true, setup.transcripts).await
 }
 
 /// A message in a forum post or in a thread of a watched text channel.
@@ -180,5 +174,5 @@ pub async fn thread_message(
         msg.author.id.get(),
         ev_kind,
     );
-    ingest_and_survey(ctx, bot, ev, msg, &parent, false).await
+    ingest_and_survey(ctx, bot, ev, msg, &parent, false, setup.transcripts).await
 }
