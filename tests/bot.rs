@@ -1978,8 +1978,10 @@ async fn stats_shows_a_stuck_backlog() {
         .0
         .store(3 * MINUTE, std::sync::atomic::Ordering::SeqCst);
     let stuck = stats_content(&bot).await;
+    // The relay waits; so does the answer's survey if it fell due once the clock moved.
     assert!(
-        stuck.contains("1 message(s) to Discord waiting, the oldest for 3 min"),
+        (stuck.starts_with("⚠ 1 message(s)") || stuck.starts_with("⚠ 2 message(s)"))
+            && stuck.contains("message(s) to Discord waiting, the oldest for 3 min"),
         "{stuck}"
     );
     bot.stop().await;
