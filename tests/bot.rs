@@ -45,14 +45,7 @@ impl TestBot {
         let (tx, handle) = start(&self.fake, &self.desk, &url, &[], self.clock.clone());
         self.stop = Some(tx);
         self.handle = handle;
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while self.fake.gateway_stats().identifies <= sessions {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the restarted bot identified"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_ready(&self.fake, sessions).await;
     }
 
     async fn wait_event_in(
@@ -1730,11 +1723,7 @@ async fn a_queued_relay_survives_a_restart() {
                 .is_some_and(|c| c.contains("Answer through an outage"))
     })
     .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.desk.store().outbox_backlog(None).await.unwrap().0 > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the outbox empties");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_outbox_empty(bot.desk.store(), WAIT).await;
     bot.stop().await;
 }
 
@@ -1987,6 +1976,15 @@ async fn stats_shows_a_stuck_backlog() {
     bot.stop().await;
 }
 
+/// Waits until every message the bot queued for Discord has gone.
+async fn wait_outbox_empty(store: &reactif::store::DynStore, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while store.outbox_backlog(None).await.unwrap().0 > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the outbox empties");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// `reactif run` as a separate process, so that a test can kill it without warning.
 struct BotProcess {
     child: std::process::Child,
@@ -2022,12 +2020,13 @@ impl Drop for BotProcess {
     }
 }
 
+/// Waits until a bot (re)started after `sessions_before` identifications has identified.
 async fn wait_ready(fake: &FakeDiscord, sessions_before: usize) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while fake.gateway_stats().identifies <= sessions_before {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the bot process identified"
+            "the (re)started bot identified"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -2355,14 +2354,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_the_outbox() {
     let sessions = fake.gateway_stats().identifies;
     let _process = BotProcess::start(&fake, &db.url, &log);
     wait_ready(&fake, sessions).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while desk.store().outbox_backlog(None).await.unwrap().0 > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the outbox empties after the restart"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_outbox_empty(desk.store(), Duration::from_secs(30)).await;
     let thread = fake
         .requests_matching("POST", "/channels/*/threads")
         .first()

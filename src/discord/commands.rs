@@ -392,10 +392,10 @@ pub async fn close(
             let t = bot.texts(&g).await;
             let notice = ticket.thread_id.as_ref().map(|thread| {
                 OutboxOp::enqueue(
-                    OutboxItem::post(
+                    OutboxItem::post_text(
                         format!("closed:{}", ev.id),
                         thread,
-                        serde_json::json!({"content": format!("{} (customer)", t.ticket_closed_staff), "allowed_mentions": {"parse": []}}),
+                        &format!("{} (customer)", t.ticket_closed_staff),
                         bot.now(),
                     )
                     .in_place(&g, &ticket.conversation),
@@ -427,10 +427,10 @@ pub async fn close(
         }
         let ev = close_event(&who.guild, &ticket.conversation);
         let customer_t = i18n::texts(bot.rules(&ticket.guild_id).await?.locale);
-        let notice = OutboxItem::post(
+        let notice = OutboxItem::post_text(
             format!("closed:{}", ev.id),
             &ticket.dm_channel_id,
-            serde_json::json!({"content": customer_t.ticket_closed_customer, "allowed_mentions": {"parse": []}}),
+            customer_t.ticket_closed_customer,
             bot.now(),
         )
         .in_place(&ticket.guild_id, &ticket.conversation);

@@ -275,12 +275,8 @@ async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> any
                     .dedupe_key
                     .rsplit_once(':')
                     .map_or(item.dedupe_key.as_str(), |(k, _)| k);
-                let mut notice = OutboxItem::post(
-                    format!("notice:{message_key}"),
-                    notify,
-                    serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
-                    bot.now(),
-                );
+                let mut notice =
+                    OutboxItem::post_text(format!("notice:{message_key}"), notify, text, bot.now());
                 notice.guild_id = item.guild_id.clone();
                 notice.conversation = item.conversation.clone();
                 commit.outbox.push(OutboxOp::enqueue(notice));
@@ -359,14 +355,7 @@ async fn record_delivery(bot: &Bot, item: &OutboxItem, message_id: &str) -> anyh
     }
     // A newer answer cancelled the survey while it was on its way: take its buttons away.
     let t = bot.texts(&job.guild_id).await;
-    let withdraw = OutboxItem::patch(
-        format!("withdraw:{survey_id}"),
-        &item.channel_id,
-        message_id,
-        serde_json::json!({"content": t.survey_withdrawn, "components": []}),
-        bot.now(),
-    )
-    .in_place(&job.guild_id, &job.conversation);
+    let withdraw = super::survey::withdraw_edit(t, &job, &item.channel_id, message_id, bot.now());
     store
         .commit(&Commit {
             outbox: vec![sent, OutboxOp::enqueue(withdraw)],

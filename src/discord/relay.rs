@@ -88,12 +88,7 @@ pub fn relay_items(
         } else {
             piece
         };
-        let mut item = OutboxItem::post(
-            format!("{key}:{j}"),
-            channel_id,
-            serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
-            now,
-        );
+        let mut item = OutboxItem::post_text(format!("{key}:{j}"), channel_id, &text, now);
         item.after_key = items.last().map(|p| p.dedupe_key.clone());
         items.push(item);
     }
@@ -122,16 +117,15 @@ fn live_commit(
         let t = crate::i18n::texts(place.rules.locale);
         for job in &plan.withdrawn {
             if let Some(m) = job.message_id.as_deref().filter(|m| !m.is_empty()) {
-                commit.outbox.push(OutboxOp::enqueue(
-                    OutboxItem::patch(
-                        format!("withdraw:{}", job.survey_id),
+                commit
+                    .outbox
+                    .push(OutboxOp::enqueue(super::survey::withdraw_edit(
+                        t,
+                        job,
                         &job.channel_id,
                         m,
-                        serde_json::json!({"content": t.survey_withdrawn, "components": []}),
                         bot.now(),
-                    )
-                    .in_place(&ev.guild_id, &ev.conversation),
-                ));
+                    )));
             }
         }
     }

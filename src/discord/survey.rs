@@ -110,6 +110,24 @@ pub async fn ephemeral(
     Ok(())
 }
 
+/// The edit that takes a survey's buttons away once a newer answer replaced it.
+pub fn withdraw_edit(
+    t: &Texts,
+    job: &SurveyJob,
+    channel_id: &str,
+    message_id: &str,
+    now: crate::domain::Millis,
+) -> OutboxItem {
+    OutboxItem::patch(
+        format!("withdraw:{}", job.survey_id),
+        channel_id,
+        message_id,
+        serde_json::json!({"content": t.survey_withdrawn, "components": []}),
+        now,
+    )
+    .in_place(&job.guild_id, &job.conversation)
+}
+
 /// Queues the surveys whose agent has been silent long enough, and sends them.
 async fn send_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
     let store = bot.desk.store();
@@ -212,12 +230,8 @@ async fn load_alerts(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()> {
         let day = local_day(&rules.timezone, now).to_string();
         let t = crate::i18n::texts(rules.locale);
         let text = crate::report::text::load_alert_line(alert, t, "the previous 7 days");
-        let mut item = OutboxItem::post(
-            format!("alert:{guild}:{day}"),
-            &alert_channel,
-            serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
-            now,
-        );
+        let mut item =
+            OutboxItem::post_text(format!("alert:{guild}:{day}"), &alert_channel, &text, now);
         item.guild_id = Some(guild.clone());
         let commit = Commit {
             alert_day: Some((guild.clone(), day)),

@@ -309,6 +309,16 @@ impl OutboxItem {
         self
     }
 
+    /// A plain text message to post in `channel_id`, pinging no one.
+    pub fn post_text(key: String, channel_id: &str, text: &str, now: Millis) -> OutboxItem {
+        OutboxItem::post(
+            key,
+            channel_id,
+            serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
+            now,
+        )
+    }
+
     /// An edit of message `message_id` in `channel_id`.
     pub fn patch(
         key: String,
