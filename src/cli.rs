@@ -462,6 +462,21 @@ pub async fn import(desk: &Desk, args: &ImportArgs) -> anyhow::Result<ImportOutc
     };
     let out = import_lines(desk, reader, &progress).await?;
     progress.finish_and_clear();
+    // Sum the new events up for reports now, rather than in the first `stats` after.
+    let spinner = if size > 1 << 20 {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    desk.refresh(None, &|s| {
+        spinner.set_message(format!(
+            "summing up for reports: {} conversations, {} days",
+            s.places, s.days
+        ))
+    })
+    .await?;
+    spinner.finish_and_clear();
     Ok(out)
 }
 

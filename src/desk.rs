@@ -10,6 +10,9 @@ use crate::store::{
 };
 use std::collections::HashMap;
 
+mod rollup;
+pub use rollup::RefreshSummary;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestSummary {
     pub new: u64,
@@ -66,8 +69,18 @@ impl Desk {
         Ok((all, report))
     }
 
-    /// The full report of KPI.md over `window`, replayed from the stored events.
+    /// The full report of KPI.md over `window`: from the rollups where they can stand for the
+    /// guild (see `rollup_report`), otherwise replayed from the stored events.
     pub async fn report(&self, scope: &Scope, window: Window) -> Result<Report> {
+        if let Some(report) = self.rollup_report(scope, window).await? {
+            return Ok(report);
+        }
+        self.replay_report(scope, window).await
+    }
+
+    /// The full report replayed from every stored event up to `now`: the reference the
+    /// rollups are checked against.
+    pub async fn replay_report(&self, scope: &Scope, window: Window) -> Result<Report> {
         let events = self
             .store
             .events_until(scope.guild_id.as_deref(), window.now)

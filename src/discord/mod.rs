@@ -377,6 +377,7 @@ pub async fn run(
         .await?;
     let http = Arc::clone(&client.http);
     let timers = tokio::spawn(survey::run_timers(Arc::clone(&bot), http, options));
+    tokio::spawn(refresh_rollups(Arc::clone(&bot)));
     let shards = client.shard_manager.clone();
     let stopping = Arc::clone(&bot);
     tokio::spawn(async move {
@@ -399,4 +400,23 @@ pub async fn run(
     }
     tracing::info!("stopped");
     result.map_err(|e| anyhow::anyhow!("the Discord connection stopped: {e}"))
+}
+
+/// Keeps the report rollups within a second of the events, so that a `/stats` has little
+/// left to sum before it answers (it sums what is left itself, so it is never stale).
+async fn refresh_rollups(bot: Arc<Bot>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    while !bot.stopping() {
+        tick.tick().await;
+        match bot.desk.refresh(None, &|_| {}).await {
+            Ok(_) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "summing events up for reports failed; will retry");
+            }
+            Err(_) => {}
+        }
+    }
 }

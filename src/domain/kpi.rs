@@ -388,15 +388,24 @@ pub fn agents(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Vec<Age
     out
 }
 
-/// The "Very responsive" badge over `[now - window, now)`.
-pub fn badge(tl: &Timeline, rules: &Rules, scope: &Scope, now: Millis) -> Badge {
-    let rule = rules.report.badge.clone();
-    let w = Window {
+/// The window of the "Very responsive" badge: `[now - window, now)`.
+pub fn badge_window(rule: &BadgeRule, now: Millis) -> Window {
+    Window {
         from: now - rule.window_ms,
         to: now,
         now,
-    };
-    let f = figures(tl, rules, scope, w);
+    }
+}
+
+/// The "Very responsive" badge over `[now - window, now)`.
+pub fn badge(tl: &Timeline, rules: &Rules, scope: &Scope, now: Millis) -> Badge {
+    let w = badge_window(&rules.report.badge, now);
+    badge_of(&rules.report.badge, w, &figures(tl, rules, scope, w))
+}
+
+/// The badge decided from the figures `f` of its window `w`.
+pub fn badge_of(rule: &BadgeRule, w: Window, f: &Figures) -> Badge {
+    let rule = rule.clone();
     let rate = f.response_rate();
     let stat = &f.response_delay;
     let delay = match rule.statistic {
@@ -538,18 +547,22 @@ pub fn daily(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window, tz: &Tz) ->
     out
 }
 
+/// The window of the daily series. It covers the previous window too, so a chart shows the
+/// trend into this one; over years it would be unreadable and slow, so it stops at 366 days.
+pub fn series_window(w: Window) -> Window {
+    Window {
+        from: w.previous().from.max(w.to - 366 * DAY),
+        ..w
+    }
+}
+
 /// The whole report: the window, the previous window, the badge at `now`, the load alert, the
 /// agents and the daily series.
 pub fn report(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Report {
     let current = figures(tl, rules, scope, w);
     let previous = figures(tl, rules, scope, w.previous());
     let tz = rules.report.timezone;
-    // The series covers the previous window too, so a chart shows the trend into this one; over
-    // years it would be unreadable and slow, so it stops at 366 days.
-    let series_window = Window {
-        from: w.previous().from.max(w.to - 366 * DAY),
-        ..w
-    };
+    let series_window = series_window(w);
     Report {
         window: w,
         scope: scope.clone(),

@@ -5,6 +5,7 @@
 pub mod event;
 pub mod hours;
 pub mod kpi;
+pub mod rollup;
 pub mod settings;
 pub mod stats;
 pub mod timeline;

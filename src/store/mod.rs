@@ -5,6 +5,7 @@ pub mod postgres;
 mod sql;
 pub mod sqlite;
 
+use crate::domain::rollup::{Part, Piece, PlaceFacts};
 use crate::domain::{Event, GuildRules, Millis};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -163,7 +164,107 @@ pub trait Store: Send + Sync {
     /// survey jobs, transcript and cursors. Times, kinds and agents stay, so every figure stays the same.
     async fn anonymize_place(&self, guild_id: &str, conversation: &str) -> Result<()>;
 
+    // --- Rollups (src/domain/rollup.rs): facts per place, parts per day. Event writes mark
+    // their places dirty in the same transaction; `Desk::refresh` derives the rest. ---
+
+    /// Places whose facts are out of date (of one guild or all), by guild.
+    async fn dirty_places(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyPlace>>;
+    /// The events of these places (all of one guild), in no particular order.
+    async fn events_of_places(
+        &self,
+        guild_id: &str,
+        conversations: &[String],
+    ) -> Result<Vec<Event>>;
+    /// The stored facts of these places (all of one guild), one per conversation key.
+    async fn place_facts(
+        &self,
+        guild_id: &str,
+        conversations: &[String],
+    ) -> Result<HashMap<String, PlaceFacts>>;
+    /// Replaces the facts of each place still at the version read, marks the days they change
+    /// dirty and the guilds found irregular, in one transaction; returns how many were written.
+    async fn write_place_facts(&self, updates: &[FactsUpdate]) -> Result<usize>;
+    /// Days whose parts are out of date (of one guild or all).
+    async fn dirty_days(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyDay>>;
+    /// The guild's part and each agent's over `[from, to)`, summed from the facts; with
+    /// `agent`, only that agent's (and no guild part).
+    async fn kpi_piece(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+        deadline: Millis,
+        agent: Option<&str>,
+    ) -> Result<Piece>;
+    /// Requests started in `[from, to)` after `after` that are not answered within `deadline`.
+    async fn kpi_pending(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+        after: Millis,
+        deadline: Millis,
+    ) -> Result<u64>;
+    /// Stores a day's parts if the day is still at the version read (false otherwise).
+    async fn write_day(&self, day: &DirtyDay, piece: &Piece) -> Result<bool>;
+    /// The guild's stored day parts for days `from_day..=to_day` (`YYYY-MM-DD`).
+    async fn guild_days(
+        &self,
+        guild_id: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<(String, Part)>>;
+    /// The agents' stored day parts (of one agent, or all): (day, agent, part).
+    async fn agent_days(
+        &self,
+        guild_id: &str,
+        from_day: &str,
+        to_day: &str,
+        agent: Option<&str>,
+    ) -> Result<Vec<(String, String, Part)>>;
+    /// Whether the guild's rollups can stand for it, and its newest event's time.
+    async fn rollup_status(&self, guild_id: &str) -> Result<RollupStatus>;
+
     async fn close(&self);
+}
+
+/// A place whose facts must be derived again, at the version of its mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirtyPlace {
+    pub guild_id: String,
+    pub conversation: String,
+    pub version: i64,
+}
+
+/// A guild's local day whose parts must be summed again, at the version of its mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirtyDay {
+    pub guild_id: String,
+    pub day: String,
+    pub version: i64,
+}
+
+/// New facts for one place (see `Store::write_place_facts`).
+#[derive(Debug, Clone)]
+pub struct FactsUpdate {
+    pub place: DirtyPlace,
+    pub facts: PlaceFacts,
+    /// The local days (`YYYY-MM-DD`) whose parts change.
+    pub days: Vec<String>,
+    /// False when the place cannot be replayed alone (see `domain::rollup`).
+    pub regular: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollupStatus {
+    pub irregular: bool,
+    pub newest_event: Option<Millis>,
+}
+
+/// A fresh version for a dirty mark: random, so that a mark deleted and made again never
+/// comes back with a version a refresh has already read.
+pub fn dirty_version() -> i64 {
+    (rand::random::<u64>() >> 1) as i64
 }
 
 /// What `Store::commit` did.

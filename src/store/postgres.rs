@@ -15,6 +15,11 @@ impl PgStore {
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
     const BEGIN_WRITE: &'static str = "BEGIN";
 
+    /// Concatenates a column's values with commas, skipping NULLs.
+    const CONCAT: (&'static str, &'static str) = ("string_agg(CAST(", " AS TEXT), ',')");
+    /// Locks the rows a write transaction read, until it commits.
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
     pub async fn connect(url: &str) -> super::Result<PgStore> {
         let pool = PgPoolOptions::new()
             .max_connections(8)

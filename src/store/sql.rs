@@ -283,8 +283,58 @@ macro_rules! sql_store_impl {
             Commit, CommitOutcome, DiscordSetup, Inserted, OutboxItem, OutboxMethod, OutboxOp, Result, Store,
             SurveyJob, SurveyOp, SurveyStatus, Ticket, TranscriptLine, WatchKind, WatchedChannel,
         };
+        use crate::domain::rollup::{ConversationFact, Part, Piece, PlaceFacts, RequestFact, SurveyFact};
+        use crate::store::{DirtyDay, DirtyPlace, FactsUpdate, RollupStatus};
         use sqlx::{AssertSqlSafe, QueryBuilder};
-        use std::collections::{HashMap, HashSet};
+        use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+        impl $store {
+            /// Marks places dirty with a fresh version, in the transaction that changed them.
+            async fn mark_places(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                places: &BTreeSet<(&str, &str)>,
+            ) -> Result<()> {
+                if places.is_empty() {
+                    return Ok(());
+                }
+                let version = crate::store::dirty_version();
+                let list: Vec<&(&str, &str)> = places.iter().collect();
+                for chunk in list.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$db> =
+                        QueryBuilder::new("INSERT INTO kpi_dirty_places (guild_id, conversation, version) ");
+                    qb.push_values(chunk, |mut b, (g, c)| {
+                        b.push_bind(g.to_string()).push_bind(c.to_string()).push_bind(version);
+                    });
+                    qb.push(" ON CONFLICT (guild_id, conversation) DO UPDATE SET version = excluded.version");
+                    qb.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Drops everything derived for a guild (facts, parts, marks), not the events.
+            async fn forget_rollups(tx: &mut sqlx::Transaction<'static, $db>, guild_id: &str) -> Result<()> {
+                for table in [
+                    "kpi_conversations", "kpi_messages", "kpi_requests", "kpi_conv_agents", "kpi_surveys",
+                    "kpi_irregular", "kpi_dirty_days", "kpi_days", "kpi_agent_days",
+                ] {
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = $1")))
+                        .bind(guild_id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            /// Appends `prefix` and a bound list of `items`, then `)`.
+            fn push_in(qb: &mut QueryBuilder<$db>, prefix: &str, items: &[String]) {
+                qb.push(prefix);
+                let mut list = qb.separated(", ");
+                for item in items {
+                    list.push_bind(item.clone());
+                }
+                qb.push(")");
+            }
+        }
 
         #[async_trait::async_trait]
         impl Store for $store {
@@ -321,6 +371,12 @@ macro_rules! sql_store_impl {
                     let ids: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                     new_ids.extend(ids.into_iter().map(|(id,)| id));
                 }
+                let places: BTreeSet<(&str, &str)> = events
+                    .iter()
+                    .filter(|e| new_ids.contains(&e.id))
+                    .map(|e| (e.guild_id.as_str(), e.conversation.as_str()))
+                    .collect();
+                Self::mark_places(&mut tx, &places).await?;
                 tx.commit().await?;
                 // The first occurrence of an id in the batch is the one stored.
                 let mut seen = HashSet::new();
@@ -405,10 +461,17 @@ macro_rules! sql_store_impl {
             }
 
             async fn delete_guild_events(&self, guild_id: &str) -> Result<u64> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 let done = sqlx::query("DELETE FROM events WHERE guild_id = $1")
                     .bind(guild_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                Self::forget_rollups(&mut tx, guild_id).await?;
+                sqlx::query("DELETE FROM kpi_dirty_places WHERE guild_id = $1")
+                    .bind(guild_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(done.rows_affected())
             }
 
@@ -438,6 +501,27 @@ macro_rules! sql_store_impl {
             }
 
             async fn save_guild_rules(&self, guild_id: &str, r: &GuildRules) -> Result<()> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let old: Option<RulesRow> = sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT {RULES_COLUMNS} FROM guild_settings WHERE guild_id = $1"
+                )))
+                .bind(guild_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let old = old.map(GuildRules::try_from).transpose()?.unwrap_or_default();
+                if crate::domain::rollup::rules_affect_rollups(&old, r) {
+                    // Facts and parts were derived under the old rules: derive them again.
+                    Self::forget_rollups(&mut tx, guild_id).await?;
+                    sqlx::query(
+                        "INSERT INTO kpi_dirty_places (guild_id, conversation, version) \
+                         SELECT DISTINCT guild_id, conversation, $2 FROM events WHERE guild_id = $1 \
+                         ON CONFLICT (guild_id, conversation) DO UPDATE SET version = excluded.version",
+                    )
+                    .bind(guild_id)
+                    .bind(crate::store::dirty_version())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query(AssertSqlSafe(format!(
                     "INSERT INTO guild_settings ({RULES_COLUMNS}) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
@@ -464,8 +548,9 @@ macro_rules! sql_store_impl {
                 .bind(r.badge.statistic.name())
                 .bind(r.locale.code())
                 .bind(r.note_prefix.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -748,6 +833,7 @@ macro_rules! sql_store_impl {
 
             async fn commit(&self, c: &Commit) -> Result<CommitOutcome> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let mut marked: BTreeSet<(&str, &str)> = BTreeSet::new();
                 for (i, e) in c.events.iter().enumerate() {
                     let k = columns(e);
                     let done = sqlx::query(AssertSqlSafe(format!(
@@ -770,7 +856,11 @@ macro_rules! sql_store_impl {
                         tx.rollback().await?;
                         return Ok(CommitOutcome::Skipped);
                     }
+                    if done.rows_affected() > 0 {
+                        marked.insert((e.guild_id.as_str(), e.conversation.as_str()));
+                    }
                 }
+                Self::mark_places(&mut tx, &marked).await?;
                 if let Some((guild_id, day)) = &c.alert_day {
                     let done = sqlx::query(
                         "UPDATE guild_discord SET last_alert_day = $2 WHERE guild_id = $1 \
@@ -1118,6 +1208,16 @@ macro_rules! sql_store_impl {
                     .bind(&key)
                     .execute(&mut *tx)
                     .await?;
+                for table in ["kpi_dirty_places", "kpi_conversations", "kpi_messages", "kpi_requests", "kpi_conv_agents", "kpi_surveys", "kpi_irregular"] {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE {table} SET conversation = $3 WHERE guild_id = $1 AND conversation = $2"
+                    )))
+                    .bind(guild_id)
+                    .bind(conversation)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query("UPDATE conversation_channels SET conversation = $3 WHERE guild_id = $1 AND conversation = $2")
                     .bind(guild_id)
                     .bind(conversation)
@@ -1147,6 +1247,502 @@ macro_rules! sql_store_impl {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn dirty_places(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyPlace>> {
+                let rows: Vec<(String, String, i64)> = match guild_id {
+                    Some(g) => sqlx::query_as(
+                        "SELECT guild_id, conversation, version FROM kpi_dirty_places \
+                         WHERE guild_id = $1 ORDER BY conversation LIMIT $2",
+                    )
+                    .bind(g)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?,
+                    None => sqlx::query_as(
+                        "SELECT guild_id, conversation, version FROM kpi_dirty_places \
+                         ORDER BY guild_id, conversation LIMIT $1",
+                    )
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?,
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|(guild_id, conversation, version)| DirtyPlace { guild_id, conversation, version })
+                    .collect())
+            }
+
+            async fn events_of_places(&self, guild_id: &str, conversations: &[String]) -> Result<Vec<Event>> {
+                let mut out = Vec::new();
+                for chunk in conversations.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE guild_id = "
+                    ));
+                    qb.push_bind(guild_id.to_string());
+                    Self::push_in(&mut qb, " AND conversation IN (", chunk);
+                    let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for row in rows {
+                        out.push(Event::try_from(row)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn place_facts(&self, guild_id: &str, conversations: &[String]) -> Result<HashMap<String, PlaceFacts>> {
+                let mut convs: HashMap<String, BTreeMap<String, ConversationFact>> = HashMap::new();
+                let mut surveys: HashMap<String, Vec<SurveyFact>> = HashMap::new();
+                for chunk in conversations.chunks(INSERT_CHUNK) {
+                    let query = |columns: &str, table: &str| {
+                        let mut qb: QueryBuilder<$db> =
+                            QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE guild_id = "));
+                        qb.push_bind(guild_id.to_string());
+                        Self::push_in(&mut qb, " AND conversation IN (", chunk);
+                        qb
+                    };
+                    let mut qb = query("conversation, conv_id, opened_ms", "kpi_conversations");
+                    let rows: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for (conversation, id, opened_at) in rows {
+                        convs.entry(conversation).or_default().insert(
+                            id.clone(),
+                            ConversationFact { id, opened_at, messages: Vec::new(), requests: Vec::new(), agents: Default::default() },
+                        );
+                    }
+                    let missing = |what: &str, id: &str| {
+                        crate::store::StoreError::Corrupt(format!("{what} of unknown conversation {id}"))
+                    };
+                    let mut qb = query("conversation, conv_id, at_ms", "kpi_messages");
+                    let rows: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for (conversation, id, at) in rows {
+                        convs.get_mut(&conversation).and_then(|c| c.get_mut(&id))
+                            .ok_or_else(|| missing("message", &id))?.messages.push(at);
+                    }
+                    let mut qb = query(
+                        "conversation, conv_id, start_id, start_ms, answer_ms, agent_id, is_first, business_ms",
+                        "kpi_requests",
+                    );
+                    type Row = (String, String, String, i64, Option<i64>, Option<String>, i32, Option<i64>);
+                    let rows: Vec<Row> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for (conversation, id, start_id, start, answer_at, agent_id, is_first, business_ms) in rows {
+                        convs.get_mut(&conversation).and_then(|c| c.get_mut(&id))
+                            .ok_or_else(|| missing("request", &id))?
+                            .requests.push(RequestFact { start, start_id, answer_at, agent_id, is_first: is_first != 0, business_ms });
+                    }
+                    let mut qb = query("conversation, conv_id, agent_id", "kpi_conv_agents");
+                    let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for (conversation, id, agent) in rows {
+                        convs.get_mut(&conversation).and_then(|c| c.get_mut(&id))
+                            .ok_or_else(|| missing("agent", &id))?.agents.insert(agent);
+                    }
+                    let mut qb = query("conversation, survey_id, sent_ms, agent_id, rating", "kpi_surveys");
+                    let rows: Vec<(String, String, i64, Option<String>, Option<i32>)> =
+                        qb.build_query_as().fetch_all(&self.pool).await?;
+                    for (conversation, survey_id, sent_at, agent_id, rating) in rows {
+                        surveys.entry(conversation).or_default().push(SurveyFact {
+                            survey_id, sent_at, agent_id, rating: rating.map(|r| r as u8),
+                        });
+                    }
+                }
+                let mut out: HashMap<String, PlaceFacts> = HashMap::new();
+                for (conversation, list) in convs {
+                    let mut conversations: Vec<ConversationFact> = list.into_values().collect();
+                    for c in &mut conversations {
+                        c.messages.sort_unstable();
+                        c.requests.sort();
+                    }
+                    out.entry(conversation).or_default().conversations = conversations;
+                }
+                for (conversation, mut list) in surveys {
+                    list.sort_by(|a, b| a.survey_id.cmp(&b.survey_id));
+                    out.entry(conversation).or_default().surveys = list;
+                }
+                Ok(out)
+            }
+
+            async fn write_place_facts(&self, updates: &[FactsUpdate]) -> Result<usize> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let mut by_guild: BTreeMap<&str, Vec<&FactsUpdate>> = BTreeMap::new();
+                for u in updates {
+                    by_guild.entry(u.place.guild_id.as_str()).or_default().push(u);
+                }
+                let mut written = 0;
+                let mut irregular: BTreeSet<(&str, &str)> = BTreeSet::new();
+                let mut days: BTreeSet<(&str, &str)> = BTreeSet::new();
+                for (guild, list) in by_guild {
+                    for chunk in list.chunks(INSERT_CHUNK) {
+                        let names: Vec<String> = chunk.iter().map(|u| u.place.conversation.clone()).collect();
+                        // Only places still at the version read: a newer mark means newer events.
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                            "SELECT conversation, version FROM kpi_dirty_places WHERE guild_id = ",
+                        );
+                        qb.push_bind(guild.to_string());
+                        Self::push_in(&mut qb, " AND conversation IN (", &names);
+                        qb.push(Self::LOCK_ROWS);
+                        let current: HashMap<String, i64> =
+                            qb.build_query_as::<(String, i64)>().fetch_all(&mut *tx).await?.into_iter().collect();
+                        let fresh: Vec<&FactsUpdate> = chunk
+                            .iter()
+                            .copied()
+                            .filter(|u| current.get(&u.place.conversation) == Some(&u.place.version))
+                            .collect();
+                        if fresh.is_empty() {
+                            continue;
+                        }
+                        written += fresh.len();
+                        let names: Vec<String> = fresh.iter().map(|u| u.place.conversation.clone()).collect();
+                        for table in ["kpi_dirty_places", "kpi_conversations", "kpi_messages", "kpi_requests", "kpi_conv_agents", "kpi_surveys", "kpi_irregular"] {
+                            let mut qb: QueryBuilder<$db> =
+                                QueryBuilder::new(format!("DELETE FROM {table} WHERE guild_id = "));
+                            qb.push_bind(guild.to_string());
+                            Self::push_in(&mut qb, " AND conversation IN (", &names);
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        for u in &fresh {
+                            if !u.regular {
+                                irregular.insert((guild, u.place.conversation.as_str()));
+                            }
+                            days.extend(u.days.iter().map(|d| (guild, d.as_str())));
+                        }
+                        let convs: Vec<(&str, &ConversationFact)> = fresh
+                            .iter()
+                            .flat_map(|u| u.facts.conversations.iter().map(|c| (u.place.conversation.as_str(), c)))
+                            .collect();
+                        for part in convs.chunks(INSERT_CHUNK) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                                "INSERT INTO kpi_conversations (guild_id, conversation, conv_id, opened_ms) ",
+                            );
+                            qb.push_values(part, |mut b, (place, c)| {
+                                b.push_bind(guild.to_string()).push_bind(place.to_string())
+                                    .push_bind(c.id.clone()).push_bind(c.opened_at);
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        let messages: Vec<(&str, &str, i64)> = convs
+                            .iter()
+                            .flat_map(|(place, c)| c.messages.iter().map(move |at| (*place, c.id.as_str(), *at)))
+                            .collect();
+                        for part in messages.chunks(INSERT_CHUNK) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                                "INSERT INTO kpi_messages (guild_id, conversation, conv_id, at_ms) ",
+                            );
+                            qb.push_values(part, |mut b, (place, id, at)| {
+                                b.push_bind(guild.to_string()).push_bind(place.to_string())
+                                    .push_bind(id.to_string()).push_bind(*at);
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        let requests: Vec<(&str, &str, &RequestFact)> = convs
+                            .iter()
+                            .flat_map(|(place, c)| c.requests.iter().map(move |r| (*place, c.id.as_str(), r)))
+                            .collect();
+                        for part in requests.chunks(INSERT_CHUNK) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                                "INSERT INTO kpi_requests (guild_id, conversation, conv_id, start_id, start_ms, \
+                                 answer_ms, agent_id, is_first, business_ms) ",
+                            );
+                            qb.push_values(part, |mut b, (place, id, r)| {
+                                b.push_bind(guild.to_string()).push_bind(place.to_string())
+                                    .push_bind(id.to_string()).push_bind(r.start_id.clone())
+                                    .push_bind(r.start).push_bind(r.answer_at)
+                                    .push_bind(r.agent_id.clone()).push_bind(r.is_first as i32)
+                                    .push_bind(r.business_ms);
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        let agents: Vec<(&str, &str, &str)> = convs
+                            .iter()
+                            .flat_map(|(place, c)| c.agents.iter().map(move |a| (*place, c.id.as_str(), a.as_str())))
+                            .collect();
+                        for part in agents.chunks(INSERT_CHUNK) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                                "INSERT INTO kpi_conv_agents (guild_id, conversation, conv_id, agent_id) ",
+                            );
+                            qb.push_values(part, |mut b, (place, id, agent)| {
+                                b.push_bind(guild.to_string()).push_bind(place.to_string())
+                                    .push_bind(id.to_string()).push_bind(agent.to_string());
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        let surveys: Vec<(&str, &SurveyFact)> = fresh
+                            .iter()
+                            .flat_map(|u| u.facts.surveys.iter().map(|s| (u.place.conversation.as_str(), s)))
+                            .collect();
+                        for part in surveys.chunks(INSERT_CHUNK) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                                "INSERT INTO kpi_surveys (guild_id, conversation, survey_id, sent_ms, agent_id, rating) ",
+                            );
+                            qb.push_values(part, |mut b, (place, s)| {
+                                b.push_bind(guild.to_string()).push_bind(place.to_string())
+                                    .push_bind(s.survey_id.clone()).push_bind(s.sent_at)
+                                    .push_bind(s.agent_id.clone()).push_bind(s.rating.map(i32::from));
+                            });
+                            qb.push(" ON CONFLICT (guild_id, survey_id) DO NOTHING RETURNING survey_id");
+                            let stored: HashSet<String> = qb
+                                .build_query_as::<(String,)>()
+                                .fetch_all(&mut *tx)
+                                .await?
+                                .into_iter()
+                                .map(|(id,)| id)
+                                .collect();
+                            // The same survey id sent in two places: the guild's replay keeps
+                            // only the first, which a place alone cannot know.
+                            for (place, s) in part {
+                                if !stored.contains(&s.survey_id) {
+                                    irregular.insert((guild, place));
+                                }
+                            }
+                        }
+                    }
+                }
+                for (guild, place) in irregular {
+                    sqlx::query(
+                        "INSERT INTO kpi_irregular (guild_id, conversation) VALUES ($1, $2) \
+                         ON CONFLICT (guild_id, conversation) DO NOTHING",
+                    )
+                    .bind(guild)
+                    .bind(place)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let version = crate::store::dirty_version();
+                let days: Vec<(&str, &str)> = days.into_iter().collect();
+                for part in days.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$db> =
+                        QueryBuilder::new("INSERT INTO kpi_dirty_days (guild_id, day, version) ");
+                    qb.push_values(part, |mut b, (guild, day)| {
+                        b.push_bind(guild.to_string()).push_bind(day.to_string()).push_bind(version);
+                    });
+                    qb.push(" ON CONFLICT (guild_id, day) DO UPDATE SET version = excluded.version");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(written)
+            }
+
+            async fn dirty_days(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyDay>> {
+                let rows: Vec<(String, String, i64)> = match guild_id {
+                    Some(g) => sqlx::query_as(
+                        "SELECT guild_id, day, version FROM kpi_dirty_days WHERE guild_id = $1 ORDER BY day LIMIT $2",
+                    )
+                    .bind(g)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?,
+                    None => sqlx::query_as(
+                        "SELECT guild_id, day, version FROM kpi_dirty_days ORDER BY guild_id, day LIMIT $1",
+                    )
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?,
+                };
+                Ok(rows.into_iter().map(|(guild_id, day, version)| DirtyDay { guild_id, day, version }).collect())
+            }
+
+            async fn kpi_piece(&self, guild_id: &str, from: Millis, to: Millis, deadline: Millis, agent: Option<&str>) -> Result<Piece> {
+                let mut piece = Piece::default();
+                let (open, close) = Self::CONCAT;
+                let list = |x: &str| format!("{open}{x}{close}");
+                let parse = |text: Option<String>| -> Result<Vec<Millis>> {
+                    text.unwrap_or_default()
+                        .split(',')
+                        .filter(|v| !v.is_empty())
+                        .map(|v| v.parse::<Millis>().map_err(|e| crate::store::StoreError::Corrupt(format!("delay `{v}`: {e}"))))
+                        .collect()
+                };
+                let only = |column: &str, n: u32| match agent {
+                    Some(_) => format!(" AND {column} = ${n}"),
+                    None => String::new(),
+                };
+                let within = "answer_ms - start_ms <= $4";
+                let sql = format!(
+                    "SELECT agent_id, COUNT(*), SUM(CASE WHEN {within} THEN 1 ELSE 0 END), {}, {}, {} \
+                     FROM kpi_requests WHERE guild_id = $1 AND start_ms >= $2 AND start_ms < $3{} GROUP BY agent_id",
+                    list(&format!("CASE WHEN {within} THEN answer_ms - start_ms END")),
+                    list(&format!("CASE WHEN {within} THEN business_ms END")),
+                    list(&format!("CASE WHEN is_first = 1 AND {within} THEN answer_ms - start_ms END")),
+                    only("agent_id", 5),
+                );
+                type RequestRow = (Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
+                let mut q = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql))
+                    .bind(guild_id).bind(from).bind(to).bind(deadline);
+                if let Some(a) = agent {
+                    q = q.bind(a);
+                }
+                for (who, requests, answered, delays, business, first) in q.fetch_all(&self.pool).await? {
+                    let part = Part {
+                        requests: requests as u64,
+                        answered: answered.unwrap_or(0) as u64,
+                        delays: parse(delays)?,
+                        business_delays: parse(business)?,
+                        first_delays: parse(first)?,
+                        ..Part::default()
+                    };
+                    if agent.is_none() {
+                        piece.guild.merge(&part);
+                    }
+                    if let Some(who) = who {
+                        piece.agents.entry(who).or_default().merge(&part);
+                    }
+                }
+                // Messages and conversations: the guild's, and per agent those of the
+                // conversations in which the agent answered.
+                for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
+                    if agent.is_none() {
+                        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM {table} WHERE guild_id = $1 AND {time} >= $2 AND {time} < $3"
+                        )))
+                        .bind(guild_id).bind(from).bind(to)
+                        .fetch_one(&self.pool).await?;
+                        if is_messages { piece.guild.messages = n as u64 } else { piece.guild.conversations = n as u64 }
+                    }
+                    let sql = format!(
+                        "SELECT a.agent_id, COUNT(*) FROM {table} t JOIN kpi_conv_agents a \
+                         ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id \
+                         WHERE t.guild_id = $1 AND t.{time} >= $2 AND t.{time} < $3{} GROUP BY a.agent_id",
+                        only("a.agent_id", 4),
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(guild_id).bind(from).bind(to);
+                    if let Some(a) = agent {
+                        q = q.bind(a);
+                    }
+                    for (who, n) in q.fetch_all(&self.pool).await? {
+                        let p = piece.agents.entry(who).or_default();
+                        if is_messages { p.messages = n as u64 } else { p.conversations = n as u64 }
+                    }
+                }
+                let sql = format!(
+                    "SELECT agent_id, COUNT(*), COUNT(rating), COALESCE(SUM(rating), 0), \
+                     SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) FROM kpi_surveys \
+                     WHERE guild_id = $1 AND sent_ms >= $2 AND sent_ms < $3{} GROUP BY agent_id",
+                    only("agent_id", 4),
+                );
+                let mut q = sqlx::query_as::<_, (Option<String>, i64, i64, i64, Option<i64>)>(AssertSqlSafe(sql))
+                    .bind(guild_id).bind(from).bind(to);
+                if let Some(a) = agent {
+                    q = q.bind(a);
+                }
+                for (who, sent, ratings, sum, satisfied) in q.fetch_all(&self.pool).await? {
+                    let part = Part {
+                        surveys_sent: sent as u64,
+                        ratings: ratings as u64,
+                        rating_sum: sum as u64,
+                        satisfied: satisfied.unwrap_or(0) as u64,
+                        ..Part::default()
+                    };
+                    if agent.is_none() {
+                        piece.guild.merge(&part);
+                    }
+                    if let Some(who) = who {
+                        piece.agents.entry(who).or_default().merge(&part);
+                    }
+                }
+                Ok(piece)
+            }
+
+            async fn kpi_pending(&self, guild_id: &str, from: Millis, to: Millis, after: Millis, deadline: Millis) -> Result<u64> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM kpi_requests WHERE guild_id = $1 AND start_ms >= $2 AND start_ms < $3 \
+                     AND start_ms > $4 AND (answer_ms IS NULL OR answer_ms - start_ms > $5)",
+                )
+                .bind(guild_id).bind(from).bind(to).bind(after).bind(deadline)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n as u64)
+            }
+
+            async fn write_day(&self, day: &DirtyDay, piece: &Piece) -> Result<bool> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let done = sqlx::query("DELETE FROM kpi_dirty_days WHERE guild_id = $1 AND day = $2 AND version = $3")
+                    .bind(&day.guild_id)
+                    .bind(&day.day)
+                    .bind(day.version)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                for table in ["kpi_days", "kpi_agent_days"] {
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = $1 AND day = $2")))
+                        .bind(&day.guild_id)
+                        .bind(&day.day)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // An empty day has no row: a missing row is a day with nothing in it.
+                if piece.guild != Part::default() {
+                    sqlx::query("INSERT INTO kpi_days (guild_id, day, data) VALUES ($1, $2, $3)")
+                        .bind(&day.guild_id)
+                        .bind(&day.day)
+                        .bind(piece.guild.encode())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let agents: Vec<(&String, &Part)> = piece.agents.iter().filter(|(_, p)| **p != Part::default()).collect();
+                for part in agents.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$db> =
+                        QueryBuilder::new("INSERT INTO kpi_agent_days (guild_id, day, agent_id, data) ");
+                    qb.push_values(part, |mut b, (agent, p)| {
+                        b.push_bind(day.guild_id.clone()).push_bind(day.day.clone())
+                            .push_bind(agent.to_string()).push_bind(p.encode());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn guild_days(&self, guild_id: &str, from_day: &str, to_day: &str) -> Result<Vec<(String, Part)>> {
+                let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+                    "SELECT day, data FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3",
+                )
+                .bind(guild_id).bind(from_day).bind(to_day)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(day, data)| {
+                        let part = Part::decode(&data)
+                            .ok_or_else(|| crate::store::StoreError::Corrupt(format!("rollup of {guild_id} on {day}")))?;
+                        Ok((day, part))
+                    })
+                    .collect()
+            }
+
+            async fn agent_days(&self, guild_id: &str, from_day: &str, to_day: &str, agent: Option<&str>) -> Result<Vec<(String, String, Part)>> {
+                let rows: Vec<(String, String, Vec<u8>)> = match agent {
+                    Some(a) => sqlx::query_as(
+                        "SELECT day, agent_id, data FROM kpi_agent_days WHERE guild_id = $1 AND day >= $2 AND day <= $3 AND agent_id = $4",
+                    )
+                    .bind(guild_id).bind(from_day).bind(to_day).bind(a)
+                    .fetch_all(&self.pool)
+                    .await?,
+                    None => sqlx::query_as(
+                        "SELECT day, agent_id, data FROM kpi_agent_days WHERE guild_id = $1 AND day >= $2 AND day <= $3",
+                    )
+                    .bind(guild_id).bind(from_day).bind(to_day)
+                    .fetch_all(&self.pool)
+                    .await?,
+                };
+                rows.into_iter()
+                    .map(|(day, agent, data)| {
+                        let part = Part::decode(&data).ok_or_else(|| {
+                            crate::store::StoreError::Corrupt(format!("rollup of {guild_id}, agent {agent}, on {day}"))
+                        })?;
+                        Ok((day, agent, part))
+                    })
+                    .collect()
+            }
+
+            async fn rollup_status(&self, guild_id: &str) -> Result<RollupStatus> {
+                let (irregular,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kpi_irregular WHERE guild_id = $1")
+                    .bind(guild_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let (newest_event,): (Option<i64>,) = sqlx::query_as("SELECT MAX(at_ms) FROM events WHERE guild_id = $1")
+                    .bind(guild_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(RollupStatus { irregular: irregular > 0, newest_event })
             }
 
             async fn close(&self) {

@@ -19,6 +19,11 @@ impl SqliteStore {
     /// commits between its read and its first write.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
+    /// Concatenates a column's values with commas, skipping NULLs.
+    const CONCAT: (&'static str, &'static str) = ("group_concat(", ")");
+    /// Locks the rows a write transaction read, until it commits.
+    const LOCK_ROWS: &'static str = "";
+
     pub async fn connect(url: &str) -> super::Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)

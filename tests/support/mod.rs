@@ -9,4 +9,6 @@ pub mod json;
 #[allow(dead_code)]
 pub mod oracle;
 #[allow(dead_code)]
+pub mod scenario;
+#[allow(dead_code)]
 pub mod tcp_proxy;

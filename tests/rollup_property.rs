@@ -1,0 +1,171 @@
+//! Reports built from the rollups (facts per place, parts per local day) must equal reports
+//! replayed from every stored event, figure for figure, day for day: random histories go
+//! through the real ingest path into a real database, in random order and in several batches,
+//! under random guild rules (time zones with odd offsets and a DST change, business hours,
+//! short deadlines), sometimes with the rules changed after the first batch.
+
+mod support;
+
+use proptest::prelude::*;
+use reactif::desk::Desk;
+use reactif::domain::kpi::{Scope, Window};
+use reactif::domain::{Event, GuildRules, Millis, DAY, HOUR};
+use reactif::store::DynStore;
+use std::sync::LazyLock;
+use support::scenario::{events, scenario, Scenario};
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+});
+
+const GUILD: &str = "100";
+const ZONES: [&str; 4] = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"];
+
+fn rules(pick: u64) -> GuildRules {
+    GuildRules {
+        timezone: ZONES[(pick % 4) as usize].parse().expect("a zone"),
+        deadline_ms: if pick & 4 == 0 { DAY } else { 2 * HOUR },
+        idle_ms: if pick & 8 == 0 { DAY } else { 3 * HOUR },
+        business_hours: if pick & 16 == 0 {
+            "always"
+        } else {
+            "mon-fri 09:00-17:30"
+        }
+        .parse()
+        .expect("hours"),
+        ..GuildRules::default()
+    }
+}
+
+/// The windows a team asks for: the scenario's own, the last 7 and 30 days, and one that ends
+/// before `now`.
+fn windows(s: &Scenario, now: Millis) -> Vec<Window> {
+    let (from, to, _) = s.window;
+    vec![
+        Window { from, to, now },
+        Window::last_days(now, 7),
+        Window::last_days(now, 30),
+        Window {
+            from: from - DAY / 3,
+            to: to.min(now),
+            now,
+        },
+    ]
+}
+
+async fn check(store: DynStore, s: &Scenario) -> Result<(), TestCaseError> {
+    let desk = Desk::new(store.clone());
+    let evs: Vec<Event> = events(s);
+    let pick = s.shuffle_seed >> 7;
+    let change_rules_later = pick & 32 != 0;
+    if !change_rules_later {
+        store.save_guild_rules(GUILD, &rules(pick)).await.unwrap();
+    }
+    let third = evs.len().div_ceil(3).max(1);
+    for (i, chunk) in evs.chunks(third).enumerate() {
+        desk.ingest(chunk).await.unwrap();
+        if i == 0 {
+            // Facts derived now must be corrected by what comes next.
+            desk.refresh(None, &|_| {}).await.unwrap();
+            if change_rules_later {
+                store.save_guild_rules(GUILD, &rules(pick)).await.unwrap();
+            }
+        }
+    }
+    let newest = evs
+        .iter()
+        .filter(|e| e.guild_id == GUILD)
+        .map(|e| e.at)
+        .max();
+    let Some(newest) = newest else {
+        return Ok(());
+    };
+    let now = newest.max(s.window.2);
+    for agent in [None, Some("900"), Some("901"), Some("902")] {
+        let scope = Scope {
+            guild_id: Some(GUILD.to_string()),
+            agent_id: agent.map(str::to_string),
+            conversations: None,
+        };
+        for w in windows(s, now) {
+            let fast = desk.rollup_report(&scope, w).await.unwrap();
+            let replayed = desk.replay_report(&scope, w).await.unwrap();
+            if s.ratings_in_place {
+                prop_assert!(
+                    fast.is_some(),
+                    "a regular guild must be reported from rollups: {:?}, now {}",
+                    store.rollup_status(GUILD).await.unwrap(),
+                    w.now
+                );
+            }
+            if let Some(fast) = fast {
+                prop_assert_eq!(&fast, &replayed, "scope {:?}, window {:?}", scope, w);
+            }
+        }
+        // Before the newest event, the facts know too much: the report must replay.
+        let past = Window {
+            from: newest - 3 * DAY,
+            to: newest - 1,
+            now: newest - 1,
+        };
+        prop_assert!(desk.rollup_report(&scope, past).await.unwrap().is_none());
+        prop_assert_eq!(
+            desk.report(&scope, past).await.unwrap(),
+            desk.replay_report(&scope, past).await.unwrap()
+        );
+    }
+    Ok(())
+}
+
+fn run(s: Scenario, postgres: bool) -> Result<(), TestCaseError> {
+    RUNTIME.block_on(async {
+        let db = if postgres {
+            support::db::postgres().await
+        } else {
+            support::db::sqlite().await
+        };
+        let result = check(db.store.clone(), &s).await;
+        db.cleanup().await;
+        result.map_err(|e| {
+            TestCaseError::fail(format!(
+                "{e}\nevents:\n{}",
+                events(&s)
+                    .iter()
+                    .map(|e| e.to_line())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rollup_reports_equal_replayed_reports_on_sqlite(s in scenario(true)) {
+        run(s, false)?;
+    }
+
+    #[test]
+    fn guilds_with_cross_place_ratings_are_replayed_or_equal_on_sqlite(s in scenario(false)) {
+        run(s, false)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    #[cfg_attr(
+        not(reactif_pg),
+        ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+    )]
+    fn rollup_reports_equal_replayed_reports_on_postgres(s in scenario(true)) {
+        run(s, true)?;
+    }
+}
