@@ -17,7 +17,7 @@ mod fake_discord;
 use reactif::desk::Desk;
 use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::{Event, EventKind, Millis, Rating, DAY, HOUR, MINUTE, SECOND};
-use reactif::store::{self, DynStore};
+use reactif::store;
 use std::time::{Duration, Instant};
 
 struct Options {
@@ -30,6 +30,7 @@ struct Options {
     e2e_messages: u64,
     e2e_ahead: u64,
     samples: usize,
+    baseline_samples: usize,
     parts: Vec<String>,
 }
 
@@ -48,6 +49,7 @@ cargo bench --bench perf -- [options]
   --e2e-messages N                 gateway messages for the end-to-end part (default 20000)
   --e2e-ahead N                    how far the gateway may run ahead of what is stored (default 1000)
   --samples N                      reports per figure for p50/p95 (default 20)
+  --baseline-samples N             replays from raw rows per figure (default 1: each takes seconds)
 ";
 
 fn parse_options() -> Options {
@@ -66,6 +68,7 @@ fn parse_options() -> Options {
         e2e_messages: 20_000,
         e2e_ahead: 1_000,
         samples: 20,
+        baseline_samples: 1,
         parts: vec!["ingest".into(), "e2e".into(), "stats".into(), "demo".into()],
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -107,6 +110,9 @@ fn parse_options() -> Options {
             "--e2e-messages" => o.e2e_messages = number(v, "--e2e-messages"),
             "--e2e-ahead" => o.e2e_ahead = number(v, "--e2e-ahead"),
             "--samples" => o.samples = number(v, "--samples").max(1) as usize,
+            "--baseline-samples" => {
+                o.baseline_samples = number(v, "--baseline-samples").max(1) as usize
+            }
             other => panic!("unknown option {other}; see --help"),
         }
         i += 2;
@@ -335,16 +341,26 @@ async fn bench_ingest(backend: &str, o: &Options) {
     for b in &batches {
         desk.ingest(b).await.expect("ingest");
     }
+    let stored = started.elapsed();
+    // What `reactif import` does next, and the bot every second: sum the events up for reports.
+    let summed = desk.refresh(None, &|_| {}).await.expect("refresh");
     let ours = started.elapsed();
 
     // The ceiling: the same rows, same table shape and unique id, plain batched INSERT.
     let ceiling = ceiling_insert(&url, &batches).await;
     println!(
         "[{backend}] ingest: {events} events ({messages} messages, {conversations} conversations): \
-         {:.0} events/s through the ingest path, {:.0} events/s with plain batched INSERT; ratio {:.2}",
+         {:.0} events/s through the ingest path with its rollups ({:.0} events/s storing the events, \
+         then {:.1} s summing up {} places and {} days), {:.0} events/s with plain batched INSERT; \
+         ratio {:.2} ({:.2} without the rollups)",
         rate(events, ours),
+        rate(events, stored),
+        (ours - stored).as_secs_f64(),
+        summed.places,
+        summed.days,
         rate(events, ceiling),
-        ceiling.as_secs_f64() / ours.as_secs_f64()
+        ceiling.as_secs_f64() / ours.as_secs_f64(),
+        ceiling.as_secs_f64() / stored.as_secs_f64()
     );
     store.close().await;
     drop_pg(&url, o).await;
@@ -468,12 +484,29 @@ async fn bench_stats(backend: &str, o: &Options) {
     }
     events += batch.len() as u64;
     desk.ingest(&batch).await.expect("ingest");
+    let loaded = started.elapsed();
+    let summing = Instant::now();
+    let summed = desk
+        .refresh(None, &|s| {
+            if s.places % 100_000 < 500 {
+                eprintln!(
+                    "[{backend}] summing up: {} places, {} days",
+                    s.places, s.days
+                );
+            }
+        })
+        .await
+        .expect("refresh");
     println!(
         "[{backend}] /stats store: {events} events, {messages} messages, {total_conversations} conversations, \
-         {total_conversations} surveys, {} guilds; the largest guild has {} requests (loaded in {:.0} s)",
+         {total_conversations} surveys, {} guilds; the largest guild has {} requests (stored in {:.0} s, \
+         summed up in {:.0} s: {} places, {} days)",
         o.guilds,
         big_conversations * 5,
-        started.elapsed().as_secs_f64()
+        loaded.as_secs_f64(),
+        summing.elapsed().as_secs_f64(),
+        summed.places,
+        summed.days
     );
     let guild = format!("{}", 1_300_000_000_000_000_000u64);
     let agent = format!("{}", 1_500_000_000_000_000_000u64);
@@ -496,17 +529,26 @@ async fn bench_stats(backend: &str, o: &Options) {
     ] {
         for days in [7, 30, 90] {
             let window = Window::last_days(NOW, days);
+            let fast = desk
+                .rollup_report(&scope, window)
+                .await
+                .expect("report")
+                .expect("this guild is reported from its rollups");
             let mut report_times = Vec::new();
-            let mut raw_times = Vec::new();
             for _ in 0..o.samples {
                 let t = Instant::now();
                 let report = desk.report(&scope, window).await.expect("report");
                 report_times.push(t.elapsed());
                 std::hint::black_box(report);
+            }
+            // The baseline: the same report recomputed from the raw rows (every event of the
+            // guild up to now, replayed), which must give the same figures.
+            let mut raw_times = Vec::new();
+            for _ in 0..o.baseline_samples {
                 let t = Instant::now();
-                let rows = raw_rows(&store, &guild, window).await;
+                let replayed = desk.replay_report(&scope, window).await.expect("replay");
                 raw_times.push(t.elapsed());
-                std::hint::black_box(rows);
+                assert_eq!(fast, replayed, "rollups and raw rows disagree");
             }
             report_times.sort();
             raw_times.sort();
@@ -516,27 +558,19 @@ async fn bench_stats(backend: &str, o: &Options) {
             );
             let (r50, r95) = (percentile(&raw_times, 50.0), percentile(&raw_times, 95.0));
             println!(
-                "[{backend}] /stats {who} {days}d: report p50 {} p95 {}; reading the raw rows p50 {} p95 {}; ratio p95 {:.2}",
+                "[{backend}] /stats {who} {days}d: report p50 {} p95 {}; from raw rows p50 {} p95 {} (same figures); \
+                 ratio p95 {:.4} ({:.0}x faster)",
                 ms(p50),
                 ms(p95),
                 ms(r50),
                 ms(r95),
-                p95.as_secs_f64() / r95.as_secs_f64().max(1e-9)
+                p95.as_secs_f64() / r95.as_secs_f64().max(1e-9),
+                r95.as_secs_f64() / p95.as_secs_f64().max(1e-9)
             );
         }
     }
     store.close().await;
     drop_pg(&url, o).await;
-}
-
-/// The floor of any exact recomputation from raw rows: reading the window's events (from a day
-/// before its start, for requests answered inside it) in one query.
-async fn raw_rows(store: &DynStore, guild: &str, window: Window) -> usize {
-    let events = store
-        .events_until(Some(guild), window.now)
-        .await
-        .expect("raw rows");
-    events.iter().filter(|e| e.at >= window.from - DAY).count()
 }
 
 /// MESSAGE_CREATE events from a fake Discord into `reactif run`, until stored.

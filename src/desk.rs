@@ -10,7 +10,9 @@ use crate::store::{
 };
 use std::collections::HashMap;
 
+mod group;
 mod rollup;
+pub use group::GroupStats;
 pub use rollup::RefreshSummary;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,11 +31,42 @@ impl IngestSummary {
 #[derive(Clone)]
 pub struct Desk {
     store: DynStore,
+    group: Option<std::sync::Arc<group::GroupCommitter>>,
 }
 
 impl Desk {
     pub fn new(store: DynStore) -> Desk {
-        Desk { store }
+        Desk { store, group: None }
+    }
+
+    /// The same desk with group commit (see `desk::group`); needs a Tokio runtime.
+    pub fn with_group_commit(self) -> Desk {
+        let group = group::GroupCommitter::start(self.store.clone());
+        Desk {
+            group: Some(std::sync::Arc::new(group)),
+            ..self
+        }
+    }
+
+    /// How many transactions the group commit wrote, for how many commits.
+    pub fn group_stats(&self) -> Option<(u64, u64)> {
+        use std::sync::atomic::Ordering;
+        self.group.as_ref().map(|g| {
+            (
+                g.stats.groups.load(Ordering::Relaxed),
+                g.stats.commits.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// `Store::commit`, grouped with the commits of other handlers when group commit is on.
+    pub async fn commit(&self, c: &Commit) -> Result<crate::store::CommitOutcome> {
+        if let Some(group) = &self.group {
+            if let Some(outcome) = group.commit(c).await {
+                return outcome;
+            }
+        }
+        self.store.commit(c).await
     }
 
     pub fn store(&self) -> &DynStore {
@@ -171,14 +204,13 @@ impl Desk {
 
     /// Stores one live event that causes nothing else; true if it was new.
     pub async fn ingest_live(&self, e: &Event) -> Result<bool> {
-        self.store
-            .commit(&Commit {
-                events: vec![e.clone()],
-                require_new: true,
-                ..Commit::default()
-            })
-            .await
-            .map(|o| o.committed())
+        self.commit(&Commit {
+            events: vec![e.clone()],
+            require_new: true,
+            ..Commit::default()
+        })
+        .await
+        .map(|o| o.committed())
     }
 
     /// The survey rules of docs/kpi.md (Satisfaction), derived from the replayed place so that

@@ -525,11 +525,96 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
     assert_eq!(store.outbox_backlog(None).await.unwrap().0, 0);
 }
 
+async fn a_group_commit_keeps_each_commits_outcome(store: DynStore) {
+    let ev = |id: &str, place: &str| Event {
+        id: id.into(),
+        guild_id: "g".into(),
+        conversation: place.into(),
+        author_id: "a".into(),
+        at: 2_000,
+        kind: EventKind::CustomerMessage,
+    };
+    store.insert_events(&[ev("old", "p0")]).await.unwrap();
+    let new = |id: &str, place: &str| Commit {
+        events: vec![ev(id, place)],
+        require_new: true,
+        ..Commit::default()
+    };
+    // A survey change decided on a status the survey is not in.
+    let stale = Commit {
+        events: vec![ev("e3", "p3")],
+        surveys: vec![SurveyOp::StartSending {
+            survey_id: "missing".into(),
+        }],
+        ..Commit::default()
+    };
+    let outcomes = store
+        .commit_group(&[new("e1", "p1"), new("old", "p0"), stale, new("e2", "p2")])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            CommitOutcome::Committed,
+            CommitOutcome::Skipped,
+            CommitOutcome::Skipped,
+            CommitOutcome::Committed
+        ]
+    );
+    // The skipped ones wrote nothing, the others everything, in one transaction.
+    assert_eq!(store.count_events(Some("g")).await.unwrap(), 3);
+    assert!(store.place_events("g", "p3").await.unwrap().is_empty());
+    assert_eq!(store.place_events("g", "p2").await.unwrap().len(), 1);
+    // What was written marked its places for the report rollups.
+    let dirty: Vec<String> = store
+        .dirty_places(Some("g"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.conversation)
+        .collect();
+    assert_eq!(dirty, vec!["p0", "p1", "p2"]);
+}
+
+async fn concurrent_commits_share_transactions(store: DynStore) {
+    let desk = Desk::new(store.clone()).with_group_commit();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let desk = desk.clone();
+            tokio::spawn(async move {
+                desk.commit(&Commit {
+                    events: vec![Event {
+                        id: format!("m{i}"),
+                        guild_id: "g".into(),
+                        conversation: format!("p{}", i % 7),
+                        author_id: "c".into(),
+                        at: 1_000 + i,
+                        kind: EventKind::CustomerMessage,
+                    }],
+                    require_new: true,
+                    ..Commit::default()
+                })
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), CommitOutcome::Committed);
+    }
+    assert_eq!(store.count_events(Some("g")).await.unwrap(), 200);
+    let (groups, commits) = desk.group_stats().unwrap();
+    assert_eq!(commits, 200);
+    assert!(
+        groups < commits,
+        "{groups} transactions for {commits} commits"
+    );
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let db = crate::support::db::sqlite().await;
                     super::$name(db.store.clone()).await;
@@ -539,7 +624,7 @@ macro_rules! contract {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[cfg_attr(
                     not(reactif_pg),
                     ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
@@ -566,4 +651,6 @@ contract!(
     purging_removes_customer_ids_and_keeps_every_figure,
     forgetting_a_customer_touches_only_their_conversations,
     a_commit_is_all_or_nothing_and_reports_survey_conflicts,
+    a_group_commit_keeps_each_commits_outcome,
+    concurrent_commits_share_transactions,
 );

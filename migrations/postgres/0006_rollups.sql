@@ -84,19 +84,14 @@ CREATE TABLE kpi_dirty_days (
     PRIMARY KEY (guild_id, day)
 );
 
--- Each day's part (domain::rollup::Part, encoded), for the guild and for each agent.
+-- Each day's parts (domain::rollup::Piece, encoded): the guild's, and its agents' together,
+-- so that a 90-day report reads 90 rows whatever the number of agents.
 CREATE TABLE kpi_days (
     guild_id     TEXT    NOT NULL,
     day          TEXT    NOT NULL,
     data         BYTEA   NOT NULL,
+    agents       BYTEA   NOT NULL,
     PRIMARY KEY (guild_id, day)
-);
-CREATE TABLE kpi_agent_days (
-    guild_id     TEXT    NOT NULL,
-    day          TEXT    NOT NULL,
-    agent_id     TEXT    NOT NULL,
-    data         BYTEA   NOT NULL,
-    PRIMARY KEY (guild_id, day, agent_id)
 );
 
 -- What is already stored gets its facts at the first refresh.

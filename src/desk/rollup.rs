@@ -88,26 +88,34 @@ impl Desk {
             if dirty.is_empty() {
                 break;
             }
-            let mut written = 0;
+            let mut by_guild: BTreeMap<&str, Vec<(&crate::store::DirtyDay, NaiveDate)>> =
+                BTreeMap::new();
             for d in &dirty {
-                if !rules.contains_key(&d.guild_id) {
-                    let r = self.store.guild_rules(&d.guild_id).await?;
-                    rules.insert(d.guild_id.clone(), r);
-                }
-                let r = &rules[&d.guild_id];
-                let Some(day) = parse_day_key(&d.day) else {
-                    continue;
-                };
-                let (from, to) = day_range(r, day);
-                let mut piece = self
-                    .store
-                    .kpi_piece(&d.guild_id, from, to, r.deadline_ms, None)
-                    .await?;
-                piece.sort();
-                if self.store.write_day(d, &piece).await? {
-                    written += 1;
+                if let Some(day) = parse_day_key(&d.day) {
+                    by_guild
+                        .entry(d.guild_id.as_str())
+                        .or_default()
+                        .push((d, day));
                 }
             }
+            let mut done = Vec::with_capacity(dirty.len());
+            for (g, days) in by_guild {
+                if !rules.contains_key(g) {
+                    rules.insert(g.to_string(), self.store.guild_rules(g).await?);
+                }
+                let r = &rules[g];
+                let ranges: Vec<(Millis, Millis)> =
+                    days.iter().map(|(_, day)| day_range(r, *day)).collect();
+                let pieces = self
+                    .store
+                    .kpi_pieces(g, &ranges, r.deadline_ms, None)
+                    .await?;
+                for ((d, _), mut piece) in days.into_iter().zip(pieces) {
+                    piece.sort();
+                    done.push((d.clone(), piece));
+                }
+            }
+            let written = self.store.write_days(&done).await? as u64;
             summary.days += written;
             idle = if written == 0 { idle + 1 } else { 0 };
             progress(summary);
@@ -144,23 +152,56 @@ impl Desk {
             agent: scope.agent_id.as_deref(),
             rules: &rules,
             days: BTreeMap::new(),
-            agent_days: BTreeMap::new(),
             pieces: HashMap::new(),
         };
         let badge_w = kpi::badge_window(&rules.badge, w.now);
         let series = kpi::series_window(w);
+        let windows = [w, w.previous(), badge_w];
         let span_from = [w.previous().from, badge_w.from, series.from, w.from]
             .into_iter()
             .min()
             .unwrap_or(w.from);
         let span_to = w.to.max(w.now + 1);
-        r.load(span_from, span_to, w).await?;
-
-        let current = r.figures(w).await?;
-        let previous = r.figures(w.previous()).await?;
-        let badge = kpi::badge_of(&rules.badge, badge_w, &r.figures(badge_w).await?);
-        let agents = rollup::agent_figures(r.agents(w).await?);
-        let daily = r.daily(series).await?;
+        r.load(span_from, span_to).await?;
+        // Every partial day the report needs, read from the facts in one round.
+        let mut ranges: Vec<(Millis, Millis)> = windows
+            .iter()
+            .flat_map(|win| r.segments(*win))
+            .chain(
+                r.series_days(series)
+                    .into_iter()
+                    .flat_map(|(_, dw)| r.segments(dw)),
+            )
+            .filter_map(|s| match s {
+                Segment::Range(a, b) => Some((a, b)),
+                Segment::Day(_) => None,
+            })
+            .collect();
+        ranges.sort_unstable();
+        ranges.dedup();
+        r.prefetch(&ranges).await?;
+        // An agent's late answers are unanswered, never pending (see `kpi::figures`).
+        let pending = match r.agent {
+            Some(_) => vec![0; windows.len()],
+            None => {
+                let ends: Vec<(Millis, Millis)> = windows
+                    .iter()
+                    .map(|win| (win.from, win.to.min(win.now + 1)))
+                    .collect();
+                self.store
+                    .kpi_pending(guild, &ends, w.now - rules.deadline_ms, rules.deadline_ms)
+                    .await?
+            }
+        };
+        let current = r.part(w).figures(w, pending[0]);
+        let previous = r.part(w.previous()).figures(w.previous(), pending[1]);
+        let badge = kpi::badge_of(
+            &rules.badge,
+            badge_w,
+            &r.part(badge_w).figures(badge_w, pending[2]),
+        );
+        let agents = rollup::agent_figures(r.agents(w)?);
+        let daily = r.daily(series);
         Ok(Some(Report {
             window: w,
             scope: scope.clone(),
@@ -184,16 +225,16 @@ fn day_range(rules: &GuildRules, day: NaiveDate) -> (Millis, Millis) {
     )
 }
 
-/// One report's reads: the day parts of its span, and the pieces of partial days.
+/// One report's reads: the stored days of its span, and the pieces of partial days.
 struct Reader<'a> {
     desk: &'a Desk,
     guild: &'a str,
-    /// The agent the report is about, if any: then `days` are that agent's parts.
+    /// The agent the report is about, if any: then each day's part is that agent's.
     agent: Option<&'a str>,
     rules: &'a GuildRules,
-    days: BTreeMap<NaiveDate, Part>,
-    /// Every agent's parts, for the per-agent table (days of the report's window).
-    agent_days: BTreeMap<NaiveDate, BTreeMap<String, Part>>,
+    /// Per day, the report's own part (the guild's or its agent's) and every agent's parts,
+    /// still encoded: only the days of the per-agent table decode them.
+    days: BTreeMap<NaiveDate, (Part, Vec<u8>)>,
     pieces: HashMap<(Millis, Millis), Piece>,
 }
 
@@ -225,122 +266,105 @@ impl Reader<'_> {
         out
     }
 
-    async fn load(&mut self, from: Millis, to: Millis, w: Window) -> Result<()> {
+    async fn load(&mut self, from: Millis, to: Millis) -> Result<()> {
         let tz = &self.rules.timezone;
         let (first, last) = (day_key(local_day(tz, from)), day_key(local_day(tz, to - 1)));
-        let store = self.desk.store();
-        match self.agent {
-            None => {
-                for (day, part) in store.guild_days(self.guild, &first, &last).await? {
-                    if let Some(d) = parse_day_key(&day) {
-                        self.days.insert(d, part);
+        let corrupt = |day: &str| {
+            crate::store::StoreError::Corrupt(format!("agents' rollup of {} on {day}", self.guild))
+        };
+        for (day, guild_part, agents) in self
+            .desk
+            .store()
+            .stored_days(self.guild, &first, &last)
+            .await?
+        {
+            let Some(d) = parse_day_key(&day) else {
+                continue;
+            };
+            let own = match self.agent {
+                None => guild_part,
+                Some(a) => {
+                    let entries = Piece::agent_entries(&agents).ok_or_else(|| corrupt(&day))?;
+                    match entries.into_iter().find(|(id, _)| *id == a) {
+                        Some((_, bytes)) => Part::decode(bytes).ok_or_else(|| corrupt(&day))?,
+                        None => Part::default(),
                     }
                 }
-                let end = w.to.min(w.now + 1).max(w.from + 1);
-                let (a, b) = (
-                    day_key(local_day(tz, w.from)),
-                    day_key(local_day(tz, end - 1)),
-                );
-                for (day, agent, part) in store.agent_days(self.guild, &a, &b, None).await? {
-                    if let Some(d) = parse_day_key(&day) {
-                        self.agent_days.entry(d).or_default().insert(agent, part);
-                    }
-                }
-            }
-            Some(agent) => {
-                for (day, _, part) in store
-                    .agent_days(self.guild, &first, &last, Some(agent))
-                    .await?
-                {
-                    if let Some(d) = parse_day_key(&day) {
-                        self.days.insert(d, part);
-                    }
-                }
-            }
+            };
+            self.days.insert(d, (own, agents));
         }
         Ok(())
     }
 
-    async fn piece(&mut self, from: Millis, to: Millis) -> Result<&Piece> {
-        if !self.pieces.contains_key(&(from, to)) {
-            let mut p = self
-                .desk
-                .store()
-                .kpi_piece(self.guild, from, to, self.rules.deadline_ms, self.agent)
-                .await?;
+    async fn prefetch(&mut self, ranges: &[(Millis, Millis)]) -> Result<()> {
+        let pieces = self
+            .desk
+            .store()
+            .kpi_pieces(self.guild, ranges, self.rules.deadline_ms, self.agent)
+            .await?;
+        for (range, mut p) in ranges.iter().zip(pieces) {
             p.sort();
-            self.pieces.insert((from, to), p);
+            self.pieces.insert(*range, p);
         }
-        Ok(&self.pieces[&(from, to)])
+        Ok(())
     }
 
-    /// The report's own part (the guild's, or its agent's) of a time range.
-    async fn range_part(&mut self, from: Millis, to: Millis) -> Result<Part> {
-        let agent = self.agent;
-        let p = self.piece(from, to).await?;
-        Ok(match agent {
+    /// The report's own part (the guild's, or its agent's) of a prefetched time range.
+    fn range_part(&self, from: Millis, to: Millis) -> Part {
+        let Some(p) = self.pieces.get(&(from, to)) else {
+            return Part::default();
+        };
+        match self.agent {
             None => p.guild.clone(),
             Some(a) => p.agents.get(a).cloned().unwrap_or_default(),
-        })
+        }
     }
 
-    async fn part(&mut self, w: Window) -> Result<Part> {
+    fn part(&self, w: Window) -> Part {
         let mut total = Part::default();
         for s in self.segments(w) {
             match s {
                 Segment::Day(d) => {
-                    if let Some(p) = self.days.get(&d) {
+                    if let Some((p, _)) = self.days.get(&d) {
                         total.merge(p);
                     }
                 }
-                Segment::Range(a, b) => total.merge(&self.range_part(a, b).await?),
+                Segment::Range(a, b) => total.merge(&self.range_part(a, b)),
             }
         }
-        Ok(total)
-    }
-
-    async fn figures(&mut self, w: Window) -> Result<kpi::Figures> {
-        let part = self.part(w).await?;
-        // An agent's late answers are unanswered, never pending (see `kpi::figures`).
-        let pending = match self.agent {
-            Some(_) => 0,
-            None => {
-                let deadline = self.rules.deadline_ms;
-                self.desk
-                    .store()
-                    .kpi_pending(
-                        self.guild,
-                        w.from,
-                        w.to.min(w.now + 1),
-                        w.now - deadline,
-                        deadline,
-                    )
-                    .await?
-            }
-        };
-        Ok(part.figures(w, pending))
+        total
     }
 
     /// Each agent's part of the window.
-    async fn agents(&mut self, w: Window) -> Result<BTreeMap<String, Part>> {
+    fn agents(&self, w: Window) -> Result<BTreeMap<String, Part>> {
         let mut out: BTreeMap<String, Part> = BTreeMap::new();
         for s in self.segments(w) {
             match s {
                 Segment::Day(d) => match self.agent {
                     None => {
-                        for (a, p) in self.agent_days.get(&d).into_iter().flatten() {
-                            out.entry(a.clone()).or_default().merge(p);
+                        if let Some((_, blob)) = self.days.get(&d) {
+                            let parts = Piece::decode_agents(blob).ok_or_else(|| {
+                                crate::store::StoreError::Corrupt(format!(
+                                    "agents' rollup of {} on {d}",
+                                    self.guild
+                                ))
+                            })?;
+                            for (a, p) in parts {
+                                out.entry(a).or_default().merge(&p);
+                            }
                         }
                     }
                     Some(a) => {
-                        if let Some(p) = self.days.get(&d) {
+                        if let Some((p, _)) = self.days.get(&d) {
                             out.entry(a.to_string()).or_default().merge(p);
                         }
                     }
                 },
                 Segment::Range(from, to) => {
-                    for (a, p) in &self.piece(from, to).await?.agents {
-                        out.entry(a.clone()).or_default().merge(p);
+                    if let Some(piece) = self.pieces.get(&(from, to)) {
+                        for (a, p) in &piece.agents {
+                            out.entry(a.clone()).or_default().merge(p);
+                        }
                     }
                 }
             }
@@ -348,9 +372,10 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    async fn daily(&mut self, series: Window) -> Result<Vec<kpi::DayPoint>> {
+    /// The days of the daily series, each with its window.
+    fn series_days(&self, series: Window) -> Vec<(NaiveDate, Window)> {
         if series.to <= series.from {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let tz = self.rules.timezone;
         let (first, last) = (local_day(&tz, series.from), local_day(&tz, series.to - 1));
@@ -358,21 +383,31 @@ impl Reader<'_> {
         let mut day = first;
         while day <= last {
             let (start, next) = day_range(self.rules, day);
-            let dw = Window {
-                from: start.max(series.from),
-                to: next.min(series.to),
-                now: series.now,
-            };
-            let segments = self.segments(dw);
-            let point = match segments.as_slice() {
-                [Segment::Day(d)] => self.days.get(d).map(|p| p.day_point(day)),
-                [Segment::Range(a, b)] => Some(self.range_part(*a, *b).await?.day_point(day)),
-                // Empty: the day starts after `now`.
-                _ => None,
-            };
-            out.push(point.unwrap_or_else(|| Part::default().day_point(day)));
+            out.push((
+                day,
+                Window {
+                    from: start.max(series.from),
+                    to: next.min(series.to),
+                    now: series.now,
+                },
+            ));
             day += Duration::days(1);
         }
-        Ok(out)
+        out
+    }
+
+    fn daily(&self, series: Window) -> Vec<kpi::DayPoint> {
+        self.series_days(series)
+            .into_iter()
+            .map(|(day, dw)| {
+                let point = match self.segments(dw).as_slice() {
+                    [Segment::Day(d)] => self.days.get(d).map(|(p, _)| p.day_point(day)),
+                    [Segment::Range(a, b)] => Some(self.range_part(*a, *b).day_point(day)),
+                    // Empty: the day starts after `now`.
+                    _ => None,
+                };
+                point.unwrap_or_else(|| Part::default().day_point(day))
+            })
+            .collect()
     }
 }

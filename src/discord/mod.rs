@@ -307,6 +307,8 @@ pub async fn run(
     options: BotOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Handlers commit concurrently: let those that wait share a transaction.
+    let desk = desk.with_group_commit();
     let http = http_client(&settings)?;
     // Asking who we are first turns a rejected token into a clear message instead of a
     // gateway error later.

@@ -158,7 +158,7 @@ pub async fn commit_and_send(
             _ => None,
         })
         .collect();
-    let outcome = bot.desk.store().commit(&commit).await?;
+    let outcome = bot.desk.commit(&commit).await?;
     if outcome.committed() && !keys.is_empty() {
         match bot.desk.store().outbox_by_keys(&keys).await {
             Ok(items) => {
@@ -282,7 +282,7 @@ async fn try_deliver(bot: &Bot, http: &serenity::Http, item: &OutboxItem) -> any
                 commit.outbox.push(OutboxOp::enqueue(notice));
             }
             // The timer delivers the notice on its next tick.
-            store.commit(&commit).await?;
+            bot.desk.commit(&commit).await?;
             Ok(false)
         }
     }
@@ -302,11 +302,11 @@ async fn record_delivery(bot: &Bot, item: &OutboxItem, message_id: &str) -> anyh
         ..Commit::default()
     };
     let Some(survey_id) = &item.survey_id else {
-        store.commit(&only_sent()).await?;
+        bot.desk.commit(&only_sent()).await?;
         return Ok(());
     };
     let Some(job) = store.survey(survey_id).await? else {
-        store.commit(&only_sent()).await?;
+        bot.desk.commit(&only_sent()).await?;
         return Ok(());
     };
     let sent_at = message_id
@@ -338,7 +338,7 @@ async fn record_delivery(bot: &Bot, item: &OutboxItem, message_id: &str) -> anyh
         outbox: vec![sent.clone()],
         ..Commit::default()
     };
-    match store.commit(&commit).await? {
+    match bot.desk.commit(&commit).await? {
         CommitOutcome::Conflict => {}
         _ => {
             tracing::info!(survey = %survey_id, guild = %job.guild_id, "survey sent");
@@ -350,13 +350,13 @@ async fn record_delivery(bot: &Bot, item: &OutboxItem, message_id: &str) -> anyh
         j.status != SurveyStatus::Sending && j.message_id.as_deref() == Some(message_id)
     }) {
         // Already recorded by another sender.
-        store.commit(&only_sent()).await?;
+        bot.desk.commit(&only_sent()).await?;
         return Ok(());
     }
     // A newer answer cancelled the survey while it was on its way: take its buttons away.
     let t = bot.texts(&job.guild_id).await;
     let withdraw = super::survey::withdraw_edit(t, &job, &item.channel_id, message_id, bot.now());
-    store
+    bot.desk
         .commit(&Commit {
             outbox: vec![sent, OutboxOp::enqueue(withdraw)],
             ..Commit::default()

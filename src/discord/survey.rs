@@ -415,7 +415,6 @@ async fn rate(
     let value = rating.get() as i32;
     let outcome = bot
         .desk
-        .store()
         .commit(&Commit {
             events: vec![ev],
             surveys: vec![SurveyOp::Rating {

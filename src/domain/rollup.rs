@@ -192,6 +192,48 @@ impl Piece {
         self.guild.sort();
         self.agents.values_mut().for_each(Part::sort);
     }
+
+    /// The agents' parts in one blob: a count, then per agent its id and its encoded part,
+    /// each after its length, so that one agent's part is found without decoding the others.
+    pub fn encode_agents(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.agents.len() as u32).to_le_bytes());
+        for (id, part) in &self.agents {
+            let bytes = part.encode();
+            out.extend_from_slice(&(id.len() as u32).to_le_bytes());
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
+    /// Each (agent id, encoded part) of a blob from `encode_agents`; `None` if it is corrupt.
+    pub fn agent_entries(blob: &[u8]) -> Option<Vec<(&str, &[u8])>> {
+        let mut r = blob;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (head, tail) = r.split_at_checked(n)?;
+            r = tail;
+            Some(head)
+        };
+        let count = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+        let mut out = Vec::with_capacity(count.min(1 << 16));
+        for _ in 0..count {
+            let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            let id = std::str::from_utf8(take(n)?).ok()?;
+            let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            out.push((id, take(n)?));
+        }
+        Some(out)
+    }
+
+    /// Decodes every agent's part of a blob from `encode_agents`.
+    pub fn decode_agents(blob: &[u8]) -> Option<BTreeMap<String, Part>> {
+        Piece::agent_entries(blob)?
+            .into_iter()
+            .map(|(id, bytes)| Some((id.to_string(), Part::decode(bytes)?)))
+            .collect()
+    }
 }
 
 /// One request, as its place's replay found it.
@@ -435,6 +477,19 @@ mod tests {
             satisfied: 2,
         };
         assert_eq!(Part::decode(&p.encode()), Some(p.clone()));
+        let piece = Piece {
+            guild: p.clone(),
+            agents: [
+                ("a1".to_string(), p.clone()),
+                ("b".to_string(), Part::default()),
+            ]
+            .into(),
+        };
+        assert_eq!(
+            Piece::decode_agents(&piece.encode_agents()),
+            Some(piece.agents)
+        );
+        assert_eq!(Piece::decode_agents(&[1, 0, 0, 0, 9]), None);
         assert_eq!(Part::decode(&p.encode()[..20]), None);
         assert_eq!(Part::decode(&[]), None);
     }

@@ -130,6 +130,11 @@ pub trait Store: Send + Sync {
     /// `CommitOutcome`).
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome>;
 
+    /// Group commit: applies each commit as `commit` would, all in one transaction (each in a
+    /// savepoint, so one skipped or in conflict leaves the others); one outcome per commit, in
+    /// order. On error nothing is written.
+    async fn commit_group(&self, commits: &[Commit]) -> Result<Vec<CommitOutcome>>;
+
     // --- Outbox: every action towards Discord, until delivered or refused for good. ---
 
     /// Pending items due at `now` whose previous piece (if any) has gone.
@@ -186,42 +191,34 @@ pub trait Store: Send + Sync {
     async fn write_place_facts(&self, updates: &[FactsUpdate]) -> Result<usize>;
     /// Days whose parts are out of date (of one guild or all).
     async fn dirty_days(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyDay>>;
-    /// The guild's part and each agent's over `[from, to)`, summed from the facts; with
-    /// `agent`, only that agent's (and no guild part).
-    async fn kpi_piece(
+    /// The guild's part and each agent's over each range `[from, to)`, summed from the facts,
+    /// one piece per range in order; with `agent`, only that agent's (and no guild part).
+    async fn kpi_pieces(
         &self,
         guild_id: &str,
-        from: Millis,
-        to: Millis,
+        ranges: &[(Millis, Millis)],
         deadline: Millis,
         agent: Option<&str>,
-    ) -> Result<Piece>;
-    /// Requests started in `[from, to)` after `after` that are not answered within `deadline`.
+    ) -> Result<Vec<Piece>>;
+    /// Per range `[from, to)`, the requests started after `after` that are not answered
+    /// within `deadline`.
     async fn kpi_pending(
         &self,
         guild_id: &str,
-        from: Millis,
-        to: Millis,
+        ranges: &[(Millis, Millis)],
         after: Millis,
         deadline: Millis,
-    ) -> Result<u64>;
-    /// Stores a day's parts if the day is still at the version read (false otherwise).
-    async fn write_day(&self, day: &DirtyDay, piece: &Piece) -> Result<bool>;
-    /// The guild's stored day parts for days `from_day..=to_day` (`YYYY-MM-DD`).
-    async fn guild_days(
+    ) -> Result<Vec<u64>>;
+    /// Stores the pieces of the days still at the version read; returns how many.
+    async fn write_days(&self, days: &[(DirtyDay, Piece)]) -> Result<usize>;
+    /// The guild's stored days `from_day..=to_day` (`YYYY-MM-DD`): (day, guild part, the
+    /// agents' parts encoded by `Piece::encode_agents`).
+    async fn stored_days(
         &self,
         guild_id: &str,
         from_day: &str,
         to_day: &str,
-    ) -> Result<Vec<(String, Part)>>;
-    /// The agents' stored day parts (of one agent, or all): (day, agent, part).
-    async fn agent_days(
-        &self,
-        guild_id: &str,
-        from_day: &str,
-        to_day: &str,
-        agent: Option<&str>,
-    ) -> Result<Vec<(String, String, Part)>>;
+    ) -> Result<Vec<(String, Part, Vec<u8>)>>;
     /// Whether the guild's rollups can stand for it, and its newest event's time.
     async fn rollup_status(&self, guild_id: &str) -> Result<RollupStatus>;
 

@@ -315,7 +315,7 @@ macro_rules! sql_store_impl {
             async fn forget_rollups(tx: &mut sqlx::Transaction<'static, $db>, guild_id: &str) -> Result<()> {
                 for table in [
                     "kpi_conversations", "kpi_messages", "kpi_requests", "kpi_conv_agents", "kpi_surveys",
-                    "kpi_irregular", "kpi_dirty_days", "kpi_days", "kpi_agent_days",
+                    "kpi_irregular", "kpi_dirty_days", "kpi_days",
                 ] {
                     sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = $1")))
                         .bind(guild_id)
@@ -323,6 +323,234 @@ macro_rules! sql_store_impl {
                         .await?;
                 }
                 Ok(())
+            }
+
+            /// Writes one commit in `tx`; an outcome other than `Committed` means the caller
+            /// must undo what this wrote (roll back the transaction or the savepoint).
+            async fn apply_commit(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                c: &Commit,
+            ) -> Result<CommitOutcome> {
+                let mut marked: BTreeSet<(&str, &str)> = BTreeSet::new();
+                for (i, e) in c.events.iter().enumerate() {
+                    let k = columns(e);
+                    let done = sqlx::query(AssertSqlSafe(format!(
+                        "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         ON CONFLICT (id) DO NOTHING"
+                    )))
+                    .bind(&e.id)
+                    .bind(&e.guild_id)
+                    .bind(&e.conversation)
+                    .bind(k.kind)
+                    .bind(&e.author_id)
+                    .bind(e.at)
+                    .bind(k.survey_id)
+                    .bind(k.rating)
+                    .bind(k.answer_message_id)
+                    .bind(k.body)
+                    .execute(&mut **tx)
+                    .await?;
+                    if i == 0 && c.require_new && done.rows_affected() == 0 {
+                        return Ok(CommitOutcome::Skipped);
+                    }
+                    if done.rows_affected() > 0 {
+                        marked.insert((e.guild_id.as_str(), e.conversation.as_str()));
+                    }
+                }
+                Self::mark_places(tx, &marked).await?;
+                if let Some((guild_id, day)) = &c.alert_day {
+                    let done = sqlx::query(
+                        "UPDATE guild_discord SET last_alert_day = $2 WHERE guild_id = $1 \
+                         AND (last_alert_day IS NULL OR last_alert_day <> $2)",
+                    )
+                    .bind(guild_id)
+                    .bind(day)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Ok(CommitOutcome::Skipped);
+                    }
+                }
+                for op in &c.surveys {
+                    match op {
+                        SurveyOp::Schedule(j) => {
+                            sqlx::query(AssertSqlSafe(format!(
+                                "INSERT INTO surveys ({SURVEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                                 ON CONFLICT (survey_id) DO NOTHING"
+                            )))
+                            .bind(&j.survey_id)
+                            .bind(&j.guild_id)
+                            .bind(&j.conversation)
+                            .bind(&j.customer_id)
+                            .bind(&j.agent_id)
+                            .bind(&j.answer_message_id)
+                            .bind(&j.channel_id)
+                            .bind(j.reply_to.as_deref())
+                            .bind(j.due_at)
+                            .bind(j.status.name())
+                            .bind(j.message_id.as_deref())
+                            .bind(j.sent_at)
+                            .bind(j.rating)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        SurveyOp::Postpone { survey_id, due_at } => {
+                            sqlx::query(
+                                "UPDATE surveys SET due_at_ms = $2 WHERE survey_id = $1 AND status = 'scheduled' AND due_at_ms < $2",
+                            )
+                            .bind(survey_id)
+                            .bind(due_at)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        SurveyOp::Status { survey_id, from, status } => {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE surveys SET status = ");
+                            qb.push_bind(status.name()).push(" WHERE survey_id = ").push_bind(survey_id.clone());
+                            if *status == SurveyStatus::Withdrawn {
+                                // Only an unrated survey is withdrawn (docs/kpi.md).
+                                qb.push(" AND rating IS NULL");
+                            }
+                            if !from.is_empty() {
+                                qb.push(" AND status IN (");
+                                let mut list = qb.separated(", ");
+                                for f in from {
+                                    list.push_bind(f.name());
+                                }
+                                qb.push(")");
+                            }
+                            let done = qb.build().execute(&mut **tx).await?;
+                            if !from.is_empty() && done.rows_affected() == 0 {
+                                return Ok(CommitOutcome::Conflict);
+                            }
+                        }
+                        SurveyOp::Rating { survey_id, rating } => {
+                            let done = sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1 AND status = 'sent'")
+                                .bind(survey_id)
+                                .bind(rating)
+                                .execute(&mut **tx)
+                                .await?;
+                            if done.rows_affected() == 0 {
+                                return Ok(CommitOutcome::Conflict);
+                            }
+                        }
+                        SurveyOp::StartSending { survey_id } => {
+                            let done = sqlx::query(
+                                "UPDATE surveys SET status = 'sending' WHERE survey_id = $1 AND status = 'scheduled'",
+                            )
+                            .bind(survey_id)
+                            .execute(&mut **tx)
+                            .await?;
+                            if done.rows_affected() != 1 {
+                                return Ok(CommitOutcome::Skipped);
+                            }
+                        }
+                        SurveyOp::Sent { survey_id, message_id, sent_at } => {
+                            let done = sqlx::query(
+                                "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 \
+                                 WHERE survey_id = $1 AND status = 'sending'",
+                            )
+                            .bind(survey_id)
+                            .bind(message_id)
+                            .bind(sent_at)
+                            .execute(&mut **tx)
+                            .await?;
+                            if done.rows_affected() == 0 {
+                                return Ok(CommitOutcome::Conflict);
+                            }
+                        }
+                    }
+                }
+                for op in &c.outbox {
+                    match op {
+                        OutboxOp::Enqueue(item) => {
+                            let (method, target) = match &item.method {
+                                OutboxMethod::Post => ("post", None),
+                                OutboxMethod::Patch(m) => ("patch", Some(m.as_str())),
+                            };
+                            sqlx::query(
+                                "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms, \
+                                 method, target_message_id, after_key, survey_id, notify_channel_id, guild_id, ticket_customer_id, conversation) \
+                                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                                 ON CONFLICT (dedupe_key) DO NOTHING",
+                            )
+                            .bind(&item.dedupe_key)
+                            .bind(&item.channel_id)
+                            .bind(&item.body)
+                            .bind(item.attempts)
+                            .bind(item.next_at)
+                            .bind(item.created_at)
+                            .bind(method)
+                            .bind(target)
+                            .bind(item.after_key.as_deref())
+                            .bind(item.survey_id.as_deref())
+                            .bind(item.notify_channel_id.as_deref())
+                            .bind(item.guild_id.as_deref())
+                            .bind(item.ticket_customer_id.as_deref())
+                            .bind(item.conversation.as_deref())
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        OutboxOp::Sent { id, message_id } => {
+                            // The body held relayed content: it goes once delivered.
+                            sqlx::query(
+                                "UPDATE outbox SET status = 'sent', sent_message_id = $2, body = '', \
+                                 attempts = attempts + 1, lease_until_ms = NULL WHERE id = $1",
+                            )
+                            .bind(id)
+                            .bind(message_id)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        OutboxOp::Failed { id, error } => {
+                            sqlx::query(
+                                "UPDATE outbox SET status = 'failed', body = '', attempts = attempts + 1, \
+                                 last_error = $2, lease_until_ms = NULL WHERE id = $1",
+                            )
+                            .bind(id)
+                            .bind(error)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        OutboxOp::CancelSurvey { survey_id } => {
+                            sqlx::query(
+                                "UPDATE outbox SET status = 'cancelled', body = '' WHERE survey_id = $1 AND status = 'pending'",
+                            )
+                            .bind(survey_id)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                    }
+                }
+                for line in &c.transcript {
+                    sqlx::query(
+                        "INSERT INTO transcripts (message_id, guild_id, conversation, author_id, at_ms, content) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
+                    )
+                    .bind(&line.message_id)
+                    .bind(&line.guild_id)
+                    .bind(&line.conversation)
+                    .bind(&line.author_id)
+                    .bind(line.at)
+                    .bind(&line.content)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(CommitOutcome::Committed)
+            }
+
+
+            /// Appends ` FROM (VALUES (i, from, to), ...) AS d`: a table of numbered time ranges
+            /// to join facts with (`d.column1` the number; PostgreSQL needs the casts).
+            fn push_ranges(qb: &mut QueryBuilder<$db>, ranges: &[(i64, Millis, Millis)]) {
+                qb.push(" FROM (VALUES ");
+                for (n, (i, from, to)) in ranges.iter().enumerate() {
+                    if n > 0 {
+                        qb.push(", ");
+                    }
+                    qb.push("(CAST(").push_bind(*i).push(" AS BIGINT), CAST(").push_bind(*from);
+                    qb.push(" AS BIGINT), CAST(").push_bind(*to).push(" AS BIGINT))");
+                }
+                qb.push(") AS d");
             }
 
             /// Appends `prefix` and a bound list of `items`, then `)`.
@@ -833,218 +1061,30 @@ macro_rules! sql_store_impl {
 
             async fn commit(&self, c: &Commit) -> Result<CommitOutcome> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
-                let mut marked: BTreeSet<(&str, &str)> = BTreeSet::new();
-                for (i, e) in c.events.iter().enumerate() {
-                    let k = columns(e);
-                    let done = sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                         ON CONFLICT (id) DO NOTHING"
-                    )))
-                    .bind(&e.id)
-                    .bind(&e.guild_id)
-                    .bind(&e.conversation)
-                    .bind(k.kind)
-                    .bind(&e.author_id)
-                    .bind(e.at)
-                    .bind(k.survey_id)
-                    .bind(k.rating)
-                    .bind(k.answer_message_id)
-                    .bind(k.body)
-                    .execute(&mut *tx)
-                    .await?;
-                    if i == 0 && c.require_new && done.rows_affected() == 0 {
-                        tx.rollback().await?;
-                        return Ok(CommitOutcome::Skipped);
-                    }
-                    if done.rows_affected() > 0 {
-                        marked.insert((e.guild_id.as_str(), e.conversation.as_str()));
-                    }
+                let outcome = Self::apply_commit(&mut tx, c).await?;
+                if outcome.committed() {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
                 }
-                Self::mark_places(&mut tx, &marked).await?;
-                if let Some((guild_id, day)) = &c.alert_day {
-                    let done = sqlx::query(
-                        "UPDATE guild_discord SET last_alert_day = $2 WHERE guild_id = $1 \
-                         AND (last_alert_day IS NULL OR last_alert_day <> $2)",
-                    )
-                    .bind(guild_id)
-                    .bind(day)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() != 1 {
-                        tx.rollback().await?;
-                        return Ok(CommitOutcome::Skipped);
+                Ok(outcome)
+            }
+
+            async fn commit_group(&self, commits: &[Commit]) -> Result<Vec<CommitOutcome>> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let mut outcomes = Vec::with_capacity(commits.len());
+                for c in commits {
+                    // One savepoint each: a commit skipped or in conflict leaves the others.
+                    sqlx::query("SAVEPOINT one_commit").execute(&mut *tx).await?;
+                    let outcome = Self::apply_commit(&mut tx, c).await?;
+                    if !outcome.committed() {
+                        sqlx::query("ROLLBACK TO SAVEPOINT one_commit").execute(&mut *tx).await?;
                     }
-                }
-                for op in &c.surveys {
-                    match op {
-                        SurveyOp::Schedule(j) => {
-                            sqlx::query(AssertSqlSafe(format!(
-                                "INSERT INTO surveys ({SURVEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                                 ON CONFLICT (survey_id) DO NOTHING"
-                            )))
-                            .bind(&j.survey_id)
-                            .bind(&j.guild_id)
-                            .bind(&j.conversation)
-                            .bind(&j.customer_id)
-                            .bind(&j.agent_id)
-                            .bind(&j.answer_message_id)
-                            .bind(&j.channel_id)
-                            .bind(j.reply_to.as_deref())
-                            .bind(j.due_at)
-                            .bind(j.status.name())
-                            .bind(j.message_id.as_deref())
-                            .bind(j.sent_at)
-                            .bind(j.rating)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        SurveyOp::Postpone { survey_id, due_at } => {
-                            sqlx::query(
-                                "UPDATE surveys SET due_at_ms = $2 WHERE survey_id = $1 AND status = 'scheduled' AND due_at_ms < $2",
-                            )
-                            .bind(survey_id)
-                            .bind(due_at)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        SurveyOp::Status { survey_id, from, status } => {
-                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("UPDATE surveys SET status = ");
-                            qb.push_bind(status.name()).push(" WHERE survey_id = ").push_bind(survey_id.clone());
-                            if *status == SurveyStatus::Withdrawn {
-                                // Only an unrated survey is withdrawn (docs/kpi.md).
-                                qb.push(" AND rating IS NULL");
-                            }
-                            if !from.is_empty() {
-                                qb.push(" AND status IN (");
-                                let mut list = qb.separated(", ");
-                                for f in from {
-                                    list.push_bind(f.name());
-                                }
-                                qb.push(")");
-                            }
-                            let done = qb.build().execute(&mut *tx).await?;
-                            if !from.is_empty() && done.rows_affected() == 0 {
-                                tx.rollback().await?;
-                                return Ok(CommitOutcome::Conflict);
-                            }
-                        }
-                        SurveyOp::Rating { survey_id, rating } => {
-                            let done = sqlx::query("UPDATE surveys SET rating = $2 WHERE survey_id = $1 AND status = 'sent'")
-                                .bind(survey_id)
-                                .bind(rating)
-                                .execute(&mut *tx)
-                                .await?;
-                            if done.rows_affected() == 0 {
-                                tx.rollback().await?;
-                                return Ok(CommitOutcome::Conflict);
-                            }
-                        }
-                        SurveyOp::StartSending { survey_id } => {
-                            let done = sqlx::query(
-                                "UPDATE surveys SET status = 'sending' WHERE survey_id = $1 AND status = 'scheduled'",
-                            )
-                            .bind(survey_id)
-                            .execute(&mut *tx)
-                            .await?;
-                            if done.rows_affected() != 1 {
-                                tx.rollback().await?;
-                                return Ok(CommitOutcome::Skipped);
-                            }
-                        }
-                        SurveyOp::Sent { survey_id, message_id, sent_at } => {
-                            let done = sqlx::query(
-                                "UPDATE surveys SET status = 'sent', message_id = $2, sent_at_ms = $3 \
-                                 WHERE survey_id = $1 AND status = 'sending'",
-                            )
-                            .bind(survey_id)
-                            .bind(message_id)
-                            .bind(sent_at)
-                            .execute(&mut *tx)
-                            .await?;
-                            if done.rows_affected() == 0 {
-                                tx.rollback().await?;
-                                return Ok(CommitOutcome::Conflict);
-                            }
-                        }
-                    }
-                }
-                for op in &c.outbox {
-                    match op {
-                        OutboxOp::Enqueue(item) => {
-                            let (method, target) = match &item.method {
-                                OutboxMethod::Post => ("post", None),
-                                OutboxMethod::Patch(m) => ("patch", Some(m.as_str())),
-                            };
-                            sqlx::query(
-                                "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms, \
-                                 method, target_message_id, after_key, survey_id, notify_channel_id, guild_id, ticket_customer_id, conversation) \
-                                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                                 ON CONFLICT (dedupe_key) DO NOTHING",
-                            )
-                            .bind(&item.dedupe_key)
-                            .bind(&item.channel_id)
-                            .bind(&item.body)
-                            .bind(item.attempts)
-                            .bind(item.next_at)
-                            .bind(item.created_at)
-                            .bind(method)
-                            .bind(target)
-                            .bind(item.after_key.as_deref())
-                            .bind(item.survey_id.as_deref())
-                            .bind(item.notify_channel_id.as_deref())
-                            .bind(item.guild_id.as_deref())
-                            .bind(item.ticket_customer_id.as_deref())
-                            .bind(item.conversation.as_deref())
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        OutboxOp::Sent { id, message_id } => {
-                            // The body held relayed content: it goes once delivered.
-                            sqlx::query(
-                                "UPDATE outbox SET status = 'sent', sent_message_id = $2, body = '', \
-                                 attempts = attempts + 1, lease_until_ms = NULL WHERE id = $1",
-                            )
-                            .bind(id)
-                            .bind(message_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        OutboxOp::Failed { id, error } => {
-                            sqlx::query(
-                                "UPDATE outbox SET status = 'failed', body = '', attempts = attempts + 1, \
-                                 last_error = $2, lease_until_ms = NULL WHERE id = $1",
-                            )
-                            .bind(id)
-                            .bind(error)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        OutboxOp::CancelSurvey { survey_id } => {
-                            sqlx::query(
-                                "UPDATE outbox SET status = 'cancelled', body = '' WHERE survey_id = $1 AND status = 'pending'",
-                            )
-                            .bind(survey_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
-                }
-                for line in &c.transcript {
-                    sqlx::query(
-                        "INSERT INTO transcripts (message_id, guild_id, conversation, author_id, at_ms, content) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
-                    )
-                    .bind(&line.message_id)
-                    .bind(&line.guild_id)
-                    .bind(&line.conversation)
-                    .bind(&line.author_id)
-                    .bind(line.at)
-                    .bind(&line.content)
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query("RELEASE SAVEPOINT one_commit").execute(&mut *tx).await?;
+                    outcomes.push(outcome);
                 }
                 tx.commit().await?;
-                Ok(CommitOutcome::Committed)
+                Ok(outcomes)
             }
 
             async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>> {
@@ -1538,10 +1578,9 @@ macro_rules! sql_store_impl {
                 Ok(rows.into_iter().map(|(guild_id, day, version)| DirtyDay { guild_id, day, version }).collect())
             }
 
-            async fn kpi_piece(&self, guild_id: &str, from: Millis, to: Millis, deadline: Millis, agent: Option<&str>) -> Result<Piece> {
-                let mut piece = Piece::default();
+            async fn kpi_pieces(&self, guild_id: &str, ranges: &[(Millis, Millis)], deadline: Millis, agent: Option<&str>) -> Result<Vec<Piece>> {
+                let mut pieces = vec![Piece::default(); ranges.len()];
                 let (open, close) = Self::CONCAT;
-                let list = |x: &str| format!("{open}{x}{close}");
                 let parse = |text: Option<String>| -> Result<Vec<Millis>> {
                     text.unwrap_or_default()
                         .split(',')
@@ -1549,186 +1588,200 @@ macro_rules! sql_store_impl {
                         .map(|v| v.parse::<Millis>().map_err(|e| crate::store::StoreError::Corrupt(format!("delay `{v}`: {e}"))))
                         .collect()
                 };
-                let only = |column: &str, n: u32| match agent {
-                    Some(_) => format!(" AND {column} = ${n}"),
-                    None => String::new(),
+                let slot = |i: i64| -> Result<usize> {
+                    usize::try_from(i).ok().filter(|&i| i < ranges.len())
+                        .ok_or_else(|| crate::store::StoreError::Corrupt(format!("range {i}")))
                 };
-                let within = "answer_ms - start_ms <= $4";
-                let sql = format!(
-                    "SELECT agent_id, COUNT(*), SUM(CASE WHEN {within} THEN 1 ELSE 0 END), {}, {}, {} \
-                     FROM kpi_requests WHERE guild_id = $1 AND start_ms >= $2 AND start_ms < $3{} GROUP BY agent_id",
-                    list(&format!("CASE WHEN {within} THEN answer_ms - start_ms END")),
-                    list(&format!("CASE WHEN {within} THEN business_ms END")),
-                    list(&format!("CASE WHEN is_first = 1 AND {within} THEN answer_ms - start_ms END")),
-                    only("agent_id", 5),
-                );
-                type RequestRow = (Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
-                let mut q = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql))
-                    .bind(guild_id).bind(from).bind(to).bind(deadline);
-                if let Some(a) = agent {
-                    q = q.bind(a);
-                }
-                for (who, requests, answered, delays, business, first) in q.fetch_all(&self.pool).await? {
-                    let part = Part {
-                        requests: requests as u64,
-                        answered: answered.unwrap_or(0) as u64,
-                        delays: parse(delays)?,
-                        business_delays: parse(business)?,
-                        first_delays: parse(first)?,
-                        ..Part::default()
+                let indexed: Vec<(i64, Millis, Millis)> =
+                    ranges.iter().enumerate().map(|(i, (a, b))| (i as i64, *a, *b)).collect();
+                for chunk in indexed.chunks(200) {
+                    // Requests, per range and answering agent. Every range is an index range scan.
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, t.agent_id, COUNT(*), SUM(CASE WHEN ");
+                    let within = |qb: &mut QueryBuilder<$db>| {
+                        qb.push("t.answer_ms - t.start_ms <= ");
+                        qb.push_bind(deadline);
                     };
-                    if agent.is_none() {
-                        piece.guild.merge(&part);
-                    }
-                    if let Some(who) = who {
-                        piece.agents.entry(who).or_default().merge(&part);
-                    }
-                }
-                // Messages and conversations: the guild's, and per agent those of the
-                // conversations in which the agent answered.
-                for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
-                    if agent.is_none() {
-                        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
-                            "SELECT COUNT(*) FROM {table} WHERE guild_id = $1 AND {time} >= $2 AND {time} < $3"
-                        )))
-                        .bind(guild_id).bind(from).bind(to)
-                        .fetch_one(&self.pool).await?;
-                        if is_messages { piece.guild.messages = n as u64 } else { piece.guild.conversations = n as u64 }
-                    }
-                    let sql = format!(
-                        "SELECT a.agent_id, COUNT(*) FROM {table} t JOIN kpi_conv_agents a \
-                         ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id \
-                         WHERE t.guild_id = $1 AND t.{time} >= $2 AND t.{time} < $3{} GROUP BY a.agent_id",
-                        only("a.agent_id", 4),
-                    );
-                    let mut q = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(guild_id).bind(from).bind(to);
+                    within(&mut qb);
+                    qb.push(" THEN 1 ELSE 0 END), ");
+                    qb.push(open).push("CASE WHEN ");
+                    within(&mut qb);
+                    qb.push(" THEN t.answer_ms - t.start_ms END").push(close).push(", ");
+                    qb.push(open).push("CASE WHEN ");
+                    within(&mut qb);
+                    qb.push(" THEN t.business_ms END").push(close).push(", ");
+                    qb.push(open).push("CASE WHEN t.is_first = 1 AND ");
+                    within(&mut qb);
+                    qb.push(" THEN t.answer_ms - t.start_ms END").push(close);
+                    Self::push_ranges(&mut qb, chunk);
+                    qb.push(" JOIN kpi_requests t ON t.guild_id = ").push_bind(guild_id.to_string());
+                    qb.push(" AND t.start_ms >= d.column2 AND t.start_ms < d.column3");
                     if let Some(a) = agent {
-                        q = q.bind(a);
+                        qb.push(" AND t.agent_id = ").push_bind(a.to_string());
                     }
-                    for (who, n) in q.fetch_all(&self.pool).await? {
-                        let p = piece.agents.entry(who).or_default();
-                        if is_messages { p.messages = n as u64 } else { p.conversations = n as u64 }
+                    qb.push(" GROUP BY d.column1, t.agent_id");
+                    type RequestRow = (i64, Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
+                    let rows: Vec<RequestRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    for (i, who, requests, answered, delays, business, first) in rows {
+                        let piece = &mut pieces[slot(i)?];
+                        let part = Part {
+                            requests: requests as u64,
+                            answered: answered.unwrap_or(0) as u64,
+                            delays: parse(delays)?,
+                            business_delays: parse(business)?,
+                            first_delays: parse(first)?,
+                            ..Part::default()
+                        };
+                        if agent.is_none() {
+                            piece.guild.merge(&part);
+                        }
+                        if let Some(who) = who {
+                            piece.agents.entry(who).or_default().merge(&part);
+                        }
+                    }
+                    // Messages and conversations: the guild's, and per agent those of the
+                    // conversations in which the agent answered.
+                    for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
+                        if agent.is_none() {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, COUNT(*)");
+                            Self::push_ranges(&mut qb, chunk);
+                            qb.push(format!(" JOIN {table} t ON t.guild_id = ")).push_bind(guild_id.to_string());
+                            qb.push(format!(" AND t.{time} >= d.column2 AND t.{time} < d.column3 GROUP BY d.column1"));
+                            for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
+                                let g = &mut pieces[slot(i)?].guild;
+                                if is_messages { g.messages = n as u64 } else { g.conversations = n as u64 }
+                            }
+                        }
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, a.agent_id, COUNT(*)");
+                        Self::push_ranges(&mut qb, chunk);
+                        qb.push(format!(" JOIN {table} t ON t.guild_id = ")).push_bind(guild_id.to_string());
+                        qb.push(format!(" AND t.{time} >= d.column2 AND t.{time} < d.column3"));
+                        qb.push(" JOIN kpi_conv_agents a ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id");
+                        if let Some(a) = agent {
+                            qb.push(" AND a.agent_id = ").push_bind(a.to_string());
+                        }
+                        qb.push(" GROUP BY d.column1, a.agent_id");
+                        for (i, who, n) in qb.build_query_as::<(i64, String, i64)>().fetch_all(&self.pool).await? {
+                            let p = pieces[slot(i)?].agents.entry(who).or_default();
+                            if is_messages { p.messages = n as u64 } else { p.conversations = n as u64 }
+                        }
+                    }
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                        "SELECT d.column1, t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
+                         SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END)",
+                    );
+                    Self::push_ranges(&mut qb, chunk);
+                    qb.push(" JOIN kpi_surveys t ON t.guild_id = ").push_bind(guild_id.to_string());
+                    qb.push(" AND t.sent_ms >= d.column2 AND t.sent_ms < d.column3");
+                    if let Some(a) = agent {
+                        qb.push(" AND t.agent_id = ").push_bind(a.to_string());
+                    }
+                    qb.push(" GROUP BY d.column1, t.agent_id");
+                    type SurveyRow = (i64, Option<String>, i64, i64, i64, Option<i64>);
+                    for (i, who, sent, ratings, sum, satisfied) in qb.build_query_as::<SurveyRow>().fetch_all(&self.pool).await? {
+                        let piece = &mut pieces[slot(i)?];
+                        let part = Part {
+                            surveys_sent: sent as u64,
+                            ratings: ratings as u64,
+                            rating_sum: sum as u64,
+                            satisfied: satisfied.unwrap_or(0) as u64,
+                            ..Part::default()
+                        };
+                        if agent.is_none() {
+                            piece.guild.merge(&part);
+                        }
+                        if let Some(who) = who {
+                            piece.agents.entry(who).or_default().merge(&part);
+                        }
                     }
                 }
-                let sql = format!(
-                    "SELECT agent_id, COUNT(*), COUNT(rating), COALESCE(SUM(rating), 0), \
-                     SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) FROM kpi_surveys \
-                     WHERE guild_id = $1 AND sent_ms >= $2 AND sent_ms < $3{} GROUP BY agent_id",
-                    only("agent_id", 4),
-                );
-                let mut q = sqlx::query_as::<_, (Option<String>, i64, i64, i64, Option<i64>)>(AssertSqlSafe(sql))
-                    .bind(guild_id).bind(from).bind(to);
-                if let Some(a) = agent {
-                    q = q.bind(a);
-                }
-                for (who, sent, ratings, sum, satisfied) in q.fetch_all(&self.pool).await? {
-                    let part = Part {
-                        surveys_sent: sent as u64,
-                        ratings: ratings as u64,
-                        rating_sum: sum as u64,
-                        satisfied: satisfied.unwrap_or(0) as u64,
-                        ..Part::default()
-                    };
-                    if agent.is_none() {
-                        piece.guild.merge(&part);
-                    }
-                    if let Some(who) = who {
-                        piece.agents.entry(who).or_default().merge(&part);
-                    }
-                }
-                Ok(piece)
+                Ok(pieces)
             }
 
-            async fn kpi_pending(&self, guild_id: &str, from: Millis, to: Millis, after: Millis, deadline: Millis) -> Result<u64> {
-                let (n,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM kpi_requests WHERE guild_id = $1 AND start_ms >= $2 AND start_ms < $3 \
-                     AND start_ms > $4 AND (answer_ms IS NULL OR answer_ms - start_ms > $5)",
-                )
-                .bind(guild_id).bind(from).bind(to).bind(after).bind(deadline)
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(n as u64)
+            async fn kpi_pending(&self, guild_id: &str, ranges: &[(Millis, Millis)], after: Millis, deadline: Millis) -> Result<Vec<u64>> {
+                let mut out = vec![0; ranges.len()];
+                let indexed: Vec<(i64, Millis, Millis)> =
+                    ranges.iter().enumerate().map(|(i, (a, b))| (i as i64, *a, *b)).collect();
+                for chunk in indexed.chunks(200) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, COUNT(*)");
+                    Self::push_ranges(&mut qb, chunk);
+                    qb.push(" JOIN kpi_requests t ON t.guild_id = ").push_bind(guild_id.to_string());
+                    qb.push(" AND t.start_ms >= d.column2 AND t.start_ms < d.column3 AND t.start_ms > ").push_bind(after);
+                    qb.push(" AND (t.answer_ms IS NULL OR t.answer_ms - t.start_ms > ").push_bind(deadline);
+                    qb.push(") GROUP BY d.column1");
+                    for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
+                        if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+                            *slot = n as u64;
+                        }
+                    }
+                }
+                Ok(out)
             }
 
-            async fn write_day(&self, day: &DirtyDay, piece: &Piece) -> Result<bool> {
+            async fn write_days(&self, days: &[(DirtyDay, Piece)]) -> Result<usize> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
-                let done = sqlx::query("DELETE FROM kpi_dirty_days WHERE guild_id = $1 AND day = $2 AND version = $3")
-                    .bind(&day.guild_id)
-                    .bind(&day.day)
-                    .bind(day.version)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() != 1 {
-                    tx.rollback().await?;
-                    return Ok(false);
+                let mut by_guild: BTreeMap<&str, Vec<&(DirtyDay, Piece)>> = BTreeMap::new();
+                for d in days {
+                    by_guild.entry(d.0.guild_id.as_str()).or_default().push(d);
                 }
-                for table in ["kpi_days", "kpi_agent_days"] {
-                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = $1 AND day = $2")))
-                        .bind(&day.guild_id)
-                        .bind(&day.day)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                // An empty day has no row: a missing row is a day with nothing in it.
-                if piece.guild != Part::default() {
-                    sqlx::query("INSERT INTO kpi_days (guild_id, day, data) VALUES ($1, $2, $3)")
-                        .bind(&day.guild_id)
-                        .bind(&day.day)
-                        .bind(piece.guild.encode())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let agents: Vec<(&String, &Part)> = piece.agents.iter().filter(|(_, p)| **p != Part::default()).collect();
-                for part in agents.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$db> =
-                        QueryBuilder::new("INSERT INTO kpi_agent_days (guild_id, day, agent_id, data) ");
-                    qb.push_values(part, |mut b, (agent, p)| {
-                        b.push_bind(day.guild_id.clone()).push_bind(day.day.clone())
-                            .push_bind(agent.to_string()).push_bind(p.encode());
-                    });
-                    qb.build().execute(&mut *tx).await?;
+                let mut written = 0;
+                for (guild, list) in by_guild {
+                    for chunk in list.chunks(INSERT_CHUNK) {
+                        let names: Vec<String> = chunk.iter().map(|d| d.0.day.clone()).collect();
+                        // Only days still at the version read: a newer mark means newer facts.
+                        let mut qb: QueryBuilder<$db> =
+                            QueryBuilder::new("SELECT day, version FROM kpi_dirty_days WHERE guild_id = ");
+                        qb.push_bind(guild.to_string());
+                        Self::push_in(&mut qb, " AND day IN (", &names);
+                        qb.push(Self::LOCK_ROWS);
+                        let current: HashMap<String, i64> =
+                            qb.build_query_as::<(String, i64)>().fetch_all(&mut *tx).await?.into_iter().collect();
+                        let fresh: Vec<&(DirtyDay, Piece)> = chunk
+                            .iter()
+                            .copied()
+                            .filter(|d| current.get(&d.0.day) == Some(&d.0.version))
+                            .collect();
+                        if fresh.is_empty() {
+                            continue;
+                        }
+                        written += fresh.len();
+                        let names: Vec<String> = fresh.iter().map(|d| d.0.day.clone()).collect();
+                        for table in ["kpi_dirty_days", "kpi_days"] {
+                            let mut qb: QueryBuilder<$db> =
+                                QueryBuilder::new(format!("DELETE FROM {table} WHERE guild_id = "));
+                            qb.push_bind(guild.to_string());
+                            Self::push_in(&mut qb, " AND day IN (", &names);
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        // An empty day has no row: a missing row is a day with nothing in it.
+                        let rows: Vec<&&(DirtyDay, Piece)> =
+                            fresh.iter().filter(|d| d.1 != Piece::default()).collect();
+                        for part in rows.chunks(100) {
+                            let mut qb: QueryBuilder<$db> =
+                                QueryBuilder::new("INSERT INTO kpi_days (guild_id, day, data, agents) ");
+                            qb.push_values(part, |mut b, d| {
+                                b.push_bind(guild.to_string()).push_bind(d.0.day.clone())
+                                    .push_bind(d.1.guild.encode()).push_bind(d.1.encode_agents());
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                    }
                 }
                 tx.commit().await?;
-                Ok(true)
+                Ok(written)
             }
 
-            async fn guild_days(&self, guild_id: &str, from_day: &str, to_day: &str) -> Result<Vec<(String, Part)>> {
-                let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
-                    "SELECT day, data FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3",
+            async fn stored_days(&self, guild_id: &str, from_day: &str, to_day: &str) -> Result<Vec<(String, Part, Vec<u8>)>> {
+                let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                    "SELECT day, data, agents FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3",
                 )
                 .bind(guild_id).bind(from_day).bind(to_day)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter()
-                    .map(|(day, data)| {
+                    .map(|(day, data, agents)| {
                         let part = Part::decode(&data)
                             .ok_or_else(|| crate::store::StoreError::Corrupt(format!("rollup of {guild_id} on {day}")))?;
-                        Ok((day, part))
-                    })
-                    .collect()
-            }
-
-            async fn agent_days(&self, guild_id: &str, from_day: &str, to_day: &str, agent: Option<&str>) -> Result<Vec<(String, String, Part)>> {
-                let rows: Vec<(String, String, Vec<u8>)> = match agent {
-                    Some(a) => sqlx::query_as(
-                        "SELECT day, agent_id, data FROM kpi_agent_days WHERE guild_id = $1 AND day >= $2 AND day <= $3 AND agent_id = $4",
-                    )
-                    .bind(guild_id).bind(from_day).bind(to_day).bind(a)
-                    .fetch_all(&self.pool)
-                    .await?,
-                    None => sqlx::query_as(
-                        "SELECT day, agent_id, data FROM kpi_agent_days WHERE guild_id = $1 AND day >= $2 AND day <= $3",
-                    )
-                    .bind(guild_id).bind(from_day).bind(to_day)
-                    .fetch_all(&self.pool)
-                    .await?,
-                };
-                rows.into_iter()
-                    .map(|(day, agent, data)| {
-                        let part = Part::decode(&data).ok_or_else(|| {
-                            crate::store::StoreError::Corrupt(format!("rollup of {guild_id}, agent {agent}, on {day}"))
-                        })?;
-                        Ok((day, agent, part))
+                        Ok((day, part, agents))
                     })
                     .collect()
             }
