@@ -2,7 +2,8 @@
 //! unreachable server makes calls fail fast (and the caller retry) instead of hanging.
 
 use super::sql::sql_store_impl;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -21,10 +22,15 @@ impl PgStore {
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
     pub async fn connect(url: &str) -> super::Result<PgStore> {
+        // Statements are prepared once per connection; PostgreSQL's generic plan for them is
+        // chosen while the rollup tables are still small (a sequential scan) and kept as they
+        // grow, which made each refresh read whole tables. A plan per execution costs little.
+        let options = PgConnectOptions::from_str(url)?
+            .options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(options)
             .await?;
         Ok(PgStore { pool })
     }
