@@ -20,6 +20,9 @@ const REFRESH_BATCH: i64 = 500;
 /// newer than the call and the next refresh takes it.
 const IDLE_ROUNDS: u32 = 3;
 const MAX_ROUNDS: u32 = 10_000;
+/// After a refresh this large (an import, a first start after an upgrade), the planner's
+/// statistics of the rollup tables are refreshed too.
+const ANALYZE_AFTER: u64 = 10_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshSummary {
@@ -119,6 +122,9 @@ impl Desk {
             summary.days += written;
             idle = if written == 0 { idle + 1 } else { 0 };
             progress(summary);
+        }
+        if summary.places + summary.days >= ANALYZE_AFTER {
+            self.store.analyze_rollups().await?;
         }
         Ok(summary)
     }

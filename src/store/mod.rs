@@ -219,6 +219,9 @@ pub trait Store: Send + Sync {
         from_day: &str,
         to_day: &str,
     ) -> Result<Vec<(String, Part, Vec<u8>)>>;
+    /// Refreshes the query planner's statistics of the rollup tables, after a large refresh
+    /// (PostgreSQL otherwise plans with what it knew of the tables when they were small).
+    async fn analyze_rollups(&self) -> Result<()>;
     /// Whether the guild's rollups can stand for it, and its newest event's time.
     async fn rollup_status(&self, guild_id: &str) -> Result<RollupStatus>;
 

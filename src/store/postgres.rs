@@ -3,8 +3,8 @@
 
 use super::sql::sql_store_impl;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use std::str::FromStr;
 use sqlx::PgPool;
+use std::str::FromStr;
 use std::time::Duration;
 
 pub struct PgStore {
@@ -18,6 +18,8 @@ impl PgStore {
 
     /// Concatenates a column's values with commas, skipping NULLs.
     const CONCAT: (&'static str, &'static str) = ("string_agg(CAST(", " AS TEXT), ',')");
+    /// See `Store::analyze_rollups`.
+    const ANALYZE_ROLLUPS: &'static str = "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_days";
     /// Locks the rows a write transaction read, until it commits.
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
@@ -25,8 +27,8 @@ impl PgStore {
         // Statements are prepared once per connection; PostgreSQL's generic plan for them is
         // chosen while the rollup tables are still small (a sequential scan) and kept as they
         // grow, which made each refresh read whole tables. A plan per execution costs little.
-        let options = PgConnectOptions::from_str(url)?
-            .options([("plan_cache_mode", "force_custom_plan")]);
+        let options =
+            PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))

@@ -1786,6 +1786,11 @@ macro_rules! sql_store_impl {
                     .collect()
             }
 
+            async fn analyze_rollups(&self) -> Result<()> {
+                sqlx::query(Self::ANALYZE_ROLLUPS).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn rollup_status(&self, guild_id: &str) -> Result<RollupStatus> {
                 let (irregular,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kpi_irregular WHERE guild_id = $1")
                     .bind(guild_id)
