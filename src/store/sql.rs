@@ -553,6 +553,23 @@ macro_rules! sql_store_impl {
                 qb.push(") AS d");
             }
 
+            /// The current versions of a guild's dirty marks (`key` among `names`), locked until
+            /// the transaction ends.
+            async fn mark_versions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                table: &str,
+                key: &str,
+                guild: &str,
+                names: &[String],
+            ) -> Result<HashMap<String, i64>> {
+                let mut qb: QueryBuilder<$db> =
+                    QueryBuilder::new(format!("SELECT {key}, version FROM {table} WHERE guild_id = "));
+                qb.push_bind(guild.to_string());
+                Self::push_in(&mut qb, &format!(" AND {key} IN ("), names);
+                qb.push(Self::LOCK_ROWS);
+                Ok(qb.build_query_as::<(String, i64)>().fetch_all(&mut **tx).await?.into_iter().collect())
+            }
+
             /// Appends `prefix` and a bound list of `items`, then `)`.
             fn push_in(qb: &mut QueryBuilder<$db>, prefix: &str, items: &[String]) {
                 qb.push(prefix);
@@ -1412,14 +1429,7 @@ macro_rules! sql_store_impl {
                     for chunk in list.chunks(INSERT_CHUNK) {
                         let names: Vec<String> = chunk.iter().map(|u| u.place.conversation.clone()).collect();
                         // Only places still at the version read: a newer mark means newer events.
-                        let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                            "SELECT conversation, version FROM kpi_dirty_places WHERE guild_id = ",
-                        );
-                        qb.push_bind(guild.to_string());
-                        Self::push_in(&mut qb, " AND conversation IN (", &names);
-                        qb.push(Self::LOCK_ROWS);
-                        let current: HashMap<String, i64> =
-                            qb.build_query_as::<(String, i64)>().fetch_all(&mut *tx).await?.into_iter().collect();
+                        let current = Self::mark_versions(&mut tx, "kpi_dirty_places", "conversation", guild, &names).await?;
                         let fresh: Vec<&FactsUpdate> = chunk
                             .iter()
                             .copied()
@@ -1728,13 +1738,7 @@ macro_rules! sql_store_impl {
                     for chunk in list.chunks(INSERT_CHUNK) {
                         let names: Vec<String> = chunk.iter().map(|d| d.0.day.clone()).collect();
                         // Only days still at the version read: a newer mark means newer facts.
-                        let mut qb: QueryBuilder<$db> =
-                            QueryBuilder::new("SELECT day, version FROM kpi_dirty_days WHERE guild_id = ");
-                        qb.push_bind(guild.to_string());
-                        Self::push_in(&mut qb, " AND day IN (", &names);
-                        qb.push(Self::LOCK_ROWS);
-                        let current: HashMap<String, i64> =
-                            qb.build_query_as::<(String, i64)>().fetch_all(&mut *tx).await?.into_iter().collect();
+                        let current = Self::mark_versions(&mut tx, "kpi_dirty_days", "day", guild, &names).await?;
                         let fresh: Vec<&(DirtyDay, Piece)> = chunk
                             .iter()
                             .copied()
