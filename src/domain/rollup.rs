@@ -376,43 +376,37 @@ impl PlaceFacts {
     /// conversation counts whole, since a new answering agent changes that agent's counts of
     /// all its messages.
     pub fn changed_days(old: &PlaceFacts, new: &PlaceFacts, tz: &Tz) -> BTreeSet<NaiveDate> {
-        let mut times: Vec<Millis> = Vec::new();
-        let by_id = |f: &PlaceFacts| -> HashMap<String, ConversationFact> {
-            f.conversations
-                .iter()
-                .map(|c| (c.id.clone(), c.clone()))
-                .collect()
-        };
-        let (a, b) = (by_id(old), by_id(new));
-        for (id, c) in &a {
-            if b.get(id) != Some(c) {
-                times.extend(c.times());
-            }
-        }
-        for (id, c) in &b {
-            if a.get(id) != Some(c) {
-                times.extend(c.times());
-            }
-        }
-        let surveys = |f: &PlaceFacts| -> HashMap<String, SurveyFact> {
-            f.surveys
-                .iter()
-                .map(|s| (s.survey_id.clone(), s.clone()))
-                .collect()
-        };
-        let (a, b) = (surveys(old), surveys(new));
-        for (id, s) in &a {
-            if b.get(id) != Some(s) {
-                times.push(s.sent_at);
-            }
-        }
-        for (id, s) in &b {
-            if a.get(id) != Some(s) {
-                times.push(s.sent_at);
-            }
-        }
-        times.into_iter().map(|t| local_day(tz, t)).collect()
+        let conversations = changed(&old.conversations, &new.conversations, |c| &c.id);
+        let surveys = changed(&old.surveys, &new.surveys, |s| &s.survey_id);
+        conversations
+            .into_iter()
+            .flat_map(ConversationFact::times)
+            .chain(surveys.into_iter().map(|s| s.sent_at))
+            .map(|t| local_day(tz, t))
+            .collect()
     }
+}
+
+/// The items of `old` and of `new` that are not the same, by `key`, on either side: those
+/// changed (both versions), removed and added.
+fn changed<'a, T: PartialEq>(
+    old: &'a [T],
+    new: &'a [T],
+    key: impl Fn(&T) -> &String,
+) -> Vec<&'a T> {
+    let index = |list: &'a [T]| -> HashMap<&'a String, &'a T> {
+        list.iter().map(|x| (key(x), x)).collect()
+    };
+    let (a, b) = (index(old), index(new));
+    let differs = |from: &HashMap<&'a String, &'a T>, to: &HashMap<&'a String, &'a T>| {
+        from.iter()
+            .filter(|(k, x)| to.get(*k) != Some(*x))
+            .map(|(_, x)| *x)
+            .collect::<Vec<_>>()
+    };
+    let mut out = differs(&a, &b);
+    out.extend(differs(&b, &a));
+    out
 }
 
 /// The per-agent figures of a window from each agent's part: the agents with an answer
