@@ -32,6 +32,7 @@ struct Options {
     samples: usize,
     baseline_samples: usize,
     parts: Vec<String>,
+    keep: bool,
 }
 
 const HELP: &str = "reactif benchmark: prints figures with their ratio to a baseline of the same run.
@@ -49,7 +50,10 @@ cargo bench --bench perf -- [options]
   --e2e-messages N                 gateway messages for the end-to-end part (default 20000)
   --e2e-ahead N                    how far the gateway may run ahead of what is stored (default 1000)
   --samples N                      reports per figure for p50/p95 (default 20)
-  --baseline-samples N             replays from raw rows per figure (default 1: each takes seconds)
+  --baseline-samples N             replays from raw rows per figure (default 1: each takes seconds;
+                                   0 skips the baseline, to time the reports alone)
+  --keep                           keeps the /stats store for the next run with the same sizes
+                                   (SQLite under target/, PostgreSQL as database reactif_bench_keep_*)
 ";
 
 fn parse_options() -> Options {
@@ -70,6 +74,7 @@ fn parse_options() -> Options {
         samples: 20,
         baseline_samples: 1,
         parts: vec!["ingest".into(), "e2e".into(), "stats".into(), "demo".into()],
+        keep: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -85,6 +90,11 @@ fn parse_options() -> Options {
                 std::process::exit(0);
             }
             "--bench" => {
+                i += 1;
+                continue;
+            }
+            "--keep" => {
+                o.keep = true;
                 i += 1;
                 continue;
             }
@@ -110,9 +120,7 @@ fn parse_options() -> Options {
             "--e2e-messages" => o.e2e_messages = number(v, "--e2e-messages"),
             "--e2e-ahead" => o.e2e_ahead = number(v, "--e2e-ahead"),
             "--samples" => o.samples = number(v, "--samples").max(1) as usize,
-            "--baseline-samples" => {
-                o.baseline_samples = number(v, "--baseline-samples").max(1) as usize
-            }
+            "--baseline-samples" => o.baseline_samples = number(v, "--baseline-samples") as usize,
             other => panic!("unknown option {other}; see --help"),
         }
         i += 2;
@@ -450,17 +458,45 @@ fn ms(d: Duration) -> String {
 /// Fills a store with `store_messages` messages across `guilds` guilds, the first one holding
 /// `big_guild_requests` requests, then times full reports against reading their raw rows.
 async fn bench_stats(backend: &str, o: &Options) {
-    let (url, _dir) = fresh(backend, o, "stats").await;
-    let store = store::open(&url).await.expect("the database opens");
-    let desk = Desk::new(store.clone());
     let big_conversations = (o.big_guild_requests / 5).max(1);
     let total_conversations = (o.store_messages / 10).max(big_conversations + 1);
+    let kept = format!(
+        "reactif_bench_keep_{}_{}_{}",
+        o.store_messages, o.big_guild_requests, o.guilds
+    );
+    let (url, _dir) = if o.keep && backend == "sqlite" {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(format!("{kept}.db"));
+        (format!("sqlite://{}", path.display()), None)
+    } else if o.keep {
+        use sqlx::{Connection, Executor};
+        let mut admin = sqlx::PgConnection::connect(&o.pg_url)
+            .await
+            .expect("PostgreSQL answers");
+        let _ = admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {kept}")))
+            .await;
+        let base = o.pg_url.split('?').next().unwrap_or(&o.pg_url);
+        let i = base.rfind('/').unwrap();
+        (format!("{}/{kept}", &base[..i]), None)
+    } else {
+        fresh(backend, o, "stats").await
+    };
+    let store = store::open(&url).await.expect("the database opens");
+    let desk = Desk::new(store.clone());
+    let reuse = o.keep && store.count_events(None).await.expect("count") > 0;
     let mut traffic = Traffic::new();
     let mut batch = Vec::with_capacity(6_000);
     let started = Instant::now();
     let (mut events, mut messages) = (0u64, 0u64);
     let mut last_print = Instant::now();
     for c in 0..total_conversations {
+        if reuse {
+            eprintln!("[{backend}] reusing the kept /stats store {url}");
+            events = store.count_events(None).await.expect("count");
+            break;
+        }
         let guild = if c < big_conversations {
             0
         } else {
@@ -483,7 +519,9 @@ async fn bench_stats(backend: &str, o: &Options) {
         }
     }
     events += batch.len() as u64;
-    desk.ingest(&batch).await.expect("ingest");
+    if !batch.is_empty() {
+        desk.ingest(&batch).await.expect("ingest");
+    }
     let loaded = started.elapsed();
     let summing = Instant::now();
     let summed = desk
@@ -552,6 +590,14 @@ async fn bench_stats(backend: &str, o: &Options) {
             }
             report_times.sort();
             raw_times.sort();
+            if raw_times.is_empty() {
+                println!(
+                    "[{backend}] /stats {who} {days}d: report p50 {} p95 {}; baseline skipped",
+                    ms(percentile(&report_times, 50.0)),
+                    ms(percentile(&report_times, 95.0))
+                );
+                continue;
+            }
             let (p50, p95) = (
                 percentile(&report_times, 50.0),
                 percentile(&report_times, 95.0),
@@ -570,7 +616,9 @@ async fn bench_stats(backend: &str, o: &Options) {
         }
     }
     store.close().await;
-    drop_pg(&url, o).await;
+    if !o.keep {
+        drop_pg(&url, o).await;
+    }
 }
 
 /// MESSAGE_CREATE events from a fake Discord into `reactif run`, until stored.

@@ -32,11 +32,26 @@ impl IngestSummary {
 pub struct Desk {
     store: DynStore,
     group: Option<std::sync::Arc<group::GroupCommitter>>,
+    /// Above this many delays of one kind, a day keeps them in blocks (`domain::percentile`).
+    inline_max: usize,
 }
 
 impl Desk {
     pub fn new(store: DynStore) -> Desk {
-        Desk { store, group: None }
+        Desk {
+            store,
+            group: None,
+            inline_max: crate::domain::percentile::INLINE_MAX,
+        }
+    }
+
+    /// The same desk, storing days with more than `n` delays of a kind in blocks. Tests set
+    /// it low so that small histories take the path of large ones.
+    pub fn with_inline_max(self, n: usize) -> Desk {
+        Desk {
+            inline_max: n,
+            ..self
+        }
     }
 
     /// The same desk with group commit (see `desk::group`); needs a Tokio runtime.

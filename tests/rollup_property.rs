@@ -58,9 +58,11 @@ fn windows(s: &Scenario, now: Millis) -> Vec<Window> {
 }
 
 async fn check(store: DynStore, s: &Scenario) -> Result<(), TestCaseError> {
-    let desk = Desk::new(store.clone());
-    let evs: Vec<Event> = events(s);
     let pick = s.shuffle_seed >> 7;
+    // Days with delays in blocks, as large guilds store them, in most cases.
+    let inline_max = [0, 1, 3, reactif::domain::percentile::INLINE_MAX][(pick >> 8) as usize % 4];
+    let desk = Desk::new(store.clone()).with_inline_max(inline_max);
+    let evs: Vec<Event> = events(s);
     let change_rules_later = pick & 32 != 0;
     if !change_rules_later {
         store.save_guild_rules(GUILD, &rules(pick)).await.unwrap();
@@ -168,4 +170,80 @@ proptest! {
     fn rollup_reports_equal_replayed_reports_on_postgres(s in scenario(true)) {
         run(s, true)?;
     }
+}
+
+/// A busy day whose delays crowd into a few buckets, shared by three agents: the blocks must
+/// give each agent their own delays, and the guild all of them, at the exact ranks.
+async fn crowded_buckets(store: DynStore) {
+    use reactif::domain::{EventKind, MINUTE};
+    let desk = Desk::new(store.clone()).with_inline_max(10);
+    let start: Millis = 1_790_000_000_000;
+    let mut evs = Vec::new();
+    for i in 0..600i64 {
+        let at = start + i * 60_000;
+        let place = format!("c{i}");
+        let customer = format!("{}", 5_000 + i);
+        let agent = ["900", "901", "902"][(i % 3) as usize];
+        // Delays of 3 to 4 minutes: a handful of buckets, each holding every agent's.
+        let delay = 3 * MINUTE + (i * 7_919) % MINUTE;
+        for (n, (who, t, kind)) in [
+            (customer.as_str(), at, EventKind::CustomerMessage),
+            (agent, at + delay, EventKind::AgentMessage),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            evs.push(Event {
+                id: format!("{}", 10_000 + 2 * i + n as i64),
+                guild_id: GUILD.to_string(),
+                conversation: place.clone(),
+                author_id: who.to_string(),
+                at: t,
+                kind,
+            });
+        }
+    }
+    desk.ingest(&evs).await.unwrap();
+    let now = start + 3 * DAY;
+    for agent in [None, Some("900"), Some("901"), Some("902")] {
+        let scope = Scope {
+            guild_id: Some(GUILD.to_string()),
+            agent_id: agent.map(str::to_string),
+            conversations: None,
+        };
+        for w in [
+            Window::last_days(now, 7),
+            Window {
+                from: start - 2 * HOUR,
+                to: now,
+                now,
+            },
+        ] {
+            let fast = desk.rollup_report(&scope, w).await.unwrap();
+            let replayed = desk.replay_report(&scope, w).await.unwrap();
+            assert_eq!(fast.as_ref(), Some(&replayed), "scope {scope:?}");
+        }
+    }
+}
+
+#[test]
+fn crowded_buckets_on_sqlite() {
+    RUNTIME.block_on(async {
+        let db = support::db::sqlite().await;
+        crowded_buckets(db.store.clone()).await;
+        db.cleanup().await;
+    })
+}
+
+#[test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+fn crowded_buckets_on_postgres() {
+    RUNTIME.block_on(async {
+        let db = support::db::postgres().await;
+        crowded_buckets(db.store.clone()).await;
+        db.cleanup().await;
+    })
 }

@@ -2,16 +2,18 @@
 //!
 //! Writes only mark places dirty (in the transaction that stores their events). `refresh`
 //! derives the facts of dirty places, then sums the parts of the days those facts changed. The
-//! bot refreshes every second, an import once it has stored its file, and a report refreshes
+//! bot refreshes every 10 s, an import once it has stored its file, and a report refreshes
 //! its own guild first, so a report never reads stale parts.
 
 use super::Desk;
-use crate::domain::kpi::{self, local_day, local_midnight, Report, Scope, Window};
+use crate::domain::kpi::{self, local_day, local_midnight, Figures, Report, Scope, Window};
+use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
 use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece, PlaceFacts};
+use crate::domain::stats::DelayStats;
 use crate::domain::{Event, GuildRules, Millis};
 use crate::store::{FactsUpdate, Result};
 use chrono::{Duration, NaiveDate};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Places, or days, per round of a refresh.
 const REFRESH_BATCH: i64 = 500;
@@ -115,7 +117,8 @@ impl Desk {
                     .await?;
                 for ((d, _), mut piece) in days.into_iter().zip(pieces) {
                     piece.sort();
-                    done.push((d.clone(), piece));
+                    let blocks = piece.block_out(self.inline_max);
+                    done.push((d.clone(), piece, blocks));
                 }
             }
             let written = self.store.write_days(&done).await? as u64;
@@ -199,14 +202,51 @@ impl Desk {
                     .await?
             }
         };
-        let current = r.part(w).figures(w, pending[0]);
-        let previous = r.part(w.previous()).figures(w.previous(), pending[1]);
-        let badge = kpi::badge_of(
-            &rules.badge,
-            badge_w,
-            &r.part(badge_w).figures(badge_w, pending[2]),
-        );
-        let agents = rollup::agent_figures(r.agents(w)?);
+        let gathered: Vec<(Part, [Gather<'_>; 3])> =
+            windows.iter().map(|win| r.gather(*win)).collect();
+        let decoded = match r.agent {
+            None => r.decode_agents(w)?,
+            Some(_) => BTreeMap::new(),
+        };
+        let agent_gathers = match r.agent {
+            None => r.agents_gather(w, &decoded),
+            Some(_) => BTreeMap::new(),
+        };
+        // The blocks of every percentile of the report, read in one round.
+        let needed: BTreeSet<BlockKey> = gathered
+            .iter()
+            .flat_map(|(_, kinds)| kinds.iter())
+            .chain(agent_gathers.values().map(|(_, g)| g))
+            .flat_map(Gather::blocks_needed)
+            .collect();
+        let blocks = r.blocks(&needed).await?;
+        let stats = |g: &Gather<'_>| {
+            g.stats(&blocks).map_err(|e| {
+                crate::store::StoreError::Corrupt(format!("delays of guild {guild}: {e}"))
+            })
+        };
+        let mut figures = Vec::with_capacity(windows.len());
+        for ((counts, kinds), (win, pending)) in gathered.iter().zip(windows.iter().zip(&pending)) {
+            let [a, b, c] = kinds;
+            figures.push(counts.figures_with(*win, *pending, [stats(a)?, stats(b)?, stats(c)?]));
+        }
+        let [current, previous, badge_figures] = <[Figures; 3]>::try_from(figures)
+            .map_err(|_| crate::store::StoreError::Corrupt("report windows".into()))?;
+        let badge = kpi::badge_of(&rules.badge, badge_w, &badge_figures);
+        let mut agent_parts: BTreeMap<String, (Part, DelayStats)> = BTreeMap::new();
+        match r.agent {
+            None => {
+                for (id, (counts, g)) in &agent_gathers {
+                    agent_parts.insert(id.to_string(), (counts.clone(), stats(g)?));
+                }
+            }
+            Some(a) => {
+                let mut counts = Part::default();
+                counts.merge_counts(&gathered[0].0);
+                agent_parts.insert(a.to_string(), (counts, current.response_delay));
+            }
+        }
+        let agents = rollup::agent_figures(agent_parts);
         let daily = r.daily(series);
         Ok(Some(Report {
             window: w,
@@ -235,19 +275,59 @@ fn day_range(rules: &GuildRules, day: NaiveDate) -> (Millis, Millis) {
 struct Reader<'a> {
     desk: &'a Desk,
     guild: &'a str,
-    /// The agent the report is about, if any: then each day's part is that agent's.
+    /// The agent the report is about, if any: then each day's own part is that agent's.
     agent: Option<&'a str>,
     rules: &'a GuildRules,
-    /// Per day, the report's own part (the guild's or its agent's) and every agent's parts,
-    /// still encoded: only the days of the per-agent table decode them.
-    days: BTreeMap<NaiveDate, (Part, Vec<u8>)>,
+    days: BTreeMap<NaiveDate, StoredDay>,
     pieces: HashMap<(Millis, Millis), Piece>,
+}
+
+/// A stored day as a report reads it.
+struct StoredDay {
+    guild: Part,
+    /// For an agent's report: that agent's part, and the agent's index among the day's agents
+    /// (the tag of their delays in the day's blocks).
+    agent: Option<(Part, Option<u16>)>,
+    /// Every agent's part, still encoded: only the days of the per-agent table decode them.
+    agents: Vec<u8>,
+}
+
+impl StoredDay {
+    fn own(&self) -> (&Part, Option<u16>) {
+        match &self.agent {
+            Some((p, tag)) => (p, *tag),
+            None => (&self.guild, None),
+        }
+    }
 }
 
 /// A window cut at local midnights: whole days, and time ranges of partial days.
 enum Segment {
     Day(NaiveDate),
     Range(Millis, Millis),
+}
+
+/// Adds one kind of a stored day's delays (`own`, its guild's part `guild`) to `g`.
+fn add_day<'p>(
+    g: &mut Gather<'p>,
+    day: NaiveDate,
+    kind: usize,
+    own: &'p Part,
+    guild: &'p Part,
+    tag: Option<u16>,
+) {
+    match &own.blocked[kind] {
+        None => g.add_known(own.list(kind)),
+        Some(blocked) => g.add_remote(Remote {
+            day,
+            metric: kind as u8,
+            blocked,
+            groups: guild.blocked[kind]
+                .as_ref()
+                .map_or(&[][..], |b| b.groups.as_slice()),
+            tag,
+        }),
+    }
 }
 
 impl Reader<'_> {
@@ -272,13 +352,14 @@ impl Reader<'_> {
         out
     }
 
+    fn corrupt(&self, what: &str, day: impl std::fmt::Display) -> crate::store::StoreError {
+        crate::store::StoreError::Corrupt(format!("{what} of {} on {day}", self.guild))
+    }
+
     async fn load(&mut self, from: Millis, to: Millis) -> Result<()> {
         let tz = &self.rules.timezone;
         let (first, last) = (day_key(local_day(tz, from)), day_key(local_day(tz, to - 1)));
-        let corrupt = |day: &str| {
-            crate::store::StoreError::Corrupt(format!("agents' rollup of {} on {day}", self.guild))
-        };
-        for (day, guild_part, agents) in self
+        for (day, guild, agents) in self
             .desk
             .store()
             .stored_days(self.guild, &first, &last)
@@ -287,17 +368,33 @@ impl Reader<'_> {
             let Some(d) = parse_day_key(&day) else {
                 continue;
             };
-            let own = match self.agent {
-                None => guild_part,
+            let agent = match self.agent {
+                None => None,
                 Some(a) => {
-                    let entries = Piece::agent_entries(&agents).ok_or_else(|| corrupt(&day))?;
-                    match entries.into_iter().find(|(id, _)| *id == a) {
-                        Some((_, bytes)) => Part::decode(bytes).ok_or_else(|| corrupt(&day))?,
-                        None => Part::default(),
+                    let entries = Piece::agent_entries(&agents)
+                        .ok_or_else(|| self.corrupt("agents' rollup", &day))?;
+                    match entries
+                        .into_iter()
+                        .enumerate()
+                        .find(|(_, (id, _))| *id == a)
+                    {
+                        Some((i, (_, bytes))) => Some((
+                            Part::decode(bytes)
+                                .ok_or_else(|| self.corrupt("agents' rollup", &day))?,
+                            u16::try_from(i).ok(),
+                        )),
+                        None => Some((Part::default(), None)),
                     }
                 }
             };
-            self.days.insert(d, (own, agents));
+            self.days.insert(
+                d,
+                StoredDay {
+                    guild,
+                    agent,
+                    agents,
+                },
+            );
         }
         Ok(())
     }
@@ -316,64 +413,112 @@ impl Reader<'_> {
     }
 
     /// The report's own part (the guild's, or its agent's) of a prefetched time range.
-    fn range_part(&self, from: Millis, to: Millis) -> Part {
-        let Some(p) = self.pieces.get(&(from, to)) else {
-            return Part::default();
-        };
+    fn range_part(&self, from: Millis, to: Millis) -> Option<&Part> {
+        let p = self.pieces.get(&(from, to))?;
         match self.agent {
-            None => p.guild.clone(),
-            Some(a) => p.agents.get(a).cloned().unwrap_or_default(),
+            None => Some(&p.guild),
+            Some(a) => p.agents.get(a),
         }
     }
 
-    fn part(&self, w: Window) -> Part {
-        let mut total = Part::default();
+    /// The counts of a window and its three kinds of delay, ready for their percentiles.
+    fn gather(&self, w: Window) -> (Part, [Gather<'_>; 3]) {
+        let mut counts = Part::default();
+        let mut kinds: [Gather<'_>; 3] = Default::default();
         for s in self.segments(w) {
             match s {
                 Segment::Day(d) => {
-                    if let Some((p, _)) = self.days.get(&d) {
-                        total.merge(p);
+                    if let Some(day) = self.days.get(&d) {
+                        let (own, tag) = day.own();
+                        counts.merge_counts(own);
+                        for (k, g) in kinds.iter_mut().enumerate() {
+                            add_day(g, d, k, own, &day.guild, tag);
+                        }
                     }
                 }
-                Segment::Range(a, b) => total.merge(&self.range_part(a, b)),
+                Segment::Range(a, b) => {
+                    if let Some(p) = self.range_part(a, b) {
+                        counts.merge_counts(p);
+                        for (k, g) in kinds.iter_mut().enumerate() {
+                            g.add_known(p.list(k));
+                        }
+                    }
+                }
             }
         }
-        total
+        (counts, kinds)
     }
 
-    /// Each agent's part of the window.
-    fn agents(&self, w: Window) -> Result<BTreeMap<String, Part>> {
-        let mut out: BTreeMap<String, Part> = BTreeMap::new();
+    /// Every agent's parts of the window's whole days, in each day's order (their tags).
+    fn decode_agents(&self, w: Window) -> Result<BTreeMap<NaiveDate, Vec<(String, Part)>>> {
+        let mut out = BTreeMap::new();
+        for s in self.segments(w) {
+            let Segment::Day(d) = s else { continue };
+            let Some(day) = self.days.get(&d) else {
+                continue;
+            };
+            let entries = Piece::agent_entries(&day.agents)
+                .ok_or_else(|| self.corrupt("agents' rollup", d))?;
+            let parts = entries
+                .into_iter()
+                .map(|(id, bytes)| Some((id.to_string(), Part::decode(bytes)?)))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| self.corrupt("agents' rollup", d))?;
+            out.insert(d, parts);
+        }
+        Ok(out)
+    }
+
+    /// Each agent's counts and response delays over the window.
+    fn agents_gather<'p>(
+        &'p self,
+        w: Window,
+        decoded: &'p BTreeMap<NaiveDate, Vec<(String, Part)>>,
+    ) -> BTreeMap<&'p str, (Part, Gather<'p>)> {
+        let mut out: BTreeMap<&str, (Part, Gather<'_>)> = BTreeMap::new();
         for s in self.segments(w) {
             match s {
-                Segment::Day(d) => match self.agent {
-                    None => {
-                        if let Some((_, blob)) = self.days.get(&d) {
-                            let parts = Piece::decode_agents(blob).ok_or_else(|| {
-                                crate::store::StoreError::Corrupt(format!(
-                                    "agents' rollup of {} on {d}",
-                                    self.guild
-                                ))
-                            })?;
-                            for (a, p) in parts {
-                                out.entry(a).or_default().merge(&p);
-                            }
-                        }
+                Segment::Day(d) => {
+                    let (Some(day), Some(parts)) = (self.days.get(&d), decoded.get(&d)) else {
+                        continue;
+                    };
+                    for (i, (id, p)) in parts.iter().enumerate() {
+                        let (counts, g) = out.entry(id.as_str()).or_default();
+                        counts.merge_counts(p);
+                        add_day(g, d, 0, p, &day.guild, u16::try_from(i).ok());
                     }
-                    Some(a) => {
-                        if let Some((p, _)) = self.days.get(&d) {
-                            out.entry(a.to_string()).or_default().merge(p);
-                        }
-                    }
-                },
+                }
                 Segment::Range(from, to) => {
                     if let Some(piece) = self.pieces.get(&(from, to)) {
-                        for (a, p) in &piece.agents {
-                            out.entry(a.clone()).or_default().merge(p);
+                        for (id, p) in &piece.agents {
+                            let (counts, g) = out.entry(id.as_str()).or_default();
+                            counts.merge_counts(p);
+                            g.add_known(&p.delays);
                         }
                     }
                 }
             }
+        }
+        out
+    }
+
+    /// The delay blocks asked for, decoded.
+    async fn blocks(
+        &self,
+        keys: &BTreeSet<BlockKey>,
+    ) -> Result<HashMap<BlockKey, Vec<(Millis, u16)>>> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let asked: Vec<(String, i64, i64)> = keys
+            .iter()
+            .map(|(d, k, f)| (day_key(*d), *k as i64, *f as i64))
+            .collect();
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((day, kind, first), data) in self.desk.store().kpi_blocks(self.guild, &asked).await? {
+            let d = parse_day_key(&day).ok_or_else(|| self.corrupt("delay block", &day))?;
+            let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", &day))?;
+            out.insert((d, kind as u8, first as u16), values);
         }
         Ok(out)
     }
@@ -407,8 +552,8 @@ impl Reader<'_> {
             .into_iter()
             .map(|(day, dw)| {
                 let point = match self.segments(dw).as_slice() {
-                    [Segment::Day(d)] => self.days.get(d).map(|(p, _)| p.day_point(day)),
-                    [Segment::Range(a, b)] => Some(self.range_part(*a, *b).day_point(day)),
+                    [Segment::Day(d)] => self.days.get(d).map(|s| s.own().0.day_point(day)),
+                    [Segment::Range(a, b)] => self.range_part(*a, *b).map(|p| p.day_point(day)),
                     // Empty: the day starts after `now`.
                     _ => None,
                 };

@@ -5,6 +5,7 @@
 pub mod event;
 pub mod hours;
 pub mod kpi;
+pub mod percentile;
 pub mod rollup;
 pub mod settings;
 pub mod stats;

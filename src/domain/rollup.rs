@@ -14,6 +14,7 @@
 //! an import may) marks the guild irregular, and its reports replay everything as before.
 
 use super::kpi::{local_day, AgentFigures, DayPoint, Figures, Ratio, Window};
+use super::percentile::{make_blocks, Blocked};
 use super::settings::GuildRules;
 use super::stats::{nearest_rank, DelayStats};
 use super::timeline::Timeline;
@@ -42,12 +43,19 @@ pub struct Part {
     pub ratings: u64,
     pub rating_sum: u64,
     pub satisfied: u64,
+    /// For a stored large day, each kind of delay (response, business hours, first response)
+    /// whose values are in blocks (`domain::percentile`); its list above is then empty.
+    pub blocked: [Option<Blocked>; 3],
 }
 
-const PART_FORMAT: u8 = 1;
+/// 2: delays of large days in blocks (migration 0007 rebuilt the days of format 1).
+const PART_FORMAT: u8 = 2;
 
 impl Part {
+    /// Adds `o` to this part. Only parts whose delays are all in their lists (pieces summed
+    /// from facts) merge; a stored day with blocked delays is read through a `Gather`.
     pub fn merge(&mut self, o: &Part) {
+        debug_assert!(o.blocked.iter().all(Option::is_none));
         self.messages += o.messages;
         self.conversations += o.conversations;
         self.requests += o.requests;
@@ -59,6 +67,35 @@ impl Part {
         self.ratings += o.ratings;
         self.rating_sum += o.rating_sum;
         self.satisfied += o.satisfied;
+    }
+
+    /// The counts and sums of `o`, without its delays.
+    pub fn merge_counts(&mut self, o: &Part) {
+        self.messages += o.messages;
+        self.conversations += o.conversations;
+        self.requests += o.requests;
+        self.answered += o.answered;
+        self.surveys_sent += o.surveys_sent;
+        self.ratings += o.ratings;
+        self.rating_sum += o.rating_sum;
+        self.satisfied += o.satisfied;
+    }
+
+    /// The delays of one kind: 0 response, 1 business hours, 2 first response.
+    pub fn list(&self, kind: usize) -> &[Millis] {
+        match kind {
+            0 => &self.delays,
+            1 => &self.business_delays,
+            _ => &self.first_delays,
+        }
+    }
+
+    fn list_mut(&mut self, kind: usize) -> &mut Vec<Millis> {
+        match kind {
+            0 => &mut self.delays,
+            1 => &mut self.business_delays,
+            _ => &mut self.first_delays,
+        }
     }
 
     /// Sorts the delays, so that a stored day answers its own median without a selection.
@@ -87,10 +124,30 @@ impl Part {
         ] {
             out.extend_from_slice(&n.to_le_bytes());
         }
-        for list in lists {
-            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
-            for v in list.iter() {
-                out.extend_from_slice(&v.to_le_bytes());
+        for (list, blocked) in lists.into_iter().zip(&self.blocked) {
+            match blocked {
+                None => {
+                    out.push(0);
+                    out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+                    for v in list.iter() {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                }
+                Some(b) => {
+                    out.push(1);
+                    out.extend_from_slice(&b.count.to_le_bytes());
+                    out.extend_from_slice(&b.sum.to_le_bytes());
+                    out.extend_from_slice(&b.median.unwrap_or(Millis::MIN).to_le_bytes());
+                    out.extend_from_slice(&(b.hist.len() as u32).to_le_bytes());
+                    for (k, n) in &b.hist {
+                        out.extend_from_slice(&k.to_le_bytes());
+                        out.extend_from_slice(&n.to_le_bytes());
+                    }
+                    out.extend_from_slice(&(b.groups.len() as u32).to_le_bytes());
+                    for g in &b.groups {
+                        out.extend_from_slice(&g.to_le_bytes());
+                    }
+                }
             }
         }
         out
@@ -111,13 +168,47 @@ impl Part {
             *c = u64::from_le_bytes(take(8)?.try_into().ok()?);
         }
         let mut lists: [Vec<Millis>; 3] = Default::default();
-        for list in lists.iter_mut() {
-            let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-            let raw = take(n.checked_mul(8)?)?;
-            *list = raw
-                .chunks_exact(8)
-                .map(|c| Millis::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect();
+        let mut blocked: [Option<Blocked>; 3] = Default::default();
+        for (list, blocked) in lists.iter_mut().zip(blocked.iter_mut()) {
+            match take(1)? {
+                [0] => {
+                    let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+                    let raw = take(n.checked_mul(8)?)?;
+                    *list = raw
+                        .chunks_exact(8)
+                        .map(|c| Millis::from_le_bytes(c.try_into().unwrap_or_default()))
+                        .collect();
+                }
+                [1] => {
+                    let count = u64::from_le_bytes(take(8)?.try_into().ok()?);
+                    let sum = i128::from_le_bytes(take(16)?.try_into().ok()?);
+                    let median = Millis::from_le_bytes(take(8)?.try_into().ok()?);
+                    let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+                    let hist = take(n.checked_mul(6)?)?
+                        .chunks_exact(6)
+                        .map(|c| {
+                            let (k, n) = c.split_at(2);
+                            Some((
+                                u16::from_le_bytes(k.try_into().ok()?),
+                                u32::from_le_bytes(n.try_into().ok()?),
+                            ))
+                        })
+                        .collect::<Option<Vec<_>>>()?;
+                    let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+                    let groups = take(n.checked_mul(2)?)?
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect();
+                    *blocked = Some(Blocked {
+                        count,
+                        sum,
+                        median: (median != Millis::MIN).then_some(median),
+                        hist,
+                        groups,
+                    });
+                }
+                _ => return None,
+            }
         }
         let [delays, business_delays, first_delays] = lists;
         let [messages, conversations, requests, answered, surveys_sent, ratings, rating_sum, satisfied] =
@@ -134,12 +225,25 @@ impl Part {
             ratings,
             rating_sum,
             satisfied,
+            blocked,
         })
     }
 
     /// The figures of a window made of this part; `pending` counts its requests neither
     /// answered nor past the deadline at `now` (always 0 for an agent).
     pub fn figures(self, w: Window, pending: u64) -> Figures {
+        let stats = [
+            DelayStats::from_values(self.delays.clone()),
+            DelayStats::from_values(self.business_delays.clone()),
+            DelayStats::from_values(self.first_delays.clone()),
+        ];
+        self.figures_with(w, pending, stats)
+    }
+
+    /// The figures of a window made of these counts and the statistics of its three kinds of
+    /// delay (response, business hours, first response).
+    pub fn figures_with(&self, w: Window, pending: u64, stats: [DelayStats; 3]) -> Figures {
+        let [response_delay, business_hours_delay, first_response] = stats;
         Figures {
             window: Some(w),
             messages_received: self.messages,
@@ -148,9 +252,9 @@ impl Part {
             answered: self.answered,
             unanswered: self.requests - self.answered - pending,
             pending,
-            response_delay: DelayStats::from_values(self.delays),
-            business_hours_delay: DelayStats::from_values(self.business_delays),
-            first_response: DelayStats::from_values(self.first_delays),
+            response_delay,
+            business_hours_delay,
+            first_response,
             surveys_sent: self.surveys_sent,
             ratings: self.ratings,
             rating_sum: self.rating_sum,
@@ -165,12 +269,23 @@ impl Part {
             messages_received: self.messages,
             requests: self.requests,
             answered: self.answered,
-            median_delay_ms: nearest_rank(&self.delays, 50),
+            median_delay_ms: match &self.blocked[0] {
+                Some(b) => b.median,
+                None => nearest_rank(&self.delays, 50),
+            },
             surveys_sent: self.surveys_sent,
             ratings: self.ratings,
             csat: Ratio::new(self.satisfied, self.ratings).map(Ratio::value),
         }
     }
+}
+
+/// Delays of a large day of a guild, of one kind, from a first bucket on (`domain::percentile`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub kind: u8,
+    pub first: u16,
+    pub data: Vec<u8>,
 }
 
 /// A guild's part and each agent's, over one day or one time range.
@@ -191,6 +306,47 @@ impl Piece {
     pub fn sort(&mut self) {
         self.guild.sort();
         self.agents.values_mut().for_each(Part::sort);
+    }
+
+    /// Moves the delays of each kind the guild has more than `inline_max` of into blocks,
+    /// tagged with the answering agent's index among `agents`; returns the blocks. The parts
+    /// keep their counts per bucket. Delays must be sorted (`sort`).
+    pub fn block_out(&mut self, inline_max: usize) -> Vec<Block> {
+        let mut out = Vec::new();
+        if self.agents.len() > u16::MAX as usize {
+            return out;
+        }
+        for kind in 0..3 {
+            let n = self.guild.list(kind).len();
+            if n <= inline_max {
+                continue;
+            }
+            // Every delay is an answered request's, so it is some agent's: if not (never
+            // written so), the day keeps its delays.
+            let mut tagged: Vec<(Millis, u16)> = self
+                .agents
+                .values()
+                .enumerate()
+                .flat_map(|(i, p)| p.list(kind).iter().map(move |&v| (v, i as u16)))
+                .collect();
+            if tagged.len() != n {
+                continue;
+            }
+            tagged.sort_unstable();
+            let (groups, blocks) = make_blocks(&tagged);
+            self.guild.blocked[kind] = Some(Blocked::of(self.guild.list(kind), groups));
+            self.guild.list_mut(kind).clear();
+            for p in self.agents.values_mut() {
+                p.blocked[kind] = Some(Blocked::of(p.list(kind), Vec::new()));
+                p.list_mut(kind).clear();
+            }
+            out.extend(blocks.into_iter().map(|(first, data)| Block {
+                kind: kind as u8,
+                first,
+                data,
+            }));
+        }
+        out
     }
 
     /// The agents' parts in one blob: a count, then per agent its id and its encoded part,
@@ -411,14 +567,15 @@ fn changed<'a, T: PartialEq>(
 
 /// The per-agent figures of a window from each agent's part: the agents with an answer
 /// within the deadline or a survey in it, sorted like `kpi::agents`.
-pub fn agent_figures(parts: BTreeMap<String, Part>) -> Vec<AgentFigures> {
+/// The per-agent table: each agent's counts with the statistics of their response delays.
+pub fn agent_figures(parts: BTreeMap<String, (Part, DelayStats)>) -> Vec<AgentFigures> {
     let mut out: Vec<AgentFigures> = parts
         .into_iter()
-        .filter(|(_, p)| p.answered > 0 || p.surveys_sent > 0)
-        .map(|(agent_id, p)| AgentFigures {
+        .filter(|(_, (p, _))| p.answered > 0 || p.surveys_sent > 0)
+        .map(|(agent_id, (p, response_delay))| AgentFigures {
             agent_id,
             answered: p.answered,
-            response_delay: DelayStats::from_values(p.delays),
+            response_delay,
             surveys_sent: p.surveys_sent,
             ratings: p.ratings,
             rating_sum: p.rating_sum,
@@ -469,8 +626,13 @@ mod tests {
             ratings: 2,
             rating_sum: 9,
             satisfied: 2,
+            blocked: Default::default(),
         };
         assert_eq!(Part::decode(&p.encode()), Some(p.clone()));
+        let mut big = p.clone();
+        big.delays.clear();
+        big.blocked[0] = Some(Blocked::of(&[1, 5, 2_000, 86_400_000], vec![0, 7]));
+        assert_eq!(Part::decode(&big.encode()), Some(big.clone()));
         let piece = Piece {
             guild: p.clone(),
             agents: [

@@ -44,6 +44,16 @@ impl DelayStats {
             };
             (Some(median), Some(p90))
         };
+        DelayStats::from_parts(count, sum, median, p90)
+    }
+
+    /// The statistics from a count, a sum and percentiles selected elsewhere.
+    pub fn from_parts(
+        count: u64,
+        sum: i128,
+        median: Option<Millis>,
+        p90: Option<Millis>,
+    ) -> DelayStats {
         DelayStats {
             count,
             sum,

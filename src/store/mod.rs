@@ -5,7 +5,7 @@ pub mod postgres;
 mod sql;
 pub mod sqlite;
 
-use crate::domain::rollup::{Part, Piece, PlaceFacts};
+use crate::domain::rollup::{Block, Part, Piece, PlaceFacts};
 use crate::domain::{Event, GuildRules, Millis};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -209,8 +209,16 @@ pub trait Store: Send + Sync {
         after: Millis,
         deadline: Millis,
     ) -> Result<Vec<u64>>;
-    /// Stores the pieces of the days still at the version read; returns how many.
-    async fn write_days(&self, days: &[(DirtyDay, Piece)]) -> Result<usize>;
+    /// Stores the pieces of the days still at the version read, with their delay blocks
+    /// (`Piece::block_out`); returns how many.
+    async fn write_days(&self, days: &[(DirtyDay, Piece, Vec<Block>)]) -> Result<usize>;
+    /// The guild's delay blocks at each (day `YYYY-MM-DD`, kind, first bucket) asked for, with
+    /// their key; a key with no block is left out.
+    async fn kpi_blocks(
+        &self,
+        guild_id: &str,
+        keys: &[(String, i64, i64)],
+    ) -> Result<Vec<((String, i64, i64), Vec<u8>)>>;
     /// The guild's stored days `from_day..=to_day` (`YYYY-MM-DD`): (day, guild part, the
     /// agents' parts encoded by `Piece::encode_agents`).
     async fn stored_days(

@@ -283,7 +283,7 @@ macro_rules! sql_store_impl {
             Commit, CommitOutcome, DiscordSetup, Inserted, OutboxItem, OutboxMethod, OutboxOp, Result, Store,
             SurveyJob, SurveyOp, SurveyStatus, Ticket, TranscriptLine, WatchKind, WatchedChannel,
         };
-        use crate::domain::rollup::{ConversationFact, Part, Piece, PlaceFacts, RequestFact, SurveyFact};
+        use crate::domain::rollup::{Block, ConversationFact, Part, Piece, PlaceFacts, RequestFact, SurveyFact};
         use crate::store::{DirtyDay, DirtyPlace, FactsUpdate, RollupStatus};
         use sqlx::{AssertSqlSafe, QueryBuilder};
         use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -315,7 +315,7 @@ macro_rules! sql_store_impl {
             async fn forget_rollups(tx: &mut sqlx::Transaction<'static, $db>, guild_id: &str) -> Result<()> {
                 for table in [
                     "kpi_conversations", "kpi_messages", "kpi_requests", "kpi_conv_agents", "kpi_surveys",
-                    "kpi_irregular", "kpi_dirty_days", "kpi_days",
+                    "kpi_irregular", "kpi_dirty_days", "kpi_days", "kpi_delay_blocks",
                 ] {
                     sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = $1")))
                         .bind(guild_id)
@@ -1727,9 +1727,9 @@ macro_rules! sql_store_impl {
                 Ok(out)
             }
 
-            async fn write_days(&self, days: &[(DirtyDay, Piece)]) -> Result<usize> {
+            async fn write_days(&self, days: &[(DirtyDay, Piece, Vec<Block>)]) -> Result<usize> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
-                let mut by_guild: BTreeMap<&str, Vec<&(DirtyDay, Piece)>> = BTreeMap::new();
+                let mut by_guild: BTreeMap<&str, Vec<&(DirtyDay, Piece, Vec<Block>)>> = BTreeMap::new();
                 for d in days {
                     by_guild.entry(d.0.guild_id.as_str()).or_default().push(d);
                 }
@@ -1739,7 +1739,7 @@ macro_rules! sql_store_impl {
                         let names: Vec<String> = chunk.iter().map(|d| d.0.day.clone()).collect();
                         // Only days still at the version read: a newer mark means newer facts.
                         let current = Self::mark_versions(&mut tx, "kpi_dirty_days", "day", guild, &names).await?;
-                        let fresh: Vec<&(DirtyDay, Piece)> = chunk
+                        let fresh: Vec<&(DirtyDay, Piece, Vec<Block>)> = chunk
                             .iter()
                             .copied()
                             .filter(|d| current.get(&d.0.day) == Some(&d.0.version))
@@ -1749,7 +1749,7 @@ macro_rules! sql_store_impl {
                         }
                         written += fresh.len();
                         let names: Vec<String> = fresh.iter().map(|d| d.0.day.clone()).collect();
-                        for table in ["kpi_dirty_days", "kpi_days"] {
+                        for table in ["kpi_dirty_days", "kpi_days", "kpi_delay_blocks"] {
                             let mut qb: QueryBuilder<$db> =
                                 QueryBuilder::new(format!("DELETE FROM {table} WHERE guild_id = "));
                             qb.push_bind(guild.to_string());
@@ -1757,7 +1757,7 @@ macro_rules! sql_store_impl {
                             qb.build().execute(&mut *tx).await?;
                         }
                         // An empty day has no row: a missing row is a day with nothing in it.
-                        let rows: Vec<&&(DirtyDay, Piece)> =
+                        let rows: Vec<&&(DirtyDay, Piece, Vec<Block>)> =
                             fresh.iter().filter(|d| d.1 != Piece::default()).collect();
                         for part in rows.chunks(100) {
                             let mut qb: QueryBuilder<$db> =
@@ -1768,10 +1768,46 @@ macro_rules! sql_store_impl {
                             });
                             qb.build().execute(&mut *tx).await?;
                         }
+                        let blocks: Vec<(&str, &Block)> = fresh
+                            .iter()
+                            .flat_map(|d| d.2.iter().map(move |b| (d.0.day.as_str(), b)))
+                            .collect();
+                        for part in blocks.chunks(INSERT_CHUNK) {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                                "INSERT INTO kpi_delay_blocks (guild_id, day, kind, first_bucket, data) ",
+                            );
+                            qb.push_values(part, |mut b, (day, block)| {
+                                b.push_bind(guild.to_string()).push_bind(day.to_string())
+                                    .push_bind(block.kind as i64).push_bind(block.first as i64)
+                                    .push_bind(block.data.clone());
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
                     }
                 }
                 tx.commit().await?;
                 Ok(written)
+            }
+
+            async fn kpi_blocks(&self, guild_id: &str, keys: &[(String, i64, i64)]) -> Result<Vec<((String, i64, i64), Vec<u8>)>> {
+                let mut out = Vec::with_capacity(keys.len());
+                for chunk in keys.chunks(1000) {
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                        "SELECT b.day, b.kind, b.first_bucket, b.data FROM (VALUES ",
+                    );
+                    for (n, (day, kind, first)) in chunk.iter().enumerate() {
+                        if n > 0 {
+                            qb.push(", ");
+                        }
+                        qb.push("(CAST(").push_bind(day.clone()).push(" AS TEXT), CAST(").push_bind(*kind);
+                        qb.push(" AS BIGINT), CAST(").push_bind(*first).push(" AS BIGINT))");
+                    }
+                    qb.push(") AS d JOIN kpi_delay_blocks b ON b.guild_id = ").push_bind(guild_id.to_string());
+                    qb.push(" AND b.day = d.column1 AND b.kind = d.column2 AND b.first_bucket = d.column3");
+                    let rows: Vec<(String, i64, i64, Vec<u8>)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    out.extend(rows.into_iter().map(|(day, kind, first, data)| ((day, kind, first), data)));
+                }
+                Ok(out)
             }
 
             async fn stored_days(&self, guild_id: &str, from_day: &str, to_day: &str) -> Result<Vec<(String, Part, Vec<u8>)>> {
