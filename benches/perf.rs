@@ -736,6 +736,13 @@ fn bench_demo() {
 
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=reactif::desk=debug shows where each report's time goes.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let o = parse_options();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(

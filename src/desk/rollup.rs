@@ -11,7 +11,7 @@ use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
 use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece, PlaceFacts};
 use crate::domain::stats::DelayStats;
 use crate::domain::{Event, GuildRules, Millis};
-use crate::store::{FactsUpdate, Result};
+use crate::store::{FactsUpdate, PieceScope, Result};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -113,7 +113,7 @@ impl Desk {
                     days.iter().map(|(_, day)| day_range(r, *day)).collect();
                 let pieces = self
                     .store
-                    .kpi_pieces(g, &ranges, r.deadline_ms, None)
+                    .kpi_pieces(g, &ranges, r.deadline_ms, PieceScope::All)
                     .await?;
                 for ((d, _), mut piece) in days.into_iter().zip(pieces) {
                     piece.sort();
@@ -137,6 +137,7 @@ impl Desk {
     /// places cannot be replayed alone, or `now` before the guild's newest event (the facts
     /// know what happened after it).
     pub async fn rollup_report(&self, scope: &Scope, w: Window) -> Result<Option<Report>> {
+        let mut phases = Phases::start();
         let Some(guild) = scope.guild_id.as_deref() else {
             return Ok(None);
         };
@@ -149,11 +150,14 @@ impl Desk {
         if status.newest_event.is_some_and(|t| t > w.now) {
             return Ok(None);
         }
+        phases.mark("status");
         self.refresh(Some(guild), &|_| {}).await?;
+        phases.mark("refresh");
         let status = self.store.rollup_status(guild).await?;
         if status.irregular || status.newest_event.is_some_and(|t| t > w.now) {
             return Ok(None);
         }
+        phases.mark("recheck");
         let rules = self.store.guild_rules(guild).await?;
         let mut r = Reader {
             desk: self,
@@ -172,6 +176,7 @@ impl Desk {
             .unwrap_or(w.from);
         let span_to = w.to.max(w.now + 1);
         r.load(span_from, span_to).await?;
+        phases.mark("load");
         // Every partial day the report needs, read from the facts in one round.
         let mut ranges: Vec<(Millis, Millis)> = windows
             .iter()
@@ -189,19 +194,29 @@ impl Desk {
         ranges.sort_unstable();
         ranges.dedup();
         r.prefetch(&ranges).await?;
+        phases.mark("prefetch");
         // An agent's late answers are unanswered, never pending (see `kpi::figures`).
         let pending = match r.agent {
             Some(_) => vec![0; windows.len()],
             None => {
                 let ends: Vec<(Millis, Millis)> = windows
                     .iter()
-                    .map(|win| (win.from, win.to.min(win.now + 1)))
+                    // Only requests started after `now - deadline` can be pending: the range
+                    // starts there, so that it is scanned alone.
+                    .map(|win| {
+                        let after = w.now - rules.deadline_ms;
+                        (
+                            win.from.max(after + 1),
+                            win.to.min(win.now + 1).max(after + 1),
+                        )
+                    })
                     .collect();
                 self.store
                     .kpi_pending(guild, &ends, w.now - rules.deadline_ms, rules.deadline_ms)
                     .await?
             }
         };
+        phases.mark("pending");
         let gathered: Vec<(Part, [Gather<'_>; 3])> =
             windows.iter().map(|win| r.gather(*win)).collect();
         let decoded = match r.agent {
@@ -219,7 +234,9 @@ impl Desk {
             .chain(agent_gathers.values().map(|(_, g)| g))
             .flat_map(Gather::blocks_needed)
             .collect();
+        phases.mark("gather");
         let blocks = r.blocks(&needed).await?;
+        phases.mark("blocks");
         let stats = |g: &Gather<'_>| {
             g.stats(&blocks).map_err(|e| {
                 crate::store::StoreError::Corrupt(format!("delays of guild {guild}: {e}"))
@@ -247,6 +264,8 @@ impl Desk {
             }
         }
         let agents = rollup::agent_figures(agent_parts);
+        phases.mark("figures");
+        phases.log(guild, needed.len());
         let daily = r.daily(series);
         Ok(Some(Report {
             window: w,
@@ -403,7 +422,12 @@ impl Reader<'_> {
         let pieces = self
             .desk
             .store()
-            .kpi_pieces(self.guild, ranges, self.rules.deadline_ms, self.agent)
+            .kpi_pieces(
+                self.guild,
+                ranges,
+                self.rules.deadline_ms,
+                self.agent.map_or(PieceScope::Guild, PieceScope::Agent),
+            )
             .await?;
         for (range, mut p) in ranges.iter().zip(pieces) {
             p.sort();
@@ -560,5 +584,38 @@ impl Reader<'_> {
                 point.unwrap_or_else(|| Part::default().day_point(day))
             })
             .collect()
+    }
+}
+
+/// How long each step of a report from rollups took, logged at debug level
+/// (`RUST_LOG=reactif::desk=debug`) to find what a slow `/stats` waits for.
+struct Phases {
+    last: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, what: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((what, now - self.last));
+        self.last = now;
+    }
+
+    fn log(&self, guild: &str, blocks: usize) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let steps: Vec<String> = self
+                .done
+                .iter()
+                .map(|(what, d)| format!("{what} {:.1} ms", d.as_secs_f64() * 1000.0))
+                .collect();
+            tracing::debug!(guild, blocks, "report from rollups: {}", steps.join(", "));
+        }
     }
 }

@@ -148,6 +148,8 @@ pub struct Gather<'a> {
     sum: i128,
     known: Vec<Millis>,
     remote: Vec<Remote<'a>>,
+    /// Where the percentiles are, once everything is added.
+    picks: std::cell::OnceCell<Vec<Pick>>,
 }
 
 /// Where a percentile is: the bucket holding its rank, and its 1-based rank in that bucket.
@@ -163,12 +165,14 @@ const PERCENTILES: [u64; 2] = [50, 90];
 
 impl<'a> Gather<'a> {
     pub fn add_known(&mut self, values: &[Millis]) {
+        debug_assert!(self.picks.get().is_none());
         self.count += values.len() as u64;
         self.sum += values.iter().map(|&v| v as i128).sum::<i128>();
         self.known.extend_from_slice(values);
     }
 
     pub fn add_remote(&mut self, r: Remote<'a>) {
+        debug_assert!(self.picks.get().is_none());
         self.count += r.blocked.count;
         self.sum += r.blocked.sum;
         self.remote.push(r);
@@ -178,7 +182,11 @@ impl<'a> Gather<'a> {
         self.count
     }
 
-    fn picks(&self) -> Vec<Pick> {
+    fn picks(&self) -> &[Pick] {
+        self.picks.get_or_init(|| self.find_picks())
+    }
+
+    fn find_picks(&self) -> Vec<Pick> {
         if self.count == 0 {
             return Vec::new();
         }

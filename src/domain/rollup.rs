@@ -138,14 +138,20 @@ impl Part {
                     out.extend_from_slice(&b.count.to_le_bytes());
                     out.extend_from_slice(&b.sum.to_le_bytes());
                     out.extend_from_slice(&b.median.unwrap_or(Millis::MIN).to_le_bytes());
-                    out.extend_from_slice(&(b.hist.len() as u32).to_le_bytes());
-                    for (k, n) in &b.hist {
-                        out.extend_from_slice(&k.to_le_bytes());
-                        out.extend_from_slice(&n.to_le_bytes());
+                    // Buckets ascend: each is stored as its distance from the previous one,
+                    // and every number as a varint (a day's agents' parts are mostly these).
+                    put_varint(&mut out, b.hist.len() as u64);
+                    let mut last = 0;
+                    for &(k, n) in &b.hist {
+                        put_varint(&mut out, (k - last) as u64);
+                        put_varint(&mut out, n as u64);
+                        last = k;
                     }
-                    out.extend_from_slice(&(b.groups.len() as u32).to_le_bytes());
-                    for g in &b.groups {
-                        out.extend_from_slice(&g.to_le_bytes());
+                    put_varint(&mut out, b.groups.len() as u64);
+                    let mut last = 0;
+                    for &g in &b.groups {
+                        put_varint(&mut out, (g - last) as u64);
+                        last = g;
                     }
                 }
             }
@@ -183,22 +189,20 @@ impl Part {
                     let count = u64::from_le_bytes(take(8)?.try_into().ok()?);
                     let sum = i128::from_le_bytes(take(16)?.try_into().ok()?);
                     let median = Millis::from_le_bytes(take(8)?.try_into().ok()?);
-                    let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-                    let hist = take(n.checked_mul(6)?)?
-                        .chunks_exact(6)
-                        .map(|c| {
-                            let (k, n) = c.split_at(2);
-                            Some((
-                                u16::from_le_bytes(k.try_into().ok()?),
-                                u32::from_le_bytes(n.try_into().ok()?),
-                            ))
-                        })
-                        .collect::<Option<Vec<_>>>()?;
-                    let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-                    let groups = take(n.checked_mul(2)?)?
-                        .chunks_exact(2)
-                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                        .collect();
+                    let n = get_varint(&mut take)?;
+                    let mut hist = Vec::with_capacity((n as usize).min(1 << 12));
+                    let mut last: u16 = 0;
+                    for _ in 0..n {
+                        last = last.checked_add(u16::try_from(get_varint(&mut take)?).ok()?)?;
+                        hist.push((last, u32::try_from(get_varint(&mut take)?).ok()?));
+                    }
+                    let n = get_varint(&mut take)?;
+                    let mut groups = Vec::with_capacity((n as usize).min(1 << 12));
+                    let mut last: u16 = 0;
+                    for _ in 0..n {
+                        last = last.checked_add(u16::try_from(get_varint(&mut take)?).ok()?)?;
+                        groups.push(last);
+                    }
                     *blocked = Some(Blocked {
                         count,
                         sum,
@@ -597,6 +601,27 @@ pub fn rules_affect_rollups(a: &GuildRules, b: &GuildRules) -> bool {
         || a.survey_close_ms != b.survey_close_ms
         || a.timezone != b.timezone
         || a.business_hours != b.business_hours
+}
+
+/// LEB128: seven bits a byte, low bits first.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint<'b>(take: &mut impl FnMut(usize) -> Option<&'b [u8]>) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = take(1)?[0];
+        v |= ((b & 0x7f) as u64) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
 }
 
 /// A day as stored in the rollup tables: `YYYY-MM-DD`, which sorts like the days.

@@ -191,14 +191,14 @@ pub trait Store: Send + Sync {
     async fn write_place_facts(&self, updates: &[FactsUpdate]) -> Result<usize>;
     /// Days whose parts are out of date (of one guild or all).
     async fn dirty_days(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyDay>>;
-    /// The guild's part and each agent's over each range `[from, to)`, summed from the facts,
-    /// one piece per range in order; with `agent`, only that agent's (and no guild part).
+    /// The parts of `scope` over each range `[from, to)`, summed from the facts, one piece per
+    /// range in order.
     async fn kpi_pieces(
         &self,
         guild_id: &str,
         ranges: &[(Millis, Millis)],
         deadline: Millis,
-        agent: Option<&str>,
+        scope: PieceScope<'_>,
     ) -> Result<Vec<Piece>>;
     /// Per range `[from, to)`, the requests started after `after` that are not answered
     /// within `deadline`.
@@ -234,6 +234,18 @@ pub trait Store: Send + Sync {
     async fn rollup_status(&self, guild_id: &str) -> Result<RollupStatus>;
 
     async fn close(&self);
+}
+
+/// Which parts `Store::kpi_pieces` sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceScope<'a> {
+    /// The guild's part and every agent's whole part (what a stored day keeps).
+    All,
+    /// The guild's part, and each agent's without the messages and conversations of their
+    /// conversations: a guild's per-agent table shows neither, and they are the costly join.
+    Guild,
+    /// That agent's part only (and no guild part).
+    Agent(&'a str),
 }
 
 /// A place whose facts must be derived again, at the version of its mark.
@@ -602,6 +614,19 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Bytes from hexadecimal text (either case); `None` if it is not.
+pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -614,5 +639,13 @@ mod tests {
             super::redact_url("sqlite://reactif.db"),
             "sqlite://reactif.db"
         );
+    }
+
+    #[test]
+    fn hex_text_turns_back_into_its_bytes() {
+        assert_eq!(super::from_hex("00ff7Fa0"), Some(vec![0, 255, 127, 160]));
+        assert_eq!(super::from_hex(""), Some(vec![]));
+        assert_eq!(super::from_hex("abc"), None);
+        assert_eq!(super::from_hex("zz"), None);
     }
 }

@@ -538,19 +538,20 @@ macro_rules! sql_store_impl {
                 Ok(CommitOutcome::Committed)
             }
 
-
-            /// Appends ` FROM (VALUES (i, from, to), ...) AS d`: a table of numbered time ranges
-            /// to join facts with (`d.column1` the number; PostgreSQL needs the casts).
-            fn push_ranges(qb: &mut QueryBuilder<$db>, ranges: &[(i64, Millis, Millis)]) {
-                qb.push(" FROM (VALUES ");
+            /// One `SELECT` per range, joined by `UNION ALL`: `each` writes a range's select,
+            /// given its slot and bounds. Each branch is planned with its own bounds (a join with
+            /// a table of ranges made PostgreSQL misjudge them and scan whole guilds).
+            fn union_ranges(
+                qb: &mut QueryBuilder<$db>,
+                ranges: &[(i64, Millis, Millis)],
+                mut each: impl FnMut(&mut QueryBuilder<$db>, i64, Millis, Millis),
+            ) {
                 for (n, (i, from, to)) in ranges.iter().enumerate() {
                     if n > 0 {
-                        qb.push(", ");
+                        qb.push(" UNION ALL ");
                     }
-                    qb.push("(CAST(").push_bind(*i).push(" AS BIGINT), CAST(").push_bind(*from);
-                    qb.push(" AS BIGINT), CAST(").push_bind(*to).push(" AS BIGINT))");
+                    each(qb, *i, *from, *to);
                 }
-                qb.push(") AS d");
             }
 
             /// The current versions of a guild's dirty marks (`key` among `names`), locked until
@@ -1588,7 +1589,11 @@ macro_rules! sql_store_impl {
                 Ok(rows.into_iter().map(|(guild_id, day, version)| DirtyDay { guild_id, day, version }).collect())
             }
 
-            async fn kpi_pieces(&self, guild_id: &str, ranges: &[(Millis, Millis)], deadline: Millis, agent: Option<&str>) -> Result<Vec<Piece>> {
+            async fn kpi_pieces(&self, guild_id: &str, ranges: &[(Millis, Millis)], deadline: Millis, scope: crate::store::PieceScope<'_>) -> Result<Vec<Piece>> {
+                let agent = match scope {
+                    crate::store::PieceScope::Agent(a) => Some(a),
+                    _ => None,
+                };
                 let mut pieces = vec![Piece::default(); ranges.len()];
                 let (open, close) = Self::CONCAT;
                 let parse = |text: Option<String>| -> Result<Vec<Millis>> {
@@ -1606,29 +1611,31 @@ macro_rules! sql_store_impl {
                     ranges.iter().enumerate().map(|(i, (a, b))| (i as i64, *a, *b)).collect();
                 for chunk in indexed.chunks(200) {
                     // Requests, per range and answering agent. Every range is an index range scan.
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, t.agent_id, COUNT(*), SUM(CASE WHEN ");
-                    let within = |qb: &mut QueryBuilder<$db>| {
-                        qb.push("t.answer_ms - t.start_ms <= ");
-                        qb.push_bind(deadline);
-                    };
-                    within(&mut qb);
-                    qb.push(" THEN 1 ELSE 0 END), ");
-                    qb.push(open).push("CASE WHEN ");
-                    within(&mut qb);
-                    qb.push(" THEN t.answer_ms - t.start_ms END").push(close).push(", ");
-                    qb.push(open).push("CASE WHEN ");
-                    within(&mut qb);
-                    qb.push(" THEN t.business_ms END").push(close).push(", ");
-                    qb.push(open).push("CASE WHEN t.is_first = 1 AND ");
-                    within(&mut qb);
-                    qb.push(" THEN t.answer_ms - t.start_ms END").push(close);
-                    Self::push_ranges(&mut qb, chunk);
-                    qb.push(" JOIN kpi_requests t ON t.guild_id = ").push_bind(guild_id.to_string());
-                    qb.push(" AND t.start_ms >= d.column2 AND t.start_ms < d.column3");
-                    if let Some(a) = agent {
-                        qb.push(" AND t.agent_id = ").push_bind(a.to_string());
-                    }
-                    qb.push(" GROUP BY d.column1, t.agent_id");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                    Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
+                        let within = |qb: &mut QueryBuilder<$db>| {
+                            qb.push("t.answer_ms - t.start_ms <= ");
+                            qb.push_bind(deadline);
+                        };
+                        qb.push(format!("SELECT CAST({i} AS BIGINT), t.agent_id, COUNT(*), SUM(CASE WHEN "));
+                        within(qb);
+                        qb.push(" THEN 1 ELSE 0 END), ");
+                        qb.push(open).push("CASE WHEN ");
+                        within(qb);
+                        qb.push(" THEN t.answer_ms - t.start_ms END").push(close).push(", ");
+                        qb.push(open).push("CASE WHEN ");
+                        within(qb);
+                        qb.push(" THEN t.business_ms END").push(close).push(", ");
+                        qb.push(open).push("CASE WHEN t.is_first = 1 AND ");
+                        within(qb);
+                        qb.push(" THEN t.answer_ms - t.start_ms END").push(close);
+                        qb.push(" FROM kpi_requests t WHERE t.guild_id = ").push_bind(guild_id.to_string());
+                        qb.push(" AND t.start_ms >= ").push_bind(from).push(" AND t.start_ms < ").push_bind(to);
+                        if let Some(a) = agent {
+                            qb.push(" AND t.agent_id = ").push_bind(a.to_string());
+                        }
+                        qb.push(" GROUP BY t.agent_id");
+                    });
                     type RequestRow = (i64, Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
                     let rows: Vec<RequestRow> = qb.build_query_as().fetch_all(&self.pool).await?;
                     for (i, who, requests, answered, delays, business, first) in rows {
@@ -1652,40 +1659,66 @@ macro_rules! sql_store_impl {
                     // conversations in which the agent answered.
                     for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
                         if agent.is_none() {
-                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, COUNT(*)");
-                            Self::push_ranges(&mut qb, chunk);
-                            qb.push(format!(" JOIN {table} t ON t.guild_id = ")).push_bind(guild_id.to_string());
-                            qb.push(format!(" AND t.{time} >= d.column2 AND t.{time} < d.column3 GROUP BY d.column1"));
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                            Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
+                                qb.push(format!("SELECT CAST({i} AS BIGINT), COUNT(*) FROM {table} t WHERE t.guild_id = "));
+                                qb.push_bind(guild_id.to_string());
+                                qb.push(format!(" AND t.{time} >= ")).push_bind(from);
+                                qb.push(format!(" AND t.{time} < ")).push_bind(to);
+                            });
                             for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
                                 let g = &mut pieces[slot(i)?].guild;
                                 if is_messages { g.messages = n as u64 } else { g.conversations = n as u64 }
                             }
                         }
-                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, a.agent_id, COUNT(*)");
-                        Self::push_ranges(&mut qb, chunk);
-                        qb.push(format!(" JOIN {table} t ON t.guild_id = ")).push_bind(guild_id.to_string());
-                        qb.push(format!(" AND t.{time} >= d.column2 AND t.{time} < d.column3"));
-                        qb.push(" JOIN kpi_conv_agents a ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id");
-                        if let Some(a) = agent {
-                            qb.push(" AND a.agent_id = ").push_bind(a.to_string());
+                        if agent.is_none() && scope == crate::store::PieceScope::Guild {
+                            continue;
                         }
-                        qb.push(" GROUP BY d.column1, a.agent_id");
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                        Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
+                            match agent {
+                                None => {
+                                    qb.push(format!("SELECT CAST({i} AS BIGINT), a.agent_id, COUNT(*) FROM {table} t"));
+                                    qb.push(" JOIN kpi_conv_agents a ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id");
+                                }
+                                Some(a) => {
+                                    qb.push(format!("SELECT CAST({i} AS BIGINT), CAST("));
+                                    qb.push_bind(a.to_string()).push(format!(" AS TEXT), COUNT(*) FROM {table} t"));
+                                }
+                            }
+                            qb.push(" WHERE t.guild_id = ").push_bind(guild_id.to_string());
+                            qb.push(format!(" AND t.{time} >= ")).push_bind(from);
+                            qb.push(format!(" AND t.{time} < ")).push_bind(to);
+                            match agent {
+                                None => {
+                                    qb.push(" GROUP BY a.agent_id");
+                                }
+                                Some(a) => {
+                                    // The agent's conversations first (an index range), then
+                                    // one in-memory probe per message.
+                                    qb.push(" AND t.conv_id IN (SELECT conv_id FROM kpi_conv_agents WHERE guild_id = ")
+                                        .push_bind(guild_id.to_string()).push(" AND agent_id = ").push_bind(a.to_string()).push(")");
+                                }
+                            }
+                        });
                         for (i, who, n) in qb.build_query_as::<(i64, String, i64)>().fetch_all(&self.pool).await? {
                             let p = pieces[slot(i)?].agents.entry(who).or_default();
                             if is_messages { p.messages = n as u64 } else { p.conversations = n as u64 }
                         }
                     }
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                        "SELECT d.column1, t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
-                         SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END)",
-                    );
-                    Self::push_ranges(&mut qb, chunk);
-                    qb.push(" JOIN kpi_surveys t ON t.guild_id = ").push_bind(guild_id.to_string());
-                    qb.push(" AND t.sent_ms >= d.column2 AND t.sent_ms < d.column3");
-                    if let Some(a) = agent {
-                        qb.push(" AND t.agent_id = ").push_bind(a.to_string());
-                    }
-                    qb.push(" GROUP BY d.column1, t.agent_id");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                    Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
+                        qb.push(format!(
+                            "SELECT CAST({i} AS BIGINT), t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
+                             SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END) FROM kpi_surveys t WHERE t.guild_id = "
+                        ));
+                        qb.push_bind(guild_id.to_string());
+                        qb.push(" AND t.sent_ms >= ").push_bind(from).push(" AND t.sent_ms < ").push_bind(to);
+                        if let Some(a) = agent {
+                            qb.push(" AND t.agent_id = ").push_bind(a.to_string());
+                        }
+                        qb.push(" GROUP BY t.agent_id");
+                    });
                     type SurveyRow = (i64, Option<String>, i64, i64, i64, Option<i64>);
                     for (i, who, sent, ratings, sum, satisfied) in qb.build_query_as::<SurveyRow>().fetch_all(&self.pool).await? {
                         let piece = &mut pieces[slot(i)?];
@@ -1712,12 +1745,14 @@ macro_rules! sql_store_impl {
                 let indexed: Vec<(i64, Millis, Millis)> =
                     ranges.iter().enumerate().map(|(i, (a, b))| (i as i64, *a, *b)).collect();
                 for chunk in indexed.chunks(200) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT d.column1, COUNT(*)");
-                    Self::push_ranges(&mut qb, chunk);
-                    qb.push(" JOIN kpi_requests t ON t.guild_id = ").push_bind(guild_id.to_string());
-                    qb.push(" AND t.start_ms >= d.column2 AND t.start_ms < d.column3 AND t.start_ms > ").push_bind(after);
-                    qb.push(" AND (t.answer_ms IS NULL OR t.answer_ms - t.start_ms > ").push_bind(deadline);
-                    qb.push(") GROUP BY d.column1");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                    Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
+                        qb.push(format!("SELECT CAST({i} AS BIGINT), COUNT(*) FROM kpi_requests t WHERE t.guild_id = "));
+                        qb.push_bind(guild_id.to_string());
+                        qb.push(" AND t.start_ms >= ").push_bind(from).push(" AND t.start_ms < ").push_bind(to);
+                        qb.push(" AND t.start_ms > ").push_bind(after);
+                        qb.push(" AND (t.answer_ms IS NULL OR t.answer_ms - t.start_ms > ").push_bind(deadline).push(")");
+                    });
                     for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
                         if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
                             *slot = n as u64;
@@ -1790,11 +1825,17 @@ macro_rules! sql_store_impl {
             }
 
             async fn kpi_blocks(&self, guild_id: &str, keys: &[(String, i64, i64)]) -> Result<Vec<((String, i64, i64), Vec<u8>)>> {
+                // All blocks come back as one text, `day:kind:first:hex` joined by commas: a
+                // report reads about a thousand small blocks, and a row each costs more than
+                // its bytes.
+                let (open, close) = Self::CONCAT;
+                let (hex_open, hex_close) = Self::HEX;
+                let corrupt = |what: &str| crate::store::StoreError::Corrupt(format!("delay blocks of {guild_id}: {what}"));
                 let mut out = Vec::with_capacity(keys.len());
                 for chunk in keys.chunks(1000) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                        "SELECT b.day, b.kind, b.first_bucket, b.data FROM (VALUES ",
-                    );
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT ");
+                    qb.push(open).push("b.day || ':' || b.kind || ':' || b.first_bucket || ':' || ");
+                    qb.push(hex_open).push("b.data").push(hex_close).push(close).push(" FROM (VALUES ");
                     for (n, (day, kind, first)) in chunk.iter().enumerate() {
                         if n > 0 {
                             qb.push(", ");
@@ -1804,8 +1845,18 @@ macro_rules! sql_store_impl {
                     }
                     qb.push(") AS d JOIN kpi_delay_blocks b ON b.guild_id = ").push_bind(guild_id.to_string());
                     qb.push(" AND b.day = d.column1 AND b.kind = d.column2 AND b.first_bucket = d.column3");
-                    let rows: Vec<(String, i64, i64, Vec<u8>)> = qb.build_query_as().fetch_all(&self.pool).await?;
-                    out.extend(rows.into_iter().map(|(day, kind, first, data)| ((day, kind, first), data)));
+                    let (text,): (Option<String>,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                    for block in text.unwrap_or_default().split(',').filter(|b| !b.is_empty()) {
+                        let mut fields = block.splitn(4, ':');
+                        let (Some(day), Some(kind), Some(first), Some(hex)) =
+                            (fields.next(), fields.next(), fields.next(), fields.next())
+                        else {
+                            return Err(corrupt(block));
+                        };
+                        let number = |v: &str| v.parse::<i64>().map_err(|_| corrupt(v));
+                        let data = crate::store::from_hex(hex).ok_or_else(|| corrupt("hex"))?;
+                        out.push(((day.to_string(), number(kind)?, number(first)?), data));
+                    }
                 }
                 Ok(out)
             }

@@ -21,6 +21,8 @@ impl SqliteStore {
 
     /// Concatenates a column's values with commas, skipping NULLs.
     const CONCAT: (&'static str, &'static str) = ("group_concat(", ")");
+    /// A blob as hexadecimal text.
+    const HEX: (&'static str, &'static str) = ("hex(", ")");
     /// See `Store::analyze_rollups`.
     const ANALYZE_ROLLUPS: &'static str = "PRAGMA optimize";
     /// Locks the rows a write transaction read, until it commits.
