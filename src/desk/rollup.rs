@@ -175,8 +175,6 @@ impl Desk {
             .min()
             .unwrap_or(w.from);
         let span_to = w.to.max(w.now + 1);
-        r.load(span_from, span_to).await?;
-        phases.mark("load");
         // Every partial day the report needs, read from the facts in one round.
         let mut ranges: Vec<(Millis, Millis)> = windows
             .iter()
@@ -193,30 +191,39 @@ impl Desk {
             .collect();
         ranges.sort_unstable();
         ranges.dedup();
-        r.prefetch(&ranges).await?;
-        phases.mark("prefetch");
         // An agent's late answers are unanswered, never pending (see `kpi::figures`).
-        let pending = match r.agent {
-            Some(_) => vec![0; windows.len()],
-            None => {
-                let ends: Vec<(Millis, Millis)> = windows
-                    .iter()
+        let pending = async {
+            match r.agent {
+                Some(_) => Ok(vec![0; windows.len()]),
+                None => {
+                    let after = w.now - rules.deadline_ms;
                     // Only requests started after `now - deadline` can be pending: the range
                     // starts there, so that it is scanned alone.
-                    .map(|win| {
-                        let after = w.now - rules.deadline_ms;
-                        (
-                            win.from.max(after + 1),
-                            win.to.min(win.now + 1).max(after + 1),
-                        )
-                    })
-                    .collect();
-                self.store
-                    .kpi_pending(guild, &ends, w.now - rules.deadline_ms, rules.deadline_ms)
-                    .await?
+                    let ends: Vec<(Millis, Millis)> = windows
+                        .iter()
+                        .map(|win| {
+                            (
+                                win.from.max(after + 1),
+                                win.to.min(win.now + 1).max(after + 1),
+                            )
+                        })
+                        .collect();
+                    self.store
+                        .kpi_pending(guild, &ends, after, rules.deadline_ms)
+                        .await
+                }
             }
         };
-        phases.mark("pending");
+        // The stored days, the partial days and the pending requests are independent reads:
+        // made at once, on as many connections.
+        let (days, pieces, pending) = tokio::try_join!(
+            r.read_days(span_from, span_to),
+            r.read_pieces(&ranges),
+            pending
+        )?;
+        r.days = days;
+        r.pieces = pieces;
+        phases.mark("read");
         let gathered: Vec<(Part, [Gather<'_>; 3])> =
             windows.iter().map(|win| r.gather(*win)).collect();
         let decoded = match r.agent {
@@ -375,7 +382,8 @@ impl Reader<'_> {
         crate::store::StoreError::Corrupt(format!("{what} of {} on {day}", self.guild))
     }
 
-    async fn load(&mut self, from: Millis, to: Millis) -> Result<()> {
+    async fn read_days(&self, from: Millis, to: Millis) -> Result<BTreeMap<NaiveDate, StoredDay>> {
+        let mut out = BTreeMap::new();
         let tz = &self.rules.timezone;
         let (first, last) = (day_key(local_day(tz, from)), day_key(local_day(tz, to - 1)));
         for (day, guild, agents) in self
@@ -406,7 +414,7 @@ impl Reader<'_> {
                     }
                 }
             };
-            self.days.insert(
+            out.insert(
                 d,
                 StoredDay {
                     guild,
@@ -415,10 +423,14 @@ impl Reader<'_> {
                 },
             );
         }
-        Ok(())
+        Ok(out)
     }
 
-    async fn prefetch(&mut self, ranges: &[(Millis, Millis)]) -> Result<()> {
+    async fn read_pieces(
+        &self,
+        ranges: &[(Millis, Millis)],
+    ) -> Result<HashMap<(Millis, Millis), Piece>> {
+        let mut out = HashMap::with_capacity(ranges.len());
         let pieces = self
             .desk
             .store()
@@ -431,9 +443,9 @@ impl Reader<'_> {
             .await?;
         for (range, mut p) in ranges.iter().zip(pieces) {
             p.sort();
-            self.pieces.insert(*range, p);
+            out.insert(*range, p);
         }
-        Ok(())
+        Ok(out)
     }
 
     /// The report's own part (the guild's, or its agent's) of a prefetched time range.

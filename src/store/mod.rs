@@ -614,19 +614,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Bytes from hexadecimal text (either case); `None` if it is not.
-pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    bytes
-        .chunks_exact(2)
-        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -639,13 +626,5 @@ mod tests {
             super::redact_url("sqlite://reactif.db"),
             "sqlite://reactif.db"
         );
-    }
-
-    #[test]
-    fn hex_text_turns_back_into_its_bytes() {
-        assert_eq!(super::from_hex("00ff7Fa0"), Some(vec![0, 255, 127, 160]));
-        assert_eq!(super::from_hex(""), Some(vec![]));
-        assert_eq!(super::from_hex("abc"), None);
-        assert_eq!(super::from_hex("zz"), None);
     }
 }

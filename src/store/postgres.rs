@@ -17,9 +17,9 @@ impl PgStore {
     const BEGIN_WRITE: &'static str = "BEGIN";
 
     /// Concatenates a column's values with commas, skipping NULLs.
+    /// See `ranged` in `store::sql`.
+    const RANGES_AS_UNION: bool = true;
     const CONCAT: (&'static str, &'static str) = ("string_agg(CAST(", " AS TEXT), ',')");
-    /// A blob as hexadecimal text.
-    const HEX: (&'static str, &'static str) = ("encode(", ", 'hex')");
     /// See `Store::analyze_rollups`.
     const ANALYZE_ROLLUPS: &'static str = "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_days, kpi_delay_blocks";
     /// Locks the rows a write transaction read, until it commits.

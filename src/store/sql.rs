@@ -538,19 +538,61 @@ macro_rules! sql_store_impl {
                 Ok(CommitOutcome::Committed)
             }
 
-            /// One `SELECT` per range, joined by `UNION ALL`: `each` writes a range's select,
-            /// given its slot and bounds. Each branch is planned with its own bounds (a join with
-            /// a table of ranges made PostgreSQL misjudge them and scan whole guilds).
-            fn union_ranges(
+            /// `SELECT <slot>, <cols> FROM <table> t <joins>` over numbered time ranges of
+            /// `t.<time>` in one guild, `<filter>` added to the conditions, grouped by slot and
+            /// `group`. SQLite joins a VALUES table of the ranges (its planner walks the time
+            /// index once per range); PostgreSQL gets one `SELECT` per range joined by
+            /// `UNION ALL`, each planned with its own bounds, because with the VALUES table
+            /// its planner misjudged the ranges and scanned whole guilds.
+            #[allow(clippy::too_many_arguments)]
+            fn ranged(
                 qb: &mut QueryBuilder<$db>,
                 ranges: &[(i64, Millis, Millis)],
-                mut each: impl FnMut(&mut QueryBuilder<$db>, i64, Millis, Millis),
+                guild: &str,
+                table: &str,
+                time: &str,
+                cols: &dyn Fn(&mut QueryBuilder<$db>),
+                joins: &dyn Fn(&mut QueryBuilder<$db>),
+                filter: &dyn Fn(&mut QueryBuilder<$db>),
+                group: Option<&str>,
             ) {
+                if Self::RANGES_AS_UNION {
+                    for (n, (i, from, to)) in ranges.iter().enumerate() {
+                        if n > 0 {
+                            qb.push(" UNION ALL ");
+                        }
+                        qb.push(format!("SELECT CAST({i} AS BIGINT), "));
+                        cols(qb);
+                        qb.push(format!(" FROM {table} t"));
+                        joins(qb);
+                        qb.push(" WHERE t.guild_id = ").push_bind(guild.to_string());
+                        qb.push(format!(" AND t.{time} >= ")).push_bind(*from);
+                        qb.push(format!(" AND t.{time} < ")).push_bind(*to);
+                        filter(qb);
+                        if let Some(g) = group {
+                            qb.push(format!(" GROUP BY {g}"));
+                        }
+                    }
+                    return;
+                }
+                qb.push("SELECT d.column1, ");
+                cols(qb);
+                qb.push(" FROM (VALUES ");
                 for (n, (i, from, to)) in ranges.iter().enumerate() {
                     if n > 0 {
-                        qb.push(" UNION ALL ");
+                        qb.push(", ");
                     }
-                    each(qb, *i, *from, *to);
+                    qb.push("(CAST(").push_bind(*i).push(" AS BIGINT), CAST(").push_bind(*from);
+                    qb.push(" AS BIGINT), CAST(").push_bind(*to).push(" AS BIGINT))");
+                }
+                qb.push(format!(") AS d JOIN {table} t ON t.guild_id = ")).push_bind(guild.to_string());
+                qb.push(format!(" AND t.{time} >= d.column2 AND t.{time} < d.column3"));
+                joins(qb);
+                qb.push(" WHERE 1 = 1");
+                filter(qb);
+                qb.push(" GROUP BY d.column1");
+                if let Some(g) = group {
+                    qb.push(format!(", {g}"));
                 }
             }
 
@@ -1609,15 +1651,20 @@ macro_rules! sql_store_impl {
                 };
                 let indexed: Vec<(i64, Millis, Millis)> =
                     ranges.iter().enumerate().map(|(i, (a, b))| (i as i64, *a, *b)).collect();
+                let only_agent = |qb: &mut QueryBuilder<$db>| {
+                    if let Some(a) = agent {
+                        qb.push(" AND t.agent_id = ").push_bind(a.to_string());
+                    }
+                };
                 for chunk in indexed.chunks(200) {
                     // Requests, per range and answering agent. Every range is an index range scan.
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                    Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
+                    let cols = |qb: &mut QueryBuilder<$db>| {
                         let within = |qb: &mut QueryBuilder<$db>| {
                             qb.push("t.answer_ms - t.start_ms <= ");
                             qb.push_bind(deadline);
                         };
-                        qb.push(format!("SELECT CAST({i} AS BIGINT), t.agent_id, COUNT(*), SUM(CASE WHEN "));
+                        qb.push("t.agent_id, COUNT(*), SUM(CASE WHEN ");
                         within(qb);
                         qb.push(" THEN 1 ELSE 0 END), ");
                         qb.push(open).push("CASE WHEN ");
@@ -1629,13 +1676,8 @@ macro_rules! sql_store_impl {
                         qb.push(open).push("CASE WHEN t.is_first = 1 AND ");
                         within(qb);
                         qb.push(" THEN t.answer_ms - t.start_ms END").push(close);
-                        qb.push(" FROM kpi_requests t WHERE t.guild_id = ").push_bind(guild_id.to_string());
-                        qb.push(" AND t.start_ms >= ").push_bind(from).push(" AND t.start_ms < ").push_bind(to);
-                        if let Some(a) = agent {
-                            qb.push(" AND t.agent_id = ").push_bind(a.to_string());
-                        }
-                        qb.push(" GROUP BY t.agent_id");
-                    });
+                    };
+                    Self::ranged(&mut qb, chunk, guild_id, "kpi_requests", "start_ms", &cols, &|_| {}, &only_agent, Some("t.agent_id"));
                     type RequestRow = (i64, Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
                     let rows: Vec<RequestRow> = qb.build_query_as().fetch_all(&self.pool).await?;
                     for (i, who, requests, answered, delays, business, first) in rows {
@@ -1660,12 +1702,7 @@ macro_rules! sql_store_impl {
                     for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
                         if agent.is_none() {
                             let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                            Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
-                                qb.push(format!("SELECT CAST({i} AS BIGINT), COUNT(*) FROM {table} t WHERE t.guild_id = "));
-                                qb.push_bind(guild_id.to_string());
-                                qb.push(format!(" AND t.{time} >= ")).push_bind(from);
-                                qb.push(format!(" AND t.{time} < ")).push_bind(to);
-                            });
+                            Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("COUNT(*)"); }, &|_| {}, &|_| {}, None);
                             for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
                                 let g = &mut pieces[slot(i)?].guild;
                                 if is_messages { g.messages = n as u64 } else { g.conversations = n as u64 }
@@ -1675,50 +1712,37 @@ macro_rules! sql_store_impl {
                             continue;
                         }
                         let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                        Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
-                            match agent {
-                                None => {
-                                    qb.push(format!("SELECT CAST({i} AS BIGINT), a.agent_id, COUNT(*) FROM {table} t"));
+                        match agent {
+                            None => {
+                                let joins = |qb: &mut QueryBuilder<$db>| {
                                     qb.push(" JOIN kpi_conv_agents a ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id");
-                                }
-                                Some(a) => {
-                                    qb.push(format!("SELECT CAST({i} AS BIGINT), CAST("));
-                                    qb.push_bind(a.to_string()).push(format!(" AS TEXT), COUNT(*) FROM {table} t"));
-                                }
+                                };
+                                Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("a.agent_id, COUNT(*)"); }, &joins, &|_| {}, Some("a.agent_id"));
                             }
-                            qb.push(" WHERE t.guild_id = ").push_bind(guild_id.to_string());
-                            qb.push(format!(" AND t.{time} >= ")).push_bind(from);
-                            qb.push(format!(" AND t.{time} < ")).push_bind(to);
-                            match agent {
-                                None => {
-                                    qb.push(" GROUP BY a.agent_id");
-                                }
-                                Some(a) => {
-                                    // The agent's conversations first (an index range), then
-                                    // one in-memory probe per message.
+                            Some(a) => {
+                                let cols = |qb: &mut QueryBuilder<$db>| {
+                                    qb.push("CAST(").push_bind(a.to_string()).push(" AS TEXT), COUNT(*)");
+                                };
+                                // The agent's conversations as a set probed in memory: SQLite
+                                // builds it once for the whole query.
+                                let filter = |qb: &mut QueryBuilder<$db>| {
                                     qb.push(" AND t.conv_id IN (SELECT conv_id FROM kpi_conv_agents WHERE guild_id = ")
                                         .push_bind(guild_id.to_string()).push(" AND agent_id = ").push_bind(a.to_string()).push(")");
-                                }
+                                };
+                                Self::ranged(&mut qb, chunk, guild_id, table, time, &cols, &|_| {}, &filter, None);
                             }
-                        });
+                        }
                         for (i, who, n) in qb.build_query_as::<(i64, String, i64)>().fetch_all(&self.pool).await? {
                             let p = pieces[slot(i)?].agents.entry(who).or_default();
                             if is_messages { p.messages = n as u64 } else { p.conversations = n as u64 }
                         }
                     }
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                    Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
-                        qb.push(format!(
-                            "SELECT CAST({i} AS BIGINT), t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
-                             SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END) FROM kpi_surveys t WHERE t.guild_id = "
-                        ));
-                        qb.push_bind(guild_id.to_string());
-                        qb.push(" AND t.sent_ms >= ").push_bind(from).push(" AND t.sent_ms < ").push_bind(to);
-                        if let Some(a) = agent {
-                            qb.push(" AND t.agent_id = ").push_bind(a.to_string());
-                        }
-                        qb.push(" GROUP BY t.agent_id");
-                    });
+                    let cols = |qb: &mut QueryBuilder<$db>| {
+                        qb.push("t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
+                                 SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END)");
+                    };
+                    Self::ranged(&mut qb, chunk, guild_id, "kpi_surveys", "sent_ms", &cols, &|_| {}, &only_agent, Some("t.agent_id"));
                     type SurveyRow = (i64, Option<String>, i64, i64, i64, Option<i64>);
                     for (i, who, sent, ratings, sum, satisfied) in qb.build_query_as::<SurveyRow>().fetch_all(&self.pool).await? {
                         let piece = &mut pieces[slot(i)?];
@@ -1746,13 +1770,11 @@ macro_rules! sql_store_impl {
                     ranges.iter().enumerate().map(|(i, (a, b))| (i as i64, *a, *b)).collect();
                 for chunk in indexed.chunks(200) {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                    Self::union_ranges(&mut qb, chunk, |qb, i, from, to| {
-                        qb.push(format!("SELECT CAST({i} AS BIGINT), COUNT(*) FROM kpi_requests t WHERE t.guild_id = "));
-                        qb.push_bind(guild_id.to_string());
-                        qb.push(" AND t.start_ms >= ").push_bind(from).push(" AND t.start_ms < ").push_bind(to);
+                    let filter = |qb: &mut QueryBuilder<$db>| {
                         qb.push(" AND t.start_ms > ").push_bind(after);
                         qb.push(" AND (t.answer_ms IS NULL OR t.answer_ms - t.start_ms > ").push_bind(deadline).push(")");
-                    });
+                    };
+                    Self::ranged(&mut qb, chunk, guild_id, "kpi_requests", "start_ms", &|qb| { qb.push("COUNT(*)"); }, &|_| {}, &filter, None);
                     for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
                         if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
                             *slot = n as u64;
@@ -1825,17 +1847,11 @@ macro_rules! sql_store_impl {
             }
 
             async fn kpi_blocks(&self, guild_id: &str, keys: &[(String, i64, i64)]) -> Result<Vec<((String, i64, i64), Vec<u8>)>> {
-                // All blocks come back as one text, `day:kind:first:hex` joined by commas: a
-                // report reads about a thousand small blocks, and a row each costs more than
-                // its bytes.
-                let (open, close) = Self::CONCAT;
-                let (hex_open, hex_close) = Self::HEX;
-                let corrupt = |what: &str| crate::store::StoreError::Corrupt(format!("delay blocks of {guild_id}: {what}"));
                 let mut out = Vec::with_capacity(keys.len());
                 for chunk in keys.chunks(1000) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("SELECT ");
-                    qb.push(open).push("b.day || ':' || b.kind || ':' || b.first_bucket || ':' || ");
-                    qb.push(hex_open).push("b.data").push(hex_close).push(close).push(" FROM (VALUES ");
+                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                        "SELECT b.day, b.kind, b.first_bucket, b.data FROM (VALUES ",
+                    );
                     for (n, (day, kind, first)) in chunk.iter().enumerate() {
                         if n > 0 {
                             qb.push(", ");
@@ -1845,18 +1861,8 @@ macro_rules! sql_store_impl {
                     }
                     qb.push(") AS d JOIN kpi_delay_blocks b ON b.guild_id = ").push_bind(guild_id.to_string());
                     qb.push(" AND b.day = d.column1 AND b.kind = d.column2 AND b.first_bucket = d.column3");
-                    let (text,): (Option<String>,) = qb.build_query_as().fetch_one(&self.pool).await?;
-                    for block in text.unwrap_or_default().split(',').filter(|b| !b.is_empty()) {
-                        let mut fields = block.splitn(4, ':');
-                        let (Some(day), Some(kind), Some(first), Some(hex)) =
-                            (fields.next(), fields.next(), fields.next(), fields.next())
-                        else {
-                            return Err(corrupt(block));
-                        };
-                        let number = |v: &str| v.parse::<i64>().map_err(|_| corrupt(v));
-                        let data = crate::store::from_hex(hex).ok_or_else(|| corrupt("hex"))?;
-                        out.push(((day.to_string(), number(kind)?, number(first)?), data));
-                    }
+                    let rows: Vec<(String, i64, i64, Vec<u8>)> = qb.build_query_as().fetch_all(&self.pool).await?;
+                    out.extend(rows.into_iter().map(|(day, kind, first, data)| ((day, kind, first), data)));
                 }
                 Ok(out)
             }

@@ -20,9 +20,9 @@ impl SqliteStore {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
     /// Concatenates a column's values with commas, skipping NULLs.
+    /// See `ranged` in `store::sql`.
+    const RANGES_AS_UNION: bool = false;
     const CONCAT: (&'static str, &'static str) = ("group_concat(", ")");
-    /// A blob as hexadecimal text.
-    const HEX: (&'static str, &'static str) = ("hex(", ")");
     /// See `Store::analyze_rollups`.
     const ANALYZE_ROLLUPS: &'static str = "PRAGMA optimize";
     /// Locks the rows a write transaction read, until it commits.
