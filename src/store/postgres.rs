@@ -21,7 +21,7 @@ impl PgStore {
     const RANGES_AS_UNION: bool = true;
     const CONCAT: (&'static str, &'static str) = ("string_agg(CAST(", " AS TEXT), ',')");
     /// See `Store::analyze_rollups`.
-    const ANALYZE_ROLLUPS: &'static str = "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_days, kpi_delay_blocks";
+    const ANALYZE_ROLLUPS: &'static str = "VACUUM ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_days, kpi_delay_blocks";
     /// Locks the rows a write transaction read, until it commits.
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 

@@ -1884,7 +1884,8 @@ macro_rules! sql_store_impl {
             }
 
             async fn analyze_rollups(&self) -> Result<()> {
-                sqlx::query(Self::ANALYZE_ROLLUPS).execute(&self.pool).await?;
+                // The simple protocol: VACUUM may not run inside the transaction of a prepared statement.
+                sqlx::raw_sql(Self::ANALYZE_ROLLUPS).execute(&self.pool).await?;
                 Ok(())
             }
 
