@@ -260,14 +260,16 @@ impl Desk {
         let mut agent_parts: BTreeMap<String, (Part, DelayStats)> = BTreeMap::new();
         match r.agent {
             None => {
-                for (id, (counts, g)) in &agent_gathers {
-                    agent_parts.insert(id.to_string(), (counts.clone(), stats(g)?));
+                for (id, (counts, g)) in agent_gathers {
+                    let delays = stats(&g)?;
+                    agent_parts.insert(id.to_string(), (counts, delays));
                 }
             }
             Some(a) => {
-                let mut counts = Part::default();
-                counts.merge_counts(&gathered[0].0);
-                agent_parts.insert(a.to_string(), (counts, current.response_delay));
+                agent_parts.insert(
+                    a.to_string(),
+                    (gathered[0].0.clone(), current.response_delay),
+                );
             }
         }
         let agents = rollup::agent_figures(agent_parts);

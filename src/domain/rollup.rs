@@ -233,19 +233,9 @@ impl Part {
         })
     }
 
-    /// The figures of a window made of this part; `pending` counts its requests neither
-    /// answered nor past the deadline at `now` (always 0 for an agent).
-    pub fn figures(self, w: Window, pending: u64) -> Figures {
-        let stats = [
-            DelayStats::from_values(self.delays.clone()),
-            DelayStats::from_values(self.business_delays.clone()),
-            DelayStats::from_values(self.first_delays.clone()),
-        ];
-        self.figures_with(w, pending, stats)
-    }
-
     /// The figures of a window made of these counts and the statistics of its three kinds of
-    /// delay (response, business hours, first response).
+    /// delay (response, business hours, first response); `pending` counts its requests neither
+    /// answered nor past the deadline at `now` (always 0 for an agent).
     pub fn figures_with(&self, w: Window, pending: u64, stats: [DelayStats; 3]) -> Figures {
         let [response_delay, business_hours_delay, first_response] = stats;
         Figures {
@@ -689,13 +679,15 @@ mod tests {
             delays: vec![30, 20],
             ..Part::default()
         });
-        let f = a.figures(
+        let stats = [0, 1, 2].map(|k| DelayStats::from_values(a.list(k).to_vec()));
+        let f = a.figures_with(
             Window {
                 from: 0,
                 to: 1,
                 now: 1,
             },
             1,
+            stats,
         );
         assert_eq!(
             (f.requests, f.answered, f.unanswered, f.pending),
