@@ -1,7 +1,7 @@
 //! Exact percentiles over many days without reading every delay.
 //!
 //! A large day (more than `INLINE_MAX` delays of one kind for its guild) keeps its delays out of
-//! its part. The part holds their count per *bucket* (fixed ranges of values about 4 % wide, the
+//! its part. The part holds their count per *bucket* (fixed ranges of values 3 to 6 % wide, the
 //! same for every day), and the delays themselves go to *blocks*: rows of whole buckets, each
 //! delay tagged with the agent who answered. A window's percentile adds up its days' bucket
 //! counts to find the bucket that holds the wanted rank, then reads that bucket's delays from
