@@ -249,13 +249,11 @@ impl Desk {
                 crate::store::StoreError::Corrupt(format!("delays of guild {guild}: {e}"))
             })
         };
-        let mut figures = Vec::with_capacity(windows.len());
-        for ((counts, kinds), (win, pending)) in gathered.iter().zip(windows.iter().zip(&pending)) {
-            let [a, b, c] = kinds;
-            figures.push(counts.figures_with(*win, *pending, [stats(a)?, stats(b)?, stats(c)?]));
-        }
-        let [current, previous, badge_figures] = <[Figures; 3]>::try_from(figures)
-            .map_err(|_| crate::store::StoreError::Corrupt("report windows".into()))?;
+        let figures = |i: usize| -> Result<Figures> {
+            let (counts, [a, b, c]) = &gathered[i];
+            Ok(counts.figures_with(windows[i], pending[i], [stats(a)?, stats(b)?, stats(c)?]))
+        };
+        let (current, previous, badge_figures) = (figures(0)?, figures(1)?, figures(2)?);
         let badge = kpi::badge_of(&rules.badge, badge_w, &badge_figures);
         let mut agent_parts: BTreeMap<String, (Part, DelayStats)> = BTreeMap::new();
         match r.agent {
