@@ -25,6 +25,10 @@ const MAX_ROUNDS: u32 = 10_000;
 /// After a refresh this large (an import, a first start after an upgrade), the planner's
 /// statistics of the rollup tables are refreshed too.
 const ANALYZE_AFTER: u64 = 10_000;
+/// While a refresh fills the tables, their statistics are refreshed when it has written this
+/// many places (or days), then twice as many, and so on: a few times per refresh, each before
+/// the tables have grown past what the planner was told.
+const ANALYZE_FIRST: u64 = 2_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshSummary {
@@ -43,8 +47,13 @@ impl Desk {
         let mut summary = RefreshSummary::default();
         let mut rules: HashMap<String, GuildRules> = HashMap::new();
         let (mut idle, mut rounds) = (0, 0);
+        let mut analyze_at = ANALYZE_FIRST;
         while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
             rounds += 1;
+            if summary.places >= analyze_at {
+                self.store.analyze_growing().await?;
+                analyze_at *= 2;
+            }
             let dirty = self.store.dirty_places(guild, REFRESH_BATCH).await?;
             if dirty.is_empty() {
                 break;
@@ -86,9 +95,19 @@ impl Desk {
             idle = if written == 0 { idle + 1 } else { 0 };
             progress(summary);
         }
+        // The days are summed by index-only reads of the facts just written: on PostgreSQL
+        // these visit the table too until a vacuum has marked its pages all-visible.
+        if summary.places >= ANALYZE_AFTER {
+            self.store.analyze_rollups().await?;
+        }
         let (mut idle, mut rounds) = (0, 0);
+        let mut analyze_at = ANALYZE_FIRST;
         while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
             rounds += 1;
+            if summary.days >= analyze_at {
+                self.store.analyze_growing().await?;
+                analyze_at *= 2;
+            }
             let dirty = self.store.dirty_days(guild, REFRESH_BATCH).await?;
             if dirty.is_empty() {
                 break;
@@ -217,7 +236,7 @@ impl Desk {
         // The stored days, the partial days and the pending requests are independent reads:
         // made at once, on as many connections.
         let (days, pieces, pending) = tokio::try_join!(
-            r.read_days(span_from, span_to),
+            r.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1))),
             r.read_pieces(&ranges),
             pending
         )?;
@@ -382,16 +401,44 @@ impl Reader<'_> {
         crate::store::StoreError::Corrupt(format!("{what} of {} on {day}", self.guild))
     }
 
-    async fn read_days(&self, from: Millis, to: Millis) -> Result<BTreeMap<NaiveDate, StoredDay>> {
+    /// The stored days of `span`, with every agent's part on those of `agents_span` (an
+    /// agent's report needs its own on every day; a guild report, the agents' table, only on
+    /// the days of its window).
+    async fn read_days(
+        &self,
+        span: (Millis, Millis),
+        agents_span: (Millis, Millis),
+    ) -> Result<BTreeMap<NaiveDate, StoredDay>> {
         let mut out = BTreeMap::new();
         let tz = &self.rules.timezone;
-        let (first, last) = (day_key(local_day(tz, from)), day_key(local_day(tz, to - 1)));
-        for (day, guild, agents) in self
-            .desk
-            .store()
-            .stored_days(self.guild, &first, &last)
-            .await?
-        {
+        let days = |(from, to): (Millis, Millis)| (local_day(tz, from), local_day(tz, to - 1));
+        let (first, last) = match self.agent {
+            Some(_) => days(span),
+            None => days(agents_span),
+        };
+        // Two halves read at once, on two connections: the days of a long window are most of
+        // a report's reading. A guild report reads the rest of its span without the agents.
+        let middle = first + Duration::days((last - first).num_days() / 2);
+        let store = self.desk.store();
+        let keys = [first, middle, middle + Duration::days(1), last].map(day_key);
+        let (whole_first, whole_last) = days(span);
+        let whole = [whole_first, whole_last].map(day_key);
+        let (early, late, rest) = tokio::try_join!(
+            store.stored_days(self.guild, &keys[0], &keys[1], true),
+            store.stored_days(self.guild, &keys[2], &keys[3], true),
+            async {
+                match self.agent {
+                    Some(_) => Ok(Vec::new()),
+                    None => {
+                        store
+                            .stored_days(self.guild, &whole[0], &whole[1], false)
+                            .await
+                    }
+                }
+            },
+        )?;
+        // The days with their agents come last, to replace the same days read without.
+        for (day, guild, agents) in rest.into_iter().chain(early).chain(late) {
             let Some(d) = parse_day_key(&day) else {
                 continue;
             };
@@ -497,7 +544,12 @@ impl Reader<'_> {
                 .ok_or_else(|| self.corrupt("agents' rollup", d))?;
             let parts = entries
                 .into_iter()
-                .map(|(id, bytes)| Some((id.to_string(), Part::decode(bytes)?)))
+                .map(|(id, bytes)| {
+                    Some((
+                        id.to_string(),
+                        Part::decode_kinds(bytes, [true, false, false])?,
+                    ))
+                })
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| self.corrupt("agents' rollup", d))?;
             out.insert(d, parts);
@@ -551,7 +603,14 @@ impl Reader<'_> {
             .map(|(d, k, f)| (day_key(*d), *k as i64, *f as i64))
             .collect();
         let mut out = HashMap::with_capacity(keys.len());
-        for ((day, kind, first), data) in self.desk.store().kpi_blocks(self.guild, &asked).await? {
+        // In two halves read at once, as the days.
+        let (early, late) = asked.split_at(asked.len() / 2);
+        let store = self.desk.store();
+        let (early, late) = tokio::try_join!(
+            store.kpi_blocks(self.guild, early),
+            store.kpi_blocks(self.guild, late)
+        )?;
+        for ((day, kind, first), data) in early.into_iter().chain(late) {
             let d = parse_day_key(&day).ok_or_else(|| self.corrupt("delay block", &day))?;
             let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", &day))?;
             out.insert((d, kind as u8, first as u16), values);

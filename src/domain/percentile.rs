@@ -258,10 +258,13 @@ impl<'a> Gather<'a> {
                 let block = key
                     .and_then(|k| blocks.get(&k))
                     .ok_or_else(|| format!("delay block of {} for bucket {b}", r.day))?;
+                // Blocks are written ascending (`make_blocks`): a bucket is one run of its block.
+                let start = block.partition_point(|(v, _)| bucket(*v) < b);
+                let end = start + block[start..].partition_point(|(v, _)| bucket(*v) == b);
                 values.extend(
-                    block
+                    block[start..end]
                         .iter()
-                        .filter(|(v, tag)| bucket(*v) == b && r.tag.is_none_or(|t| t == *tag))
+                        .filter(|(_, tag)| r.tag.is_none_or(|t| t == *tag))
                         .map(|(v, _)| *v),
                 );
             }

@@ -160,6 +160,13 @@ impl Part {
     }
 
     pub fn decode(bytes: &[u8]) -> Option<Part> {
+        Part::decode_kinds(bytes, [true; 3])
+    }
+
+    /// `decode`, keeping the delays (or their buckets) of the kinds in `keep` only: a report's
+    /// table of agents reads thousands of agents' days for their response delays alone. The
+    /// other kinds keep their count and sum.
+    pub fn decode_kinds(bytes: &[u8], keep: [bool; 3]) -> Option<Part> {
         let mut r = bytes;
         let mut take = |n: usize| -> Option<&[u8]> {
             let (head, tail) = r.split_at_checked(n)?;
@@ -175,33 +182,41 @@ impl Part {
         }
         let mut lists: [Vec<Millis>; 3] = Default::default();
         let mut blocked: [Option<Blocked>; 3] = Default::default();
-        for (list, blocked) in lists.iter_mut().zip(blocked.iter_mut()) {
+        for ((list, blocked), keep) in lists.iter_mut().zip(blocked.iter_mut()).zip(keep) {
             match take(1)? {
                 [0] => {
                     let n = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
                     let raw = take(n.checked_mul(8)?)?;
-                    *list = raw
-                        .chunks_exact(8)
-                        .map(|c| Millis::from_le_bytes(c.try_into().unwrap_or_default()))
-                        .collect();
+                    if keep {
+                        *list = raw
+                            .chunks_exact(8)
+                            .map(|c| Millis::from_le_bytes(c.try_into().unwrap_or_default()))
+                            .collect();
+                    }
                 }
                 [1] => {
                     let count = u64::from_le_bytes(take(8)?.try_into().ok()?);
                     let sum = i128::from_le_bytes(take(16)?.try_into().ok()?);
                     let median = Millis::from_le_bytes(take(8)?.try_into().ok()?);
                     let n = get_varint(&mut take)?;
-                    let mut hist = Vec::with_capacity((n as usize).min(1 << 12));
+                    let room = |n: u64| if keep { (n as usize).min(1 << 12) } else { 0 };
+                    let mut hist = Vec::with_capacity(room(n));
                     let mut last: u16 = 0;
                     for _ in 0..n {
                         last = last.checked_add(u16::try_from(get_varint(&mut take)?).ok()?)?;
-                        hist.push((last, u32::try_from(get_varint(&mut take)?).ok()?));
+                        let count = u32::try_from(get_varint(&mut take)?).ok()?;
+                        if keep {
+                            hist.push((last, count));
+                        }
                     }
                     let n = get_varint(&mut take)?;
-                    let mut groups = Vec::with_capacity((n as usize).min(1 << 12));
+                    let mut groups = Vec::with_capacity(room(n));
                     let mut last: u16 = 0;
                     for _ in 0..n {
                         last = last.checked_add(u16::try_from(get_varint(&mut take)?).ok()?)?;
-                        groups.push(last);
+                        if keep {
+                            groups.push(last);
+                        }
                     }
                     *blocked = Some(Blocked {
                         count,
@@ -648,6 +663,22 @@ mod tests {
         big.delays.clear();
         big.blocked[0] = Some(Blocked::of(&[1, 5, 2_000, 86_400_000], vec![0, 7]));
         assert_eq!(Part::decode(&big.encode()), Some(big.clone()));
+        // Decoding one kind: the others keep their counts, not their values.
+        let mut mixed = p.clone();
+        mixed.business_delays.clear();
+        mixed.blocked[1] = Some(Blocked::of(&[3, 4_000, 9_000], vec![0, 2]));
+        let only_response = Part::decode_kinds(&mixed.encode(), [true, false, false]).unwrap();
+        assert_eq!(only_response.delays, mixed.delays);
+        assert!(only_response.first_delays.is_empty());
+        let b = only_response.blocked[1].as_ref().unwrap();
+        assert_eq!(
+            (b.count, b.sum, b.hist.len(), b.groups.len()),
+            (3, 13_003, 0, 0)
+        );
+        assert_eq!(
+            (only_response.messages, only_response.satisfied),
+            (mixed.messages, mixed.satisfied)
+        );
         let piece = Piece {
             guild: p.clone(),
             agents: [

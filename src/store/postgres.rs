@@ -22,6 +22,12 @@ impl PgStore {
     const CONCAT: (&'static str, &'static str) = ("string_agg(CAST(", " AS TEXT), ',')");
     /// See `Store::analyze_rollups`.
     const ANALYZE_ROLLUPS: &'static str = "VACUUM ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_days, kpi_delay_blocks";
+    /// See `Store::analyze_growing`. The queues are vacuumed too: a refresh takes their rows
+    /// in order and deletes them, and every later look at their head would step over the dead.
+    const ANALYZE_GROWING: &'static [&'static str] = &[
+        "VACUUM ANALYZE kpi_dirty_places, kpi_dirty_days",
+        "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_irregular, kpi_days, kpi_delay_blocks",
+    ];
     /// Locks the rows a write transaction read, until it commits.
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 

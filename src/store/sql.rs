@@ -1657,8 +1657,10 @@ macro_rules! sql_store_impl {
                     }
                 };
                 for chunk in indexed.chunks(200) {
+                    // The queries of a chunk are independent: they run at once, each on its own
+                    // connection, so that a report's partial days use more than one core.
                     // Requests, per range and answering agent. Every range is an index range scan.
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                    let mut requests: QueryBuilder<$db> = QueryBuilder::new("");
                     let cols = |qb: &mut QueryBuilder<$db>| {
                         let within = |qb: &mut QueryBuilder<$db>| {
                             qb.push("t.answer_ms - t.start_ms <= ");
@@ -1677,10 +1679,76 @@ macro_rules! sql_store_impl {
                         within(qb);
                         qb.push(" THEN t.answer_ms - t.start_ms END").push(close);
                     };
-                    Self::ranged(&mut qb, chunk, guild_id, "kpi_requests", "start_ms", &cols, &|_| {}, &only_agent, Some("t.agent_id"));
+                    Self::ranged(&mut requests, chunk, guild_id, "kpi_requests", "start_ms", &cols, &|_| {}, &only_agent, Some("t.agent_id"));
+                    // Messages and conversations: the guild's (no agent), and per agent those of
+                    // the conversations in which the agent answered.
+                    let mut counts: Vec<QueryBuilder<$db>> = Vec::new();
+                    let mut counts_of_messages: Vec<bool> = Vec::new();
+                    for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
+                        if agent.is_none() {
+                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                            Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("CAST(NULL AS TEXT), COUNT(*)"); }, &|_| {}, &|_| {}, None);
+                            counts.push(qb);
+                            counts_of_messages.push(is_messages);
+                        }
+                        if agent.is_none() && scope == crate::store::PieceScope::Guild {
+                            continue;
+                        }
+                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
+                        match agent {
+                            None => {
+                                let joins = |qb: &mut QueryBuilder<$db>| {
+                                    qb.push(" JOIN kpi_conv_agents a ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id");
+                                };
+                                Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("a.agent_id, COUNT(*)"); }, &joins, &|_| {}, Some("a.agent_id"));
+                            }
+                            Some(a) => {
+                                // The agent's conversations (their whole history) as a set
+                                // probed in memory, built once per query.
+                                let agent_convs = |qb: &mut QueryBuilder<$db>| {
+                                    qb.push(" IN (SELECT conv_id FROM kpi_conv_agents WHERE guild_id = ")
+                                        .push_bind(guild_id.to_string()).push(" AND agent_id = ").push_bind(a.to_string()).push(")");
+                                };
+                                if Self::RANGES_AS_UNION {
+                                    // Around the ranges' union, not in each of its branches:
+                                    // PostgreSQL would build the set once per range.
+                                    qb.push("SELECT x.slot, CAST(").push_bind(a.to_string()).push(" AS TEXT), COUNT(*) FROM (");
+                                    Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("t.conv_id"); }, &|_| {}, &|_| {}, None);
+                                    qb.push(") AS x (slot, conv_id) WHERE x.conv_id");
+                                    agent_convs(&mut qb);
+                                    qb.push(" GROUP BY x.slot");
+                                } else {
+                                    // SQLite joins the ranges to the table: the set is built once.
+                                    let cols = |qb: &mut QueryBuilder<$db>| {
+                                        qb.push("CAST(").push_bind(a.to_string()).push(" AS TEXT), COUNT(*)");
+                                    };
+                                    let filter = |qb: &mut QueryBuilder<$db>| {
+                                        qb.push(" AND t.conv_id");
+                                        agent_convs(qb);
+                                    };
+                                    Self::ranged(&mut qb, chunk, guild_id, table, time, &cols, &|_| {}, &filter, None);
+                                }
+                            }
+                        }
+                        counts.push(qb);
+                        counts_of_messages.push(is_messages);
+                    }
+                    let mut surveys: QueryBuilder<$db> = QueryBuilder::new("");
+                    let cols = |qb: &mut QueryBuilder<$db>| {
+                        qb.push("t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
+                                 SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END)");
+                    };
+                    Self::ranged(&mut surveys, chunk, guild_id, "kpi_surveys", "sent_ms", &cols, &|_| {}, &only_agent, Some("t.agent_id"));
                     type RequestRow = (i64, Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
-                    let rows: Vec<RequestRow> = qb.build_query_as().fetch_all(&self.pool).await?;
-                    for (i, who, requests, answered, delays, business, first) in rows {
+                    type SurveyRow = (i64, Option<String>, i64, i64, i64, Option<i64>);
+                    let (request_rows, count_rows, survey_rows) = tokio::try_join!(
+                        requests.build_query_as::<RequestRow>().fetch_all(&self.pool),
+                        futures_util::future::try_join_all(
+                            counts.iter_mut().map(|qb| qb.build_query_as::<(i64, Option<String>, i64)>().fetch_all(&self.pool))
+                        ),
+                        surveys.build_query_as::<SurveyRow>().fetch_all(&self.pool),
+                    )?;
+                    for (i, who, requests, answered, delays, business, first) in request_rows {
                         let piece = &mut pieces[slot(i)?];
                         let part = Part {
                             requests: requests as u64,
@@ -1697,54 +1765,17 @@ macro_rules! sql_store_impl {
                             piece.agents.entry(who).or_default().merge(&part);
                         }
                     }
-                    // Messages and conversations: the guild's, and per agent those of the
-                    // conversations in which the agent answered.
-                    for (table, time, is_messages) in [("kpi_messages", "at_ms", true), ("kpi_conversations", "opened_ms", false)] {
-                        if agent.is_none() {
-                            let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                            Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("COUNT(*)"); }, &|_| {}, &|_| {}, None);
-                            for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
-                                let g = &mut pieces[slot(i)?].guild;
-                                if is_messages { g.messages = n as u64 } else { g.conversations = n as u64 }
-                            }
-                        }
-                        if agent.is_none() && scope == crate::store::PieceScope::Guild {
-                            continue;
-                        }
-                        let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                        match agent {
-                            None => {
-                                let joins = |qb: &mut QueryBuilder<$db>| {
-                                    qb.push(" JOIN kpi_conv_agents a ON a.guild_id = t.guild_id AND a.conv_id = t.conv_id");
-                                };
-                                Self::ranged(&mut qb, chunk, guild_id, table, time, &|qb| { qb.push("a.agent_id, COUNT(*)"); }, &joins, &|_| {}, Some("a.agent_id"));
-                            }
-                            Some(a) => {
-                                let cols = |qb: &mut QueryBuilder<$db>| {
-                                    qb.push("CAST(").push_bind(a.to_string()).push(" AS TEXT), COUNT(*)");
-                                };
-                                // The agent's conversations as a set probed in memory: SQLite
-                                // builds it once for the whole query.
-                                let filter = |qb: &mut QueryBuilder<$db>| {
-                                    qb.push(" AND t.conv_id IN (SELECT conv_id FROM kpi_conv_agents WHERE guild_id = ")
-                                        .push_bind(guild_id.to_string()).push(" AND agent_id = ").push_bind(a.to_string()).push(")");
-                                };
-                                Self::ranged(&mut qb, chunk, guild_id, table, time, &cols, &|_| {}, &filter, None);
-                            }
-                        }
-                        for (i, who, n) in qb.build_query_as::<(i64, String, i64)>().fetch_all(&self.pool).await? {
-                            let p = pieces[slot(i)?].agents.entry(who).or_default();
+                    for (rows, is_messages) in count_rows.into_iter().zip(counts_of_messages) {
+                        for (i, who, n) in rows {
+                            let piece = &mut pieces[slot(i)?];
+                            let p = match who {
+                                None => &mut piece.guild,
+                                Some(who) => piece.agents.entry(who).or_default(),
+                            };
                             if is_messages { p.messages = n as u64 } else { p.conversations = n as u64 }
                         }
                     }
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new("");
-                    let cols = |qb: &mut QueryBuilder<$db>| {
-                        qb.push("t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
-                                 SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END)");
-                    };
-                    Self::ranged(&mut qb, chunk, guild_id, "kpi_surveys", "sent_ms", &cols, &|_| {}, &only_agent, Some("t.agent_id"));
-                    type SurveyRow = (i64, Option<String>, i64, i64, i64, Option<i64>);
-                    for (i, who, sent, ratings, sum, satisfied) in qb.build_query_as::<SurveyRow>().fetch_all(&self.pool).await? {
+                    for (i, who, sent, ratings, sum, satisfied) in survey_rows {
                         let piece = &mut pieces[slot(i)?];
                         let part = Part {
                             surveys_sent: sent as u64,
@@ -1867,10 +1898,14 @@ macro_rules! sql_store_impl {
                 Ok(out)
             }
 
-            async fn stored_days(&self, guild_id: &str, from_day: &str, to_day: &str) -> Result<Vec<(String, Part, Vec<u8>)>> {
-                let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-                    "SELECT day, data, agents FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3",
-                )
+            async fn stored_days(&self, guild_id: &str, from_day: &str, to_day: &str, agents: bool) -> Result<Vec<(String, Part, Vec<u8>)>> {
+                // NULL decodes as an absent blob whatever the backend calls its type.
+                let sql = if agents {
+                    "SELECT day, data, agents FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3"
+                } else {
+                    "SELECT day, data, NULL FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3"
+                };
+                let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(sql)
                 .bind(guild_id).bind(from_day).bind(to_day)
                 .fetch_all(&self.pool)
                 .await?;
@@ -1878,7 +1913,7 @@ macro_rules! sql_store_impl {
                     .map(|(day, data, agents)| {
                         let part = Part::decode(&data)
                             .ok_or_else(|| crate::store::StoreError::Corrupt(format!("rollup of {guild_id} on {day}")))?;
-                        Ok((day, part, agents))
+                        Ok((day, part, agents.unwrap_or_default()))
                     })
                     .collect()
             }
@@ -1886,6 +1921,14 @@ macro_rules! sql_store_impl {
             async fn analyze_rollups(&self) -> Result<()> {
                 // The simple protocol: VACUUM may not run inside the transaction of a prepared statement.
                 sqlx::raw_sql(Self::ANALYZE_ROLLUPS).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn analyze_growing(&self) -> Result<()> {
+                // One at a time: VACUUM may not run in the implicit transaction of several.
+                for sql in Self::ANALYZE_GROWING {
+                    sqlx::raw_sql(*sql).execute(&self.pool).await?;
+                }
                 Ok(())
             }
 

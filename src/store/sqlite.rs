@@ -25,6 +25,8 @@ impl SqliteStore {
     const CONCAT: (&'static str, &'static str) = ("group_concat(", ")");
     /// See `Store::analyze_rollups`.
     const ANALYZE_ROLLUPS: &'static str = "PRAGMA optimize";
+    /// SQLite plans these lookups by their indexes without statistics.
+    const ANALYZE_GROWING: &'static [&'static str] = &[];
     /// Locks the rows a write transaction read, until it commits.
     const LOCK_ROWS: &'static str = "";
 
