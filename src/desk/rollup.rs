@@ -30,6 +30,24 @@ const ANALYZE_AFTER: u64 = 10_000;
 /// the tables have grown past what the planner was told.
 const ANALYZE_FIRST: u64 = 2_000;
 
+/// A threshold that doubles each time a growing count passes it.
+struct Doubling(u64);
+
+impl Doubling {
+    fn new(first: u64) -> Doubling {
+        Doubling(first)
+    }
+
+    /// Whether `count` has reached the threshold; if so, the next one is twice as far.
+    fn passed(&mut self, count: u64) -> bool {
+        let passed = count >= self.0;
+        if passed {
+            self.0 = self.0.saturating_mul(2);
+        }
+        passed
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshSummary {
     pub places: u64,
@@ -47,12 +65,11 @@ impl Desk {
         let mut summary = RefreshSummary::default();
         let mut rules: HashMap<String, GuildRules> = HashMap::new();
         let (mut idle, mut rounds) = (0, 0);
-        let mut analyze_at = ANALYZE_FIRST;
+        let mut analyze = Doubling::new(ANALYZE_FIRST);
         while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
             rounds += 1;
-            if summary.places >= analyze_at {
+            if analyze.passed(summary.places) {
                 self.store.analyze_growing().await?;
-                analyze_at *= 2;
             }
             let dirty = self.store.dirty_places(guild, REFRESH_BATCH).await?;
             if dirty.is_empty() {
@@ -101,12 +118,11 @@ impl Desk {
             self.store.analyze_rollups().await?;
         }
         let (mut idle, mut rounds) = (0, 0);
-        let mut analyze_at = ANALYZE_FIRST;
+        let mut analyze = Doubling::new(ANALYZE_FIRST);
         while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
             rounds += 1;
-            if summary.days >= analyze_at {
+            if analyze.passed(summary.days) {
                 self.store.analyze_growing().await?;
-                analyze_at *= 2;
             }
             let dirty = self.store.dirty_days(guild, REFRESH_BATCH).await?;
             if dirty.is_empty() {
@@ -235,14 +251,17 @@ impl Desk {
         };
         // The stored days, the partial days and the pending requests are independent reads:
         // made at once, on as many connections.
-        let (days, pieces, pending) = tokio::try_join!(
-            r.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1))),
-            r.read_pieces(&ranges),
-            pending
+        let ((days, days_took), (pieces, pieces_took), (pending, pending_took)) = tokio::try_join!(
+            timed(r.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
+            timed(r.read_pieces(&ranges)),
+            timed(pending)
         )?;
         r.days = days;
         r.pieces = pieces;
         phases.mark("read");
+        phases.within("of which days", days_took);
+        phases.within("of which partial days", pieces_took);
+        phases.within("of which pending", pending_took);
         let gathered: Vec<(Part, [Gather<'_>; 3])> =
             windows.iter().map(|win| r.gather(*win)).collect();
         let decoded = match r.agent {
@@ -658,6 +677,15 @@ impl Reader<'_> {
     }
 }
 
+/// `f`'s result with the time it took.
+async fn timed<T>(
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<(T, std::time::Duration)> {
+    let start = std::time::Instant::now();
+    let out = f.await?;
+    Ok((out, start.elapsed()))
+}
+
 /// How long each step of a report from rollups took, logged at debug level
 /// (`RUST_LOG=reactif::desk=debug`) to find what a slow `/stats` waits for.
 struct Phases {
@@ -679,6 +707,11 @@ impl Phases {
         self.last = now;
     }
 
+    /// The time one of the concurrent reads of the last step took on its own.
+    fn within(&mut self, what: &'static str, took: std::time::Duration) {
+        self.done.push((what, took));
+    }
+
     fn log(&self, guild: &str, blocks: usize) {
         if tracing::enabled!(tracing::Level::DEBUG) {
             let steps: Vec<String> = self
@@ -688,5 +721,17 @@ impl Phases {
                 .collect();
             tracing::debug!(guild, blocks, "report from rollups: {}", steps.join(", "));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Doubling;
+
+    #[test]
+    fn doubling_passes_at_the_first_threshold_then_at_each_doubling() {
+        let mut d = Doubling::new(2_000);
+        let passed: Vec<u64> = (0..=20_000).step_by(500).filter(|&c| d.passed(c)).collect();
+        assert_eq!(passed, vec![2_000, 4_000, 8_000, 16_000]);
     }
 }

@@ -28,6 +28,11 @@ impl PgStore {
         "VACUUM ANALYZE kpi_dirty_places, kpi_dirty_days",
         "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_irregular, kpi_days, kpi_delay_blocks",
     ];
+    /// The delay blocks of a JSON array of keys `{"d": day, "k": kind, "f": first bucket}`.
+    const BLOCKS_BY_KEYS: &'static str = "SELECT b.day, b.kind, b.first_bucket, b.data \
+         FROM jsonb_to_recordset($2::jsonb) AS k(d TEXT, k BIGINT, f BIGINT) \
+         JOIN kpi_delay_blocks b ON b.guild_id = $1 AND b.day = k.d AND b.kind = k.k \
+         AND b.first_bucket = k.f";
     /// Locks the rows a write transaction read, until it commits.
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
@@ -43,6 +48,11 @@ impl PgStore {
             .connect_with(options)
             .await?;
         Ok(PgStore { pool })
+    }
+
+    /// The pool of the report's reads: the same one, as the server caches pages itself.
+    fn reads(&self) -> &PgPool {
+        &self.pool
     }
 }
 

@@ -1636,6 +1636,12 @@ macro_rules! sql_store_impl {
                     crate::store::PieceScope::Agent(a) => Some(a),
                     _ => None,
                 };
+                // A report's reads map the file; the refresh's (PieceScope::All) stay on the
+                // main pool, so that the bot's memory while ingesting does not grow with them.
+                let pool = match scope {
+                    crate::store::PieceScope::All => &self.pool,
+                    _ => self.reads(),
+                };
                 let mut pieces = vec![Piece::default(); ranges.len()];
                 let (open, close) = Self::CONCAT;
                 let parse = |text: Option<String>| -> Result<Vec<Millis>> {
@@ -1742,11 +1748,11 @@ macro_rules! sql_store_impl {
                     type RequestRow = (i64, Option<String>, i64, Option<i64>, Option<String>, Option<String>, Option<String>);
                     type SurveyRow = (i64, Option<String>, i64, i64, i64, Option<i64>);
                     let (request_rows, count_rows, survey_rows) = tokio::try_join!(
-                        requests.build_query_as::<RequestRow>().fetch_all(&self.pool),
+                        requests.build_query_as::<RequestRow>().fetch_all(pool),
                         futures_util::future::try_join_all(
-                            counts.iter_mut().map(|qb| qb.build_query_as::<(i64, Option<String>, i64)>().fetch_all(&self.pool))
+                            counts.iter_mut().map(|qb| qb.build_query_as::<(i64, Option<String>, i64)>().fetch_all(pool))
                         ),
-                        surveys.build_query_as::<SurveyRow>().fetch_all(&self.pool),
+                        surveys.build_query_as::<SurveyRow>().fetch_all(pool),
                     )?;
                     for (i, who, requests, answered, delays, business, first) in request_rows {
                         let piece = &mut pieces[slot(i)?];
@@ -1806,7 +1812,7 @@ macro_rules! sql_store_impl {
                         qb.push(" AND (t.answer_ms IS NULL OR t.answer_ms - t.start_ms > ").push_bind(deadline).push(")");
                     };
                     Self::ranged(&mut qb, chunk, guild_id, "kpi_requests", "start_ms", &|qb| { qb.push("COUNT(*)"); }, &|_| {}, &filter, None);
-                    for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(&self.pool).await? {
+                    for (i, n) in qb.build_query_as::<(i64, i64)>().fetch_all(self.reads()).await? {
                         if let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
                             *slot = n as u64;
                         }
@@ -1878,24 +1884,21 @@ macro_rules! sql_store_impl {
             }
 
             async fn kpi_blocks(&self, guild_id: &str, keys: &[(String, i64, i64)]) -> Result<Vec<((String, i64, i64), Vec<u8>)>> {
-                let mut out = Vec::with_capacity(keys.len());
-                for chunk in keys.chunks(1000) {
-                    let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                        "SELECT b.day, b.kind, b.first_bucket, b.data FROM (VALUES ",
-                    );
-                    for (n, (day, kind, first)) in chunk.iter().enumerate() {
-                        if n > 0 {
-                            qb.push(", ");
-                        }
-                        qb.push("(CAST(").push_bind(day.clone()).push(" AS TEXT), CAST(").push_bind(*kind);
-                        qb.push(" AS BIGINT), CAST(").push_bind(*first).push(" AS BIGINT))");
-                    }
-                    qb.push(") AS d JOIN kpi_delay_blocks b ON b.guild_id = ").push_bind(guild_id.to_string());
-                    qb.push(" AND b.day = d.column1 AND b.kind = d.column2 AND b.first_bucket = d.column3");
-                    let rows: Vec<(String, i64, i64, Vec<u8>)> = qb.build_query_as().fetch_all(&self.pool).await?;
-                    out.extend(rows.into_iter().map(|(day, kind, first, data)| ((day, kind, first), data)));
-                }
-                Ok(out)
+                // The keys go as one JSON bind, so that the statement's text is the same for
+                // any number of them: prepared once per connection, not parsed and planned
+                // again with a thousand placeholders at each report.
+                let json = serde_json::Value::Array(
+                    keys.iter()
+                        .map(|(day, kind, first)| serde_json::json!({"d": day, "k": kind, "f": first}))
+                        .collect(),
+                )
+                .to_string();
+                let rows: Vec<(String, i64, i64, Vec<u8>)> = sqlx::query_as(Self::BLOCKS_BY_KEYS)
+                    .bind(guild_id)
+                    .bind(json)
+                    .fetch_all(self.reads())
+                    .await?;
+                Ok(rows.into_iter().map(|(day, kind, first, data)| ((day, kind, first), data)).collect())
             }
 
             async fn stored_days(&self, guild_id: &str, from_day: &str, to_day: &str, agents: bool) -> Result<Vec<(String, Part, Vec<u8>)>> {
@@ -1907,7 +1910,7 @@ macro_rules! sql_store_impl {
                 };
                 let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(sql)
                 .bind(guild_id).bind(from_day).bind(to_day)
-                .fetch_all(&self.pool)
+                .fetch_all(self.reads())
                 .await?;
                 rows.into_iter()
                     .map(|(day, data, agents)| {
@@ -1946,6 +1949,7 @@ macro_rules! sql_store_impl {
 
             async fn close(&self) {
                 self.pool.close().await;
+                self.reads().close().await;
             }
         }
     };
