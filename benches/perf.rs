@@ -436,7 +436,12 @@ async fn ceiling_insert(url: &str, batches: &[Vec<Event>]) -> Duration {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
             .unwrap()
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            // The store's own settings, so that the ceiling is the same database's.
+            .pragma(
+                "wal_autocheckpoint",
+                reactif::store::sqlite::WAL_AUTOCHECKPOINT,
+            );
         run!(
             sqlx::SqlitePool::connect_with(options).await.unwrap(),
             sqlx::Sqlite

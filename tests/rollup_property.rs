@@ -226,6 +226,83 @@ async fn crowded_buckets(store: DynStore) {
     }
 }
 
+/// More places and days than a refresh batch (500): the refresh reads each next batch while
+/// the last one is written, from a cursor, and must still sum every place and day once.
+async fn many_batches(store: DynStore) {
+    use reactif::domain::EventKind;
+    let desk = Desk::new(store.clone());
+    let start: Millis = 1_790_000_000_000;
+    let mut evs = Vec::new();
+    // 1,250 places, two a day: 626 UTC days from this start.
+    for i in 0..1_250i64 {
+        let at = start + i * (DAY / 2);
+        for (n, (who, t, kind)) in [
+            (format!("{}", 5_000 + i), at, EventKind::CustomerMessage),
+            ("900".to_string(), at + 60_000 + i, EventKind::AgentMessage),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            evs.push(Event {
+                id: format!("{}", 10_000 + 2 * i + n as i64),
+                guild_id: GUILD.to_string(),
+                conversation: format!("c{i:05}"),
+                author_id: who,
+                at: t,
+                kind,
+            });
+        }
+    }
+    desk.ingest(&evs).await.unwrap();
+    let done = desk.refresh(None, &|_| {}).await.unwrap();
+    // The guild's default time zone is UTC: a local day is a UTC day.
+    let days: std::collections::BTreeSet<i64> = evs.iter().map(|e| e.at.div_euclid(DAY)).collect();
+    assert!(days.len() > 500, "{} days: fewer than a batch", days.len());
+    assert_eq!((done.places, done.days), (1_250, days.len() as u64));
+    let again = desk.refresh(None, &|_| {}).await.unwrap();
+    assert_eq!((again.places, again.days), (0, 0));
+    let now = start + 625 * DAY;
+    let scope = Scope {
+        guild_id: Some(GUILD.to_string()),
+        agent_id: None,
+        conversations: None,
+    };
+    for w in [
+        Window::last_days(now, 90),
+        Window {
+            from: start,
+            to: now,
+            now,
+        },
+    ] {
+        let fast = desk.rollup_report(&scope, w).await.unwrap();
+        let replayed = desk.replay_report(&scope, w).await.unwrap();
+        assert_eq!(fast.as_ref(), Some(&replayed), "window {w:?}");
+    }
+}
+
+#[test]
+fn many_batches_on_sqlite() {
+    RUNTIME.block_on(async {
+        let db = support::db::sqlite().await;
+        many_batches(db.store.clone()).await;
+        db.cleanup().await;
+    })
+}
+
+#[test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+fn many_batches_on_postgres() {
+    RUNTIME.block_on(async {
+        let db = support::db::postgres().await;
+        many_batches(db.store.clone()).await;
+        db.cleanup().await;
+    })
+}
+
 #[test]
 fn crowded_buckets_on_sqlite() {
     RUNTIME.block_on(async {

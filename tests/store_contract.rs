@@ -123,13 +123,24 @@ async fn every_kind_of_event_round_trips(store: DynStore) {
             "2026-11-02T09:02:30Z",
             EventKind::Comment {
                 survey_id: "s1".into(),
-                text: "Très bien, merci ✓ \"quoted\"".into(),
+                text: "Très bien, merci ✓ \"quoted\"\n\\ \t\u{1} 🎉".into(),
             },
         ),
         ev("8", "g", "p", "2026-11-02T09:03:00Z", EventKind::Close),
     ];
     store.insert_events(&events).await.unwrap();
     assert_eq!(sorted(store.place_events("g", "p").await.unwrap()), events);
+    // The refresh reads them back another way (as JSON): the same events, text included.
+    let places = ["p".to_string(), "empty".to_string()];
+    assert_eq!(
+        sorted(store.events_of_places("g", &places).await.unwrap()),
+        events
+    );
+    assert!(store
+        .events_of_places("g", &["empty".to_string()])
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn events_until_leaves_out_later_events_and_other_guilds(store: DynStore) {
@@ -567,13 +578,58 @@ async fn a_group_commit_keeps_each_commits_outcome(store: DynStore) {
     assert_eq!(store.place_events("g", "p2").await.unwrap().len(), 1);
     // What was written marked its places for the report rollups.
     let dirty: Vec<String> = store
-        .dirty_places(Some("g"), 10)
+        .dirty_places(Some("g"), None, 10)
         .await
         .unwrap()
         .into_iter()
         .map(|d| d.conversation)
         .collect();
     assert_eq!(dirty, vec!["p0", "p1", "p2"]);
+    // The refresh reads them in batches, each from just after the last one's end.
+    let after = |guild: Option<&str>, from: Option<(&str, &str)>, limit| {
+        let store = store.clone();
+        let (guild, from) = (
+            guild.map(str::to_string),
+            from.map(|(g, p)| (g.to_string(), p.to_string())),
+        );
+        async move {
+            let from = from.as_ref().map(|(g, p)| (g.as_str(), p.as_str()));
+            store
+                .dirty_places(guild.as_deref(), from, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| format!("{}/{}", d.guild_id, d.conversation))
+                .collect::<Vec<_>>()
+        }
+    };
+    store
+        .insert_events(&[
+            Event {
+                guild_id: "f".into(),
+                ..ev("f1", "p1")
+            },
+            Event {
+                guild_id: "h".into(),
+                ..ev("h1", "p0")
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(after(None, None, 2).await, vec!["f/p1", "g/p0"]);
+    assert_eq!(
+        after(None, Some(("g", "p0")), 10).await,
+        vec!["g/p1", "g/p2", "h/p0"]
+    );
+    assert_eq!(
+        after(None, Some(("f", "p1")), 2).await,
+        vec!["g/p0", "g/p1"]
+    );
+    assert_eq!(after(Some("g"), Some(("g", "p1")), 10).await, vec!["g/p2"]);
+    assert_eq!(
+        after(Some("g"), Some(("g", "p2")), 10).await,
+        Vec::<String>::new()
+    );
     // What a large refresh runs afterwards must be valid on both backends.
     store.analyze_rollups().await.unwrap();
 }

@@ -8,10 +8,10 @@
 use super::Desk;
 use crate::domain::kpi::{self, local_day, local_midnight, Figures, Report, Scope, Window};
 use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
-use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece, PlaceFacts};
+use crate::domain::rollup::{self, day_key, parse_day_key, Block, Part, Piece, PlaceFacts};
 use crate::domain::stats::DelayStats;
 use crate::domain::{Event, GuildRules, Millis};
-use crate::store::{FactsUpdate, PieceScope, Result};
+use crate::store::{DirtyDay, DynStore, FactsUpdate, PieceScope, Result};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -48,6 +48,162 @@ impl Doubling {
     }
 }
 
+/// One batch of a refresh phase: the items to write, and where the next batch starts.
+struct Batch<T> {
+    items: Vec<T>,
+    /// The last key read (a guild and a place or day); `None` when none was dirty.
+    last: Option<(String, String)>,
+    /// Whether the batch was as large as asked: keys may follow it.
+    full: bool,
+    /// Whether it was read from the first dirty key on.
+    from_start: bool,
+}
+
+impl<T> Batch<T> {
+    fn new(items: Vec<T>, read: usize, last: Option<(String, String)>, after: bool) -> Batch<T> {
+        Batch {
+            items,
+            last,
+            full: read as i64 == REFRESH_BATCH,
+            from_start: !after,
+        }
+    }
+}
+
+/// A phase of the refresh (places, then days), run in batches by `Desk::pipeline`.
+trait Phase {
+    type Item: Send + Sync + 'static;
+    /// The next dirty keys after `after` (a guild and a key), derived into what to write.
+    async fn derive(&mut self, after: Option<(&str, &str)>) -> Result<Batch<Self::Item>>;
+    /// Writes a batch; how many of its items were still current.
+    fn write(
+        store: DynStore,
+        items: Vec<Self::Item>,
+    ) -> impl std::future::Future<Output = Result<usize>> + Send + 'static;
+}
+
+/// Replays dirty places with their guild's rules into their facts.
+struct Places<'a> {
+    desk: &'a Desk,
+    guild: Option<&'a str>,
+    rules: &'a mut HashMap<String, GuildRules>,
+}
+
+impl Phase for Places<'_> {
+    type Item = FactsUpdate;
+
+    async fn derive(&mut self, after: Option<(&str, &str)>) -> Result<Batch<FactsUpdate>> {
+        let store = &self.desk.store;
+        let dirty = store.dirty_places(self.guild, after, REFRESH_BATCH).await?;
+        let mut updates = Vec::with_capacity(dirty.len());
+        let mut by_guild: BTreeMap<&str, Vec<&crate::store::DirtyPlace>> = BTreeMap::new();
+        for d in &dirty {
+            by_guild.entry(d.guild_id.as_str()).or_default().push(d);
+        }
+        for (g, places) in by_guild {
+            let r = rules_of(store, self.rules, g).await?;
+            let names: Vec<String> = places.iter().map(|d| d.conversation.clone()).collect();
+            let mut events: HashMap<String, Vec<Event>> = HashMap::new();
+            for e in store.events_of_places(g, &names).await? {
+                events.entry(e.conversation.clone()).or_default().push(e);
+            }
+            let mut old = store.place_facts(g, &names).await?;
+            for d in places {
+                let evs = events.remove(&d.conversation).unwrap_or_default();
+                let (facts, regular) = PlaceFacts::derive(&evs, r);
+                let before = old.remove(&d.conversation).unwrap_or_default();
+                let days = PlaceFacts::changed_days(&before, &facts, &r.timezone)
+                    .into_iter()
+                    .map(day_key)
+                    .collect();
+                updates.push(FactsUpdate {
+                    place: d.clone(),
+                    facts,
+                    days,
+                    regular,
+                });
+            }
+        }
+        let last = dirty
+            .last()
+            .map(|d| (d.guild_id.clone(), d.conversation.clone()));
+        Ok(Batch::new(updates, dirty.len(), last, after.is_some()))
+    }
+
+    // Not an `async fn`: it would capture the phase's lifetime, and a spawned write must
+    // borrow nothing.
+    #[allow(clippy::manual_async_fn)]
+    fn write(
+        store: DynStore,
+        items: Vec<FactsUpdate>,
+    ) -> impl std::future::Future<Output = Result<usize>> + Send + 'static {
+        async move { store.write_place_facts(&items).await }
+    }
+}
+
+/// Sums dirty days from the facts into their parts and delay blocks.
+struct Days<'a> {
+    desk: &'a Desk,
+    guild: Option<&'a str>,
+    rules: &'a mut HashMap<String, GuildRules>,
+}
+
+impl Phase for Days<'_> {
+    type Item = (DirtyDay, Piece, Vec<Block>);
+
+    async fn derive(&mut self, after: Option<(&str, &str)>) -> Result<Batch<Self::Item>> {
+        let store = &self.desk.store;
+        let dirty = store.dirty_days(self.guild, after, REFRESH_BATCH).await?;
+        let mut by_guild: BTreeMap<&str, Vec<(&DirtyDay, NaiveDate)>> = BTreeMap::new();
+        for d in &dirty {
+            if let Some(day) = parse_day_key(&d.day) {
+                by_guild
+                    .entry(d.guild_id.as_str())
+                    .or_default()
+                    .push((d, day));
+            }
+        }
+        let mut done = Vec::with_capacity(dirty.len());
+        for (g, days) in by_guild {
+            let r = rules_of(store, self.rules, g).await?;
+            let ranges: Vec<(Millis, Millis)> =
+                days.iter().map(|(_, day)| day_range(r, *day)).collect();
+            let pieces = store
+                .kpi_pieces(g, &ranges, r.deadline_ms, PieceScope::All)
+                .await?;
+            for ((d, _), mut piece) in days.into_iter().zip(pieces) {
+                piece.sort();
+                let blocks = piece.block_out(self.desk.inline_max);
+                done.push((d.clone(), piece, blocks));
+            }
+        }
+        let last = dirty.last().map(|d| (d.guild_id.clone(), d.day.clone()));
+        Ok(Batch::new(done, dirty.len(), last, after.is_some()))
+    }
+
+    // Not an `async fn`: it would capture the phase's lifetime, and a spawned write must
+    // borrow nothing.
+    #[allow(clippy::manual_async_fn)]
+    fn write(
+        store: DynStore,
+        items: Vec<Self::Item>,
+    ) -> impl std::future::Future<Output = Result<usize>> + Send + 'static {
+        async move { store.write_days(&items).await }
+    }
+}
+
+/// A guild's rules, read once per refresh.
+async fn rules_of<'r>(
+    store: &DynStore,
+    rules: &'r mut HashMap<String, GuildRules>,
+    guild: &str,
+) -> Result<&'r GuildRules> {
+    if !rules.contains_key(guild) {
+        rules.insert(guild.to_string(), store.guild_rules(guild).await?);
+    }
+    Ok(&rules[guild])
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshSummary {
     pub places: u64,
@@ -63,108 +219,97 @@ impl Desk {
         progress: &(dyn Fn(RefreshSummary) + Sync),
     ) -> Result<RefreshSummary> {
         let mut summary = RefreshSummary::default();
+        let started = std::time::Instant::now();
         let mut rules: HashMap<String, GuildRules> = HashMap::new();
-        let (mut idle, mut rounds) = (0, 0);
-        let mut analyze = Doubling::new(ANALYZE_FIRST);
-        while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
-            rounds += 1;
-            if analyze.passed(summary.places) {
-                self.store.analyze_growing().await?;
-            }
-            let dirty = self.store.dirty_places(guild, REFRESH_BATCH).await?;
-            if dirty.is_empty() {
-                break;
-            }
-            let mut updates = Vec::with_capacity(dirty.len());
-            let mut by_guild: BTreeMap<&str, Vec<&crate::store::DirtyPlace>> = BTreeMap::new();
-            for d in &dirty {
-                by_guild.entry(d.guild_id.as_str()).or_default().push(d);
-            }
-            for (g, places) in by_guild {
-                if !rules.contains_key(g) {
-                    rules.insert(g.to_string(), self.store.guild_rules(g).await?);
-                }
-                let r = &rules[g];
-                let names: Vec<String> = places.iter().map(|d| d.conversation.clone()).collect();
-                let mut events: HashMap<String, Vec<Event>> = HashMap::new();
-                for e in self.store.events_of_places(g, &names).await? {
-                    events.entry(e.conversation.clone()).or_default().push(e);
-                }
-                let mut old = self.store.place_facts(g, &names).await?;
-                for d in places {
-                    let evs = events.remove(&d.conversation).unwrap_or_default();
-                    let (facts, regular) = PlaceFacts::derive(&evs, r);
-                    let before = old.remove(&d.conversation).unwrap_or_default();
-                    let days = PlaceFacts::changed_days(&before, &facts, &r.timezone)
-                        .into_iter()
-                        .map(day_key)
-                        .collect();
-                    updates.push(FactsUpdate {
-                        place: d.clone(),
-                        facts,
-                        days,
-                        regular,
-                    });
-                }
-            }
-            let written = self.store.write_place_facts(&updates).await?;
-            summary.places += written as u64;
-            idle = if written == 0 { idle + 1 } else { 0 };
+        let mut places = Places {
+            desk: self,
+            guild,
+            rules: &mut rules,
+        };
+        self.pipeline(&mut places, |n| {
+            summary.places += n;
             progress(summary);
-        }
+        })
+        .await?;
         // The days are summed by index-only reads of the facts just written: on PostgreSQL
         // these visit the table too until a vacuum has marked its pages all-visible.
         if summary.places >= ANALYZE_AFTER {
             self.store.analyze_rollups().await?;
         }
-        let (mut idle, mut rounds) = (0, 0);
-        let mut analyze = Doubling::new(ANALYZE_FIRST);
-        while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
-            rounds += 1;
-            if analyze.passed(summary.days) {
-                self.store.analyze_growing().await?;
-            }
-            let dirty = self.store.dirty_days(guild, REFRESH_BATCH).await?;
-            if dirty.is_empty() {
-                break;
-            }
-            let mut by_guild: BTreeMap<&str, Vec<(&crate::store::DirtyDay, NaiveDate)>> =
-                BTreeMap::new();
-            for d in &dirty {
-                if let Some(day) = parse_day_key(&d.day) {
-                    by_guild
-                        .entry(d.guild_id.as_str())
-                        .or_default()
-                        .push((d, day));
-                }
-            }
-            let mut done = Vec::with_capacity(dirty.len());
-            for (g, days) in by_guild {
-                if !rules.contains_key(g) {
-                    rules.insert(g.to_string(), self.store.guild_rules(g).await?);
-                }
-                let r = &rules[g];
-                let ranges: Vec<(Millis, Millis)> =
-                    days.iter().map(|(_, day)| day_range(r, *day)).collect();
-                let pieces = self
-                    .store
-                    .kpi_pieces(g, &ranges, r.deadline_ms, PieceScope::All)
-                    .await?;
-                for ((d, _), mut piece) in days.into_iter().zip(pieces) {
-                    piece.sort();
-                    let blocks = piece.block_out(self.inline_max);
-                    done.push((d.clone(), piece, blocks));
-                }
-            }
-            let written = self.store.write_days(&done).await? as u64;
-            summary.days += written;
-            idle = if written == 0 { idle + 1 } else { 0 };
+        let places_took = started.elapsed();
+        let mut days = Days {
+            desk: self,
+            guild,
+            rules: &mut rules,
+        };
+        self.pipeline(&mut days, |n| {
+            summary.days += n;
             progress(summary);
-        }
+        })
+        .await?;
         if summary.places + summary.days >= ANALYZE_AFTER {
             self.store.analyze_rollups().await?;
         }
+        if summary.places + summary.days > 0 {
+            tracing::debug!(
+                places = summary.places,
+                days = summary.days,
+                "refresh: places in {:.1?}, days in {:.1?}",
+                places_took,
+                started.elapsed() - places_took
+            );
+        }
         Ok(summary)
+    }
+
+    /// Runs one phase of the refresh to its end. While one batch is written, the next one is
+    /// read and derived: its keys come after this batch's, so the two cannot overlap. The
+    /// write is its own task so that both run at once, each on its own thread and connection.
+    /// A short batch was the last one: the next starts again from the first key, once this
+    /// one is written, for what was marked meanwhile or skipped as changed. `written` is told
+    /// how many items each batch wrote.
+    async fn pipeline<P: Phase>(&self, phase: &mut P, mut written: impl FnMut(u64)) -> Result<()> {
+        let (mut idle, mut rounds, mut total) = (0, 0, 0);
+        let mut analyze = Doubling::new(ANALYZE_FIRST);
+        let mut next = phase.derive(None).await?;
+        while idle < IDLE_ROUNDS && rounds < MAX_ROUNDS {
+            rounds += 1;
+            if analyze.passed(total) {
+                self.store.analyze_growing().await?;
+            }
+            let Some((guild, key)) = next.last.take() else {
+                if next.from_start {
+                    break;
+                }
+                // The cursor ran past the last key: start again from the first.
+                next = phase.derive(None).await?;
+                continue;
+            };
+            let write = tokio::spawn(P::write(
+                self.store.clone(),
+                std::mem::take(&mut next.items),
+            ));
+            let upcoming = match next.full {
+                true => Some(phase.derive(Some((&guild, &key))).await),
+                false => None,
+            };
+            let count = match write.await {
+                Ok(count) => count? as u64,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => {
+                    let stopped = std::io::Error::other(format!("a refresh write stopped: {e}"));
+                    return Err(sqlx::Error::Io(stopped).into());
+                }
+            };
+            next = match upcoming {
+                Some(upcoming) => upcoming?,
+                None => phase.derive(None).await?,
+            };
+            total += count;
+            idle = if count == 0 { idle + 1 } else { 0 };
+            written(count);
+        }
+        Ok(())
     }
 
     /// The report of one guild (or one of its agents) from the rollups, or `None` where they

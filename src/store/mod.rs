@@ -172,8 +172,14 @@ pub trait Store: Send + Sync {
     // --- Rollups (src/domain/rollup.rs): facts per place, parts per day. Event writes mark
     // their places dirty in the same transaction; `Desk::refresh` derives the rest. ---
 
-    /// Places whose facts are out of date (of one guild or all), by guild.
-    async fn dirty_places(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyPlace>>;
+    /// Places whose facts are out of date (of one guild or all), ordered by guild and place,
+    /// from just after `after` (a guild and a place) when it is given.
+    async fn dirty_places(
+        &self,
+        guild_id: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DirtyPlace>>;
     /// The events of these places (all of one guild), in no particular order.
     async fn events_of_places(
         &self,
@@ -189,8 +195,14 @@ pub trait Store: Send + Sync {
     /// Replaces the facts of each place still at the version read, marks the days they change
     /// dirty and the guilds found irregular, in one transaction; returns how many were written.
     async fn write_place_facts(&self, updates: &[FactsUpdate]) -> Result<usize>;
-    /// Days whose parts are out of date (of one guild or all).
-    async fn dirty_days(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyDay>>;
+    /// Days whose parts are out of date (of one guild or all), ordered by guild and day, from
+    /// just after `after` (a guild and a day) when it is given.
+    async fn dirty_days(
+        &self,
+        guild_id: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DirtyDay>>;
     /// The parts of `scope` over each range `[from, to)`, summed from the facts, one piece per
     /// range in order.
     async fn kpi_pieces(

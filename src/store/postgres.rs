@@ -19,6 +19,8 @@ impl PgStore {
     /// Concatenates a column's values with commas, skipping NULLs.
     /// See `ranged` in `store::sql`.
     const RANGES_AS_UNION: bool = true;
+    /// Aggregates rows of columns into one JSON array of arrays (NULL for none).
+    const JSON_ROWS: (&'static str, &'static str) = ("json_agg(json_build_array(", "))::text");
     const CONCAT: (&'static str, &'static str) = ("string_agg(CAST(", " AS TEXT), ',')");
     /// See `Store::analyze_rollups`.
     const ANALYZE_ROLLUPS: &'static str = "VACUUM ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_days, kpi_delay_blocks";

@@ -614,6 +614,33 @@ macro_rules! sql_store_impl {
             }
 
             /// Appends `prefix` and a bound list of `items`, then `)`.
+            /// The marks of a dirty table (keyed by guild and `key`) in key order, from just
+            /// after `after` on: a row value, so that both backends read its primary key from
+            /// there.
+            async fn dirty_from(
+                pool: &sqlx::Pool<$db>,
+                table: &str,
+                key: &str,
+                guild_id: Option<&str>,
+                after: Option<(&str, &str)>,
+                limit: i64,
+            ) -> Result<Vec<(String, String, i64)>> {
+                let mut qb: QueryBuilder<$db> =
+                    QueryBuilder::new(format!("SELECT guild_id, {key}, version FROM {table} WHERE 1 = 1"));
+                if let Some(g) = guild_id {
+                    qb.push(" AND guild_id = ").push_bind(g.to_string());
+                }
+                if let Some((g, k)) = after {
+                    qb.push(format!(" AND (guild_id, {key}) > ("))
+                        .push_bind(g.to_string())
+                        .push(", ")
+                        .push_bind(k.to_string())
+                        .push(")");
+                }
+                qb.push(format!(" ORDER BY guild_id, {key} LIMIT ")).push_bind(limit);
+                Ok(qb.build_query_as().fetch_all(pool).await?)
+            }
+
             fn push_in(qb: &mut QueryBuilder<$db>, prefix: &str, items: &[String]) {
                 qb.push(prefix);
                 let mut list = qb.separated(", ");
@@ -638,7 +665,7 @@ macro_rules! sql_store_impl {
             async fn insert_events(&self, events: &[Event]) -> Result<Vec<Inserted>> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 let mut new_ids: HashSet<String> = HashSet::new();
-                for chunk in events.chunks(INSERT_CHUNK) {
+                let insert = |chunk: &[Event]| {
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new(format!(
                         "INSERT INTO events ({EVENT_COLUMNS}) "
                     ));
@@ -655,7 +682,25 @@ macro_rules! sql_store_impl {
                             .push_bind(c.answer_message_id.map(str::to_string))
                             .push_bind(c.body.map(str::to_string));
                     });
-                    qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+                    qb.push(" ON CONFLICT (id) DO NOTHING");
+                    qb
+                };
+                for chunk in events.chunks(INSERT_CHUNK) {
+                    // Nearly always every event is new: then the count of rows written says so,
+                    // and the ids need not come back. Otherwise the chunk is written again,
+                    // returning the ids it stored.
+                    let distinct: HashSet<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
+                    sqlx::query("SAVEPOINT new_events").execute(&mut *tx).await?;
+                    let written = insert(chunk).build().execute(&mut *tx).await?.rows_affected();
+                    if written as usize == distinct.len() {
+                        sqlx::query("RELEASE SAVEPOINT new_events").execute(&mut *tx).await?;
+                        new_ids.extend(distinct.into_iter().map(str::to_string));
+                        continue;
+                    }
+                    sqlx::query("ROLLBACK TO SAVEPOINT new_events").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE SAVEPOINT new_events").execute(&mut *tx).await?;
+                    let mut qb = insert(chunk);
+                    qb.push(" RETURNING id");
                     let ids: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                     new_ids.extend(ids.into_iter().map(|(id,)| id));
                 }
@@ -1349,24 +1394,14 @@ macro_rules! sql_store_impl {
                 Ok(())
             }
 
-            async fn dirty_places(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyPlace>> {
-                let rows: Vec<(String, String, i64)> = match guild_id {
-                    Some(g) => sqlx::query_as(
-                        "SELECT guild_id, conversation, version FROM kpi_dirty_places \
-                         WHERE guild_id = $1 ORDER BY conversation LIMIT $2",
-                    )
-                    .bind(g)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?,
-                    None => sqlx::query_as(
-                        "SELECT guild_id, conversation, version FROM kpi_dirty_places \
-                         ORDER BY guild_id, conversation LIMIT $1",
-                    )
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?,
-                };
+            async fn dirty_places(
+                &self,
+                guild_id: Option<&str>,
+                after: Option<(&str, &str)>,
+                limit: i64,
+            ) -> Result<Vec<DirtyPlace>> {
+                let rows: Vec<(String, String, i64)> =
+                    Self::dirty_from(&self.pool, "kpi_dirty_places", "conversation", guild_id, after, limit).await?;
                 Ok(rows
                     .into_iter()
                     .map(|(guild_id, conversation, version)| DirtyPlace { guild_id, conversation, version })
@@ -1374,16 +1409,34 @@ macro_rules! sql_store_impl {
             }
 
             async fn events_of_places(&self, guild_id: &str, conversations: &[String]) -> Result<Vec<Event>> {
+                // A refresh reads every event again: as one JSON array per chunk of places, so
+                // that each event is not a row of its own to hand from the database's thread.
+                type Columns = (String, String, String, String, i64, Option<String>, Option<i32>, Option<String>, Option<String>);
                 let mut out = Vec::new();
                 for chunk in conversations.chunks(INSERT_CHUNK) {
+                    let (open, close) = Self::JSON_ROWS;
                     let mut qb: QueryBuilder<$db> = QueryBuilder::new(format!(
-                        "SELECT {EVENT_COLUMNS} FROM events WHERE guild_id = "
+                        "SELECT {open}id, conversation, kind, author_id, at_ms, survey_id, rating, \
+                         answer_message_id, body{close} FROM events WHERE guild_id = "
                     ));
                     qb.push_bind(guild_id.to_string());
                     Self::push_in(&mut qb, " AND conversation IN (", chunk);
-                    let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&self.pool).await?;
-                    for row in rows {
-                        out.push(Event::try_from(row)?);
+                    let (json,): (Option<String>,) = qb.build_query_as().fetch_one(&self.pool).await?;
+                    let rows: Vec<Columns> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+                        .map_err(|e| crate::store::StoreError::Corrupt(format!("events of guild {guild_id}: {e}")))?;
+                    for (id, conversation, kind, author_id, at_ms, survey_id, rating, answer_message_id, body) in rows {
+                        out.push(Event::try_from(EventRow {
+                            id,
+                            guild_id: guild_id.to_string(),
+                            conversation,
+                            kind,
+                            author_id,
+                            at_ms,
+                            survey_id,
+                            rating,
+                            answer_message_id,
+                            body,
+                        })?);
                     }
                 }
                 Ok(out)
@@ -1612,22 +1665,14 @@ macro_rules! sql_store_impl {
                 Ok(written)
             }
 
-            async fn dirty_days(&self, guild_id: Option<&str>, limit: i64) -> Result<Vec<DirtyDay>> {
-                let rows: Vec<(String, String, i64)> = match guild_id {
-                    Some(g) => sqlx::query_as(
-                        "SELECT guild_id, day, version FROM kpi_dirty_days WHERE guild_id = $1 ORDER BY day LIMIT $2",
-                    )
-                    .bind(g)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?,
-                    None => sqlx::query_as(
-                        "SELECT guild_id, day, version FROM kpi_dirty_days ORDER BY guild_id, day LIMIT $1",
-                    )
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?,
-                };
+            async fn dirty_days(
+                &self,
+                guild_id: Option<&str>,
+                after: Option<(&str, &str)>,
+                limit: i64,
+            ) -> Result<Vec<DirtyDay>> {
+                let rows: Vec<(String, String, i64)> =
+                    Self::dirty_from(&self.pool, "kpi_dirty_days", "day", guild_id, after, limit).await?;
                 Ok(rows.into_iter().map(|(guild_id, day, version)| DirtyDay { guild_id, day, version }).collect())
             }
 
