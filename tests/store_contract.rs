@@ -76,6 +76,22 @@ async fn a_batch_holding_an_id_twice_stores_it_once(store: DynStore) {
         .unwrap();
     assert_eq!(out, [Inserted::New, Inserted::New, Inserted::Duplicate]);
     assert_eq!(store.count_events(Some("g")).await.unwrap(), 2);
+    // Stored and new ones mixed, and an id repeated in a later chunk of the same batch (the
+    // store writes 1,000 rows a statement): each is told apart.
+    let mut batch: Vec<Event> = (0..1_001)
+        .map(|i| Event {
+            id: format!("n{i}"),
+            ..a.clone()
+        })
+        .collect();
+    batch[3] = b.clone();
+    batch[1_000].id = "n0".into();
+    let out = store.insert_events(&batch).await.unwrap();
+    let duplicates: Vec<usize> = (0..out.len())
+        .filter(|&i| out[i] == Inserted::Duplicate)
+        .collect();
+    assert_eq!(duplicates, vec![3, 1_000]);
+    assert_eq!(store.count_events(Some("g")).await.unwrap(), 2 + 999);
 }
 
 async fn every_kind_of_event_round_trips(store: DynStore) {

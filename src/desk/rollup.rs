@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Places, or days, per round of a refresh.
 const REFRESH_BATCH: i64 = 500;
-/// A refresh stops after this many rounds that wrote nothing (another process is refreshing
-/// the same places) or this many rounds in all (new events keep coming): what is left is
+/// A refresh stops after this many batches from the first key that wrote nothing (another
+/// process is refreshing the same places) or this many batches in all (new events keep coming): what is left is
 /// newer than the call and the next refresh takes it.
 const IDLE_ROUNDS: u32 = 3;
 const MAX_ROUNDS: u32 = 10_000;
@@ -264,7 +264,7 @@ impl Desk {
 
     /// Runs one phase of the refresh to its end. While one batch is written, the next one is
     /// read and derived: its keys come after this batch's, so the two cannot overlap. The
-    /// write is its own task so that both run at once, each on its own thread and connection.
+    /// write is its own task so that both can run at once, on their own connections.
     /// A short batch was the last one: the next starts again from the first key, once this
     /// one is written, for what was marked meanwhile or skipped as changed. `written` is told
     /// how many items each batch wrote.
@@ -277,6 +277,7 @@ impl Desk {
             if analyze.passed(total) {
                 self.store.analyze_growing().await?;
             }
+            let from_start = next.from_start;
             let Some((guild, key)) = next.last.take() else {
                 if next.from_start {
                     break;
@@ -306,7 +307,14 @@ impl Desk {
                 None => phase.derive(None).await?,
             };
             total += count;
-            idle = if count == 0 { idle + 1 } else { 0 };
+            // Batches in the middle of a pass that wrote nothing were refreshed by someone
+            // else just ahead (a report's refresh of its guild): moving on costs little. Only
+            // passes from the first key that write nothing say the rest is not ours to do.
+            if count > 0 {
+                idle = 0;
+            } else if from_start {
+                idle += 1;
+            }
             written(count);
         }
         Ok(())

@@ -613,7 +613,6 @@ macro_rules! sql_store_impl {
                 Ok(qb.build_query_as::<(String, i64)>().fetch_all(&mut **tx).await?.into_iter().collect())
             }
 
-            /// Appends `prefix` and a bound list of `items`, then `)`.
             /// The marks of a dirty table (keyed by guild and `key`) in key order, from just
             /// after `after` on: a row value, so that both backends read its primary key from
             /// there.
@@ -641,6 +640,7 @@ macro_rules! sql_store_impl {
                 Ok(qb.build_query_as().fetch_all(pool).await?)
             }
 
+            /// Appends `prefix` and a bound list of `items`, then `)`.
             fn push_in(qb: &mut QueryBuilder<$db>, prefix: &str, items: &[String]) {
                 qb.push(prefix);
                 let mut list = qb.separated(", ");
@@ -686,8 +686,9 @@ macro_rules! sql_store_impl {
                     qb
                 };
                 for chunk in events.chunks(INSERT_CHUNK) {
-                    // Nearly always every event is new: then the count of rows written says so,
-                    // and the ids need not come back. Otherwise the chunk is written again,
+                    // When every event is new (live traffic, a first import) the count of rows
+                    // written says so, and the ids need not come back. Otherwise (a catch-up or
+                    // an import that overlaps what is stored) the chunk is written again,
                     // returning the ids it stored.
                     let distinct: HashSet<&str> = chunk.iter().map(|e| e.id.as_str()).collect();
                     sqlx::query("SAVEPOINT new_events").execute(&mut *tx).await?;

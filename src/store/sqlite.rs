@@ -12,7 +12,8 @@ const MMAP_SIZE: &str = "2147418112";
 
 /// Pages the WAL may hold before they are copied back into the file (SQLite's default is
 /// 1,000): an index page that many commits touch is copied once per checkpoint, so fewer
-/// checkpoints copy less. 10,000 pages is a WAL of about 40 MB at most between them.
+/// checkpoints copy less. With 4 KiB pages a checkpoint is tried at about 40 MB of WAL (a
+/// reader still on older pages can hold it back).
 pub const WAL_AUTOCHECKPOINT: &str = "10000";
 
 pub struct SqliteStore {
