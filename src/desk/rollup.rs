@@ -15,11 +15,11 @@ use crate::store::{DirtyDay, DynStore, FactsUpdate, PieceScope, Result};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Places, or days, per round of a refresh.
+/// Places, or days, per batch of a refresh.
 const REFRESH_BATCH: i64 = 500;
 /// A refresh stops after this many batches from the first key that wrote nothing (another
-/// process is refreshing the same places) or this many batches in all (new events keep coming): what is left is
-/// newer than the call and the next refresh takes it.
+/// process is refreshing the same places) or this many batches in all (new events keep
+/// coming): what is left is newer than the call and the next refresh takes it.
 const IDLE_ROUNDS: u32 = 3;
 const MAX_ROUNDS: u32 = 10_000;
 /// After a refresh this large (an import, a first start after an upgrade), the planner's
@@ -279,7 +279,7 @@ impl Desk {
             }
             let from_start = next.from_start;
             let Some((guild, key)) = next.last.take() else {
-                if next.from_start {
+                if from_start {
                     break;
                 }
                 // The cursor ran past the last key: start again from the first.
