@@ -314,7 +314,7 @@ fn event(
     Event {
         id,
         guild_id: guild.to_string(),
-        conversation: conversation.to_string(),
+        place: conversation.to_string(),
         author_id: author.to_string(),
         at,
         kind,
@@ -413,7 +413,7 @@ async fn ceiling_insert(url: &str, batches: &[Vec<Event>]) -> Duration {
                         };
                         row.push_bind(e.id.clone())
                             .push_bind(e.guild_id.clone())
-                            .push_bind(e.conversation.clone())
+                            .push_bind(e.place.clone())
                             .push_bind(e.kind.name())
                             .push_bind(e.author_id.clone())
                             .push_bind(e.at)

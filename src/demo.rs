@@ -85,7 +85,7 @@ impl Gen {
         self.events.push(Event {
             id: id.clone(),
             guild_id: DEMO_GUILD.to_string(),
-            conversation: conversation.to_string(),
+            place: conversation.to_string(),
             author_id: author.to_string(),
             at,
             kind,

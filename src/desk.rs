@@ -197,10 +197,7 @@ impl Desk {
     /// the replay stays true.
     pub async fn replay_live(&self, e: &Event) -> Result<LivePlace> {
         let rules = self.store.guild_rules(&e.guild_id).await?;
-        let mut events = self
-            .store
-            .place_events(&e.guild_id, &e.conversation)
-            .await?;
+        let mut events = self.store.place_events(&e.guild_id, &e.place).await?;
         let new = !events.iter().any(|x| x.id == e.id);
         if new {
             events.push(e.clone());
@@ -241,7 +238,7 @@ impl Desk {
         use crate::domain::EventKind;
         let mut plan = SurveyPlan::default();
         let (rules, events) = (&place.rules, &place.events);
-        let (guild_id, conversation) = (&place.event.guild_id, &place.event.conversation);
+        let (guild_id, conversation) = (&place.event.guild_id, &place.event.place);
         let lookup = |_: &str| rules;
         let tl = Timeline::build(events, None, &lookup);
         let Some((request, answer)) = tl

@@ -660,7 +660,7 @@ async fn scripted_history(desk: &Desk) -> i64 {
         Event {
             id: (snowflake_at(at) + n).to_string(),
             guild_id: GUILD.into(),
-            conversation: place.into(),
+            place: place.into(),
             author_id: author.to_string(),
             at,
             kind,
@@ -1588,7 +1588,7 @@ async fn forget_me_removes_the_customers_ids_and_keeps_the_figures() {
     let all = bot.desk.store().events_until(None, i64::MAX).await.unwrap();
     assert!(!all
         .iter()
-        .any(|e| e.author_id == ids::CARLA.to_string() || e.conversation == dm_key()));
+        .any(|e| e.author_id == ids::CARLA.to_string() || e.place == dm_key()));
     assert!(bot
         .desk
         .store()

@@ -196,7 +196,7 @@ async fn crowded_buckets(store: DynStore) {
             evs.push(Event {
                 id: format!("{}", 10_000 + 2 * i + n as i64),
                 guild_id: GUILD.to_string(),
-                conversation: place.clone(),
+                place: place.clone(),
                 author_id: who.to_string(),
                 at: t,
                 kind,
@@ -246,7 +246,7 @@ async fn many_batches(store: DynStore) {
             evs.push(Event {
                 id: format!("{}", 10_000 + 2 * i + n as i64),
                 guild_id: GUILD.to_string(),
-                conversation: format!("c{i:05}"),
+                place: format!("c{i:05}"),
                 author_id: who,
                 at: t,
                 kind,

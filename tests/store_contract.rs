@@ -16,7 +16,7 @@ fn ev(id: &str, guild: &str, place: &str, at: &str, kind: EventKind) -> Event {
     Event {
         id: id.into(),
         guild_id: guild.into(),
-        conversation: place.into(),
+        place: place.into(),
         author_id: "42".into(),
         at: parse_time(at).expect("test time"),
         kind,
@@ -338,13 +338,10 @@ async fn purging_removes_customer_ids_and_keeps_every_figure(store: DynStore) {
     );
     assert_eq!(after, before, "figures are unchanged by anonymisation");
     let events = store.events_until(None, i64::MAX).await.unwrap();
-    let kept: Vec<&Event> = events
-        .iter()
-        .filter(|e| e.conversation == "dm-400")
-        .collect();
+    let kept: Vec<&Event> = events.iter().filter(|e| e.place == "dm-400").collect();
     assert_eq!(kept.len(), 2);
-    for e in events.iter().filter(|e| e.conversation != "dm-400") {
-        assert!(e.conversation.starts_with("anon-"), "{e}");
+    for e in events.iter().filter(|e| e.place != "dm-400") {
+        assert!(e.place.starts_with("anon-"), "{e}");
         assert!(!CUSTOMERS[..3].contains(&e.author_id.as_str()), "{e}");
         assert!(!CUSTOMERS[4..].contains(&e.author_id.as_str()), "{e}");
     }
@@ -374,11 +371,8 @@ async fn forgetting_a_customer_touches_only_their_conversations(store: DynStore)
     );
     let events = store.events_until(None, i64::MAX).await.unwrap();
     assert!(!events.iter().any(|e| e.author_id == "5000000000000000003"));
-    assert!(!events.iter().any(|e| e.conversation == "thread-300"));
-    assert_eq!(
-        events.iter().filter(|e| e.conversation == "dm-100").count(),
-        12
-    );
+    assert!(!events.iter().any(|e| e.place == "thread-300"));
+    assert_eq!(events.iter().filter(|e| e.place == "dm-100").count(), 12);
     let after = reactif::report::json::report(
         &desk
             .report(&Scope::default(), worked_window())
@@ -412,7 +406,7 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
     let ev = |id: &str| Event {
         id: id.into(),
         guild_id: "g".into(),
-        conversation: "p".into(),
+        place: "p".into(),
         author_id: "a".into(),
         at: 2_000,
         kind: EventKind::AgentMessage,
@@ -556,7 +550,7 @@ async fn a_group_commit_keeps_each_commits_outcome(store: DynStore) {
     let ev = |id: &str, place: &str| Event {
         id: id.into(),
         guild_id: "g".into(),
-        conversation: place.into(),
+        place: place.into(),
         author_id: "a".into(),
         at: 2_000,
         kind: EventKind::CustomerMessage,
@@ -660,7 +654,7 @@ async fn concurrent_commits_share_transactions(store: DynStore) {
                     events: vec![Event {
                         id: format!("m{i}"),
                         guild_id: "g".into(),
-                        conversation: format!("p{}", i % 7),
+                        place: format!("p{}", i % 7),
                         author_id: "c".into(),
                         at: 1_000 + i,
                         kind: EventKind::CustomerMessage,

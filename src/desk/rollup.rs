@@ -105,7 +105,7 @@ impl Phase for Places<'_> {
             let names: Vec<String> = places.iter().map(|d| d.conversation.clone()).collect();
             let mut events: HashMap<String, Vec<Event>> = HashMap::new();
             for e in store.events_of_places(g, &names).await? {
-                events.entry(e.conversation.clone()).or_default().push(e);
+                events.entry(e.place.clone()).or_default().push(e);
             }
             let mut old = store.place_facts(g, &names).await?;
             for d in places {

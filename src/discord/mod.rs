@@ -241,7 +241,7 @@ pub fn event(id: u64, guild: &str, conversation: &str, author: u64, kind: EventK
     Event {
         id: id.to_string(),
         guild_id: guild.to_string(),
-        conversation: conversation.to_string(),
+        place: conversation.to_string(),
         author_id: author.to_string(),
         at: discord_time(id),
         kind,

@@ -320,7 +320,7 @@ async fn record_delivery(bot: &Bot, item: &OutboxItem, message_id: &str) -> anyh
             message_id.to_string()
         },
         guild_id: job.guild_id.clone(),
-        conversation: job.conversation.clone(),
+        place: job.conversation.clone(),
         author_id: bot.bot_user_id.to_string(),
         at: sent_at,
         kind: EventKind::SurveySent {

@@ -133,14 +133,14 @@ fn live_commit(
         if item.guild_id.is_none() {
             item.guild_id = Some(ev.guild_id.clone());
         }
-        item.conversation = Some(ev.conversation.clone());
+        item.conversation = Some(ev.place.clone());
         OutboxOp::enqueue(item)
     }));
     if let Some(content) = transcript {
         commit.transcript.push(TranscriptLine {
             message_id: ev.id.clone(),
             guild_id: ev.guild_id.clone(),
-            conversation: ev.conversation.clone(),
+            conversation: ev.place.clone(),
             author_id: ev.author_id.clone(),
             at: ev.at,
             content: content.to_string(),

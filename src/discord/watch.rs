@@ -74,10 +74,10 @@ async fn ingest_and_survey(
     keep_text: bool,
 ) -> anyhow::Result<()> {
     let store = bot.desk.store();
-    let _conversation = super::relay::lock_conversation(bot, &ev.guild_id, &ev.conversation).await;
+    let _conversation = super::relay::lock_conversation(bot, &ev.guild_id, &ev.place).await;
     let place = bot.desk.replay_live(&ev).await?;
     store
-        .set_conversation_channel(&ev.guild_id, &ev.conversation, channel_id)
+        .set_conversation_channel(&ev.guild_id, &ev.place, channel_id)
         .await?;
     if !place.new {
         return Ok(());

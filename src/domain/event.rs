@@ -86,9 +86,10 @@ impl EventKind {
 pub struct Event {
     pub id: String,
     pub guild_id: String,
-    /// Where the exchange happens: a DM channel, a thread, a forum post, or one customer in one
-    /// support channel.
-    pub conversation: String,
+    /// The place key: where the exchange happens (a DM channel, a thread, a forum post, or one
+    /// customer in one support channel). A place holds one conversation after another; the
+    /// import format calls this field `conversation`.
+    pub place: String,
     pub author_id: String,
     pub at: Millis,
     pub kind: EventKind,
@@ -192,7 +193,7 @@ impl Event {
         Ok(Event {
             id: id_field(raw.id, "id")?,
             guild_id: id_field(raw.guild_id, "guild_id")?,
-            conversation: id_field(raw.conversation, "conversation")?,
+            place: id_field(raw.conversation, "conversation")?,
             author_id: id_field(raw.author_id, "author_id")?,
             at,
             kind,
@@ -205,7 +206,7 @@ impl Event {
             "kind": self.kind.name(),
             "id": self.id,
             "guild_id": self.guild_id,
-            "conversation": self.conversation,
+            "conversation": self.place,
             "author_id": self.author_id,
             "at": super::format_time(self.at),
         });
@@ -239,7 +240,7 @@ impl fmt::Display for Event {
             self.kind.name(),
             self.id,
             self.guild_id,
-            self.conversation,
+            self.place,
             self.author_id,
             super::format_time(self.at)
         )

@@ -26,7 +26,7 @@ impl History {
         self.events.push(Event {
             id: id.clone(),
             guild_id: G.into(),
-            conversation: place.into(),
+            place: place.into(),
             author_id: author.into(),
             at: t(at),
             kind,
@@ -290,7 +290,7 @@ fn equal_times_are_ordered_by_id_as_numbers() {
     h.events.push(Event {
         id: "10".into(),
         guild_id: G.into(),
-        conversation: "a".into(),
+        place: "a".into(),
         author_id: CUSTOMER.into(),
         at: t("2026-11-02T09:00:00Z"),
         kind: EventKind::CustomerMessage,
@@ -298,7 +298,7 @@ fn equal_times_are_ordered_by_id_as_numbers() {
     h.events.push(Event {
         id: "9".into(),
         guild_id: G.into(),
-        conversation: "a".into(),
+        place: "a".into(),
         author_id: AGENT.into(),
         at: t("2026-11-02T09:00:00Z"),
         kind: EventKind::AgentMessage,

@@ -142,7 +142,7 @@ impl Timeline {
 
         for (pos, e) in order.iter().enumerate() {
             let r = rules(&e.guild_id);
-            let key = (e.guild_id.clone(), e.conversation.clone());
+            let key = (e.guild_id.clone(), e.place.clone());
             match &e.kind {
                 EventKind::CustomerMessage => {
                     let st = places.entry(key).or_default();
@@ -156,7 +156,7 @@ impl Timeline {
                             let c = tl.conversations.len();
                             tl.conversations.push(Conversation {
                                 guild_id: e.guild_id.clone(),
-                                key: e.conversation.clone(),
+                                key: e.place.clone(),
                                 customer_id: e.author_id.clone(),
                                 opened_at: e.at,
                                 opened_by: e.id.clone(),
@@ -238,7 +238,7 @@ impl Timeline {
                         survey_id: survey_id.clone(),
                         event_id: e.id.clone(),
                         guild_id: e.guild_id.clone(),
-                        key: e.conversation.clone(),
+                        key: e.place.clone(),
                         sent_at: e.at,
                         answer_message_id: answer_message_id.clone(),
                         agent_id: None,

@@ -98,7 +98,7 @@ impl TryFrom<EventRow> for Event {
         Ok(Event {
             id: r.id,
             guild_id: r.guild_id,
-            conversation: r.conversation,
+            place: r.conversation,
             author_id: r.author_id,
             at: r.at_ms,
             kind,
@@ -340,7 +340,7 @@ macro_rules! sql_store_impl {
                     )))
                     .bind(&e.id)
                     .bind(&e.guild_id)
-                    .bind(&e.conversation)
+                    .bind(&e.place)
                     .bind(k.kind)
                     .bind(&e.author_id)
                     .bind(e.at)
@@ -354,7 +354,7 @@ macro_rules! sql_store_impl {
                         return Ok(CommitOutcome::Skipped);
                     }
                     if done.rows_affected() > 0 {
-                        marked.insert((e.guild_id.as_str(), e.conversation.as_str()));
+                        marked.insert((e.guild_id.as_str(), e.place.as_str()));
                     }
                 }
                 Self::mark_places(tx, &marked).await?;
@@ -673,7 +673,7 @@ macro_rules! sql_store_impl {
                         let c = columns(e);
                         b.push_bind(e.id.clone())
                             .push_bind(e.guild_id.clone())
-                            .push_bind(e.conversation.clone())
+                            .push_bind(e.place.clone())
                             .push_bind(c.kind)
                             .push_bind(e.author_id.clone())
                             .push_bind(e.at)
@@ -708,7 +708,7 @@ macro_rules! sql_store_impl {
                 let places: BTreeSet<(&str, &str)> = events
                     .iter()
                     .filter(|e| new_ids.contains(&e.id))
-                    .map(|e| (e.guild_id.as_str(), e.conversation.as_str()))
+                    .map(|e| (e.guild_id.as_str(), e.place.as_str()))
                     .collect();
                 Self::mark_places(&mut tx, &places).await?;
                 tx.commit().await?;
