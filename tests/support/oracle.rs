@@ -946,6 +946,8 @@ fn figures(
             delays.push(delay);
             // "business-hours delay: the part of a response delay that falls inside the guild's
             // weekly business hours, in the guild's time zone".
+            // CHOICE: `business_hours_delay_ms` is over the same requests as
+            // `response_delay_ms` (answered within `deadline`), whatever the `sla_clock`.
             let s = p.sla(&r.guild);
             business_delays.push(business_ms(
                 &s.timezone,
