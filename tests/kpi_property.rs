@@ -25,7 +25,7 @@ fn theirs(events: &[Event], w: Window) -> Value {
         .iter()
         .map(|e| serde_json::from_str(&e.to_line()).expect("to_line is JSON"))
         .collect();
-    oracle_report(
+    let mut expected = oracle_report(
         &lines,
         &OracleParams {
             from_ms: w.from,
@@ -36,8 +36,37 @@ fn theirs(events: &[Event], w: Window) -> Value {
             survey_close_ms: DAY,
             badge_min_rate: (9, 10),
             badge_max_delay_ms: 5 * MINUTE,
+            ..Default::default()
         },
-    )
+    );
+    without_sla_figures(&mut expected);
+    expected
+}
+
+/// The implementation does not report the SLA section's figures yet, and the comparison is a
+/// subset check: until it does, only the figures that existed before are compared.
+/// The lead removes this (and its call) once the implementation reports them.
+fn without_sla_figures(report: &mut Value) {
+    const NEW: [&str; 6] = [
+        "sla",
+        "resolved",
+        "lapsed",
+        "open",
+        "resolution_ms",
+        "heatmap",
+    ];
+    let strip = |v: &mut Value| {
+        if let Some(o) = v.as_object_mut() {
+            for k in NEW {
+                o.remove(k);
+            }
+        }
+    };
+    strip(report);
+    strip(&mut report["previous"]);
+    if let Some(agents) = report["agents"].as_array_mut() {
+        agents.iter_mut().for_each(strip);
+    }
 }
 
 proptest! {
@@ -83,6 +112,7 @@ fn the_oracle_itself_reproduces_the_worked_example() {
             survey_close_ms: DAY,
             badge_min_rate: (9, 10),
             badge_max_delay_ms: 5 * MINUTE,
+            ..Default::default()
         },
     );
     support::json::assert_subset(&expected, &got);

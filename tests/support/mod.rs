@@ -1,8 +1,10 @@
-//! Shared test support: fresh databases, the independent KPI oracle, the fake Discord.
+//! Shared test support: fresh databases, the independent KPI and engagement oracles, the fake Discord.
 //! Each integration test binary uses a part of it, hence the dead-code allowances.
 
 #[allow(dead_code)]
 pub mod db;
+#[allow(dead_code)]
+pub mod engagement_oracle;
 pub mod fake_discord;
 #[allow(dead_code)]
 pub mod json;
