@@ -360,4 +360,5 @@ fn a_post_figures_are_final_once_it_matured() {
     assert!(!at_end.maturing(t(&p_plus(7 * DAY))));
 }
 
+mod property;
 mod window;
