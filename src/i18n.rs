@@ -179,3 +179,120 @@ pub fn texts(locale: Locale) -> &'static Texts {
         Locale::Fr => &FR,
     }
 }
+
+/// The words of the engagement report (docs/engagement.md). Kept apart from `Texts` so that the
+/// support and the community halves can grow without touching each other.
+pub struct EngagementTexts {
+    /// Window, now, "new" and the other words both reports share.
+    pub common: &'static Texts,
+    pub title: &'static str,
+    pub guild: &'static str,
+    pub theme: &'static str,
+    pub posts: &'static str,
+    /// `{n}`: how many of the window's posts are still inside their engagement window.
+    pub maturing: &'static str,
+    pub reactions: &'static str,
+    pub replies: &'static str,
+    pub engagements: &'static str,
+    pub engaged_users: &'static str,
+    pub unique_engaged_users: &'static str,
+    pub audience: &'static str,
+    pub engagement_rate: &'static str,
+    pub mean_post_engagement_rate: &'static str,
+    /// Said wherever the audience is shown: Discord has no view counts.
+    pub audience_note: &'static str,
+    pub no_posts: &'static str,
+    pub themes: &'static str,
+    pub top_posts: &'static str,
+    /// Column heads of the theme table.
+    pub col_posts: &'static str,
+    pub col_engagements: &'static str,
+    pub col_users: &'static str,
+    pub col_audience: &'static str,
+    pub col_rate: &'static str,
+    pub col_mean_rate: &'static str,
+    pub col_trend: &'static str,
+    /// One top post: `{engagements} {reactions} {replies} {users} {audience} {rate}`.
+    pub top_post_line: &'static str,
+    pub chart_engagements: &'static str,
+    pub chart_theme_rates: &'static str,
+    pub chart_current: &'static str,
+    pub chart_previous: &'static str,
+    /// Under the chart: what the rate is made of.
+    pub chart_note: &'static str,
+}
+
+pub const ENGAGEMENT_EN: EngagementTexts = EngagementTexts {
+    common: &EN,
+    title: "Engagement report",
+    guild: "Guild",
+    theme: "Theme",
+    posts: "Posts",
+    maturing: "{n} still maturing",
+    reactions: "Reactions",
+    replies: "Replies",
+    engagements: "Engagements",
+    engaged_users: "Engaged users (sum over posts)",
+    unique_engaged_users: "Unique engaged users",
+    audience: "Audience (ceiling of reach)",
+    engagement_rate: "Engagement rate",
+    mean_post_engagement_rate: "Mean post engagement rate",
+    audience_note: "Audience is a ceiling of the reach (the members who could see a post), not a count of views: Discord gives no view counts. Engaged users are a floor (those who visibly reacted or replied).",
+    no_posts: "No post in this window.",
+    themes: "Themes",
+    top_posts: "Top posts",
+    col_posts: "posts",
+    col_engagements: "engagements",
+    col_users: "users",
+    col_audience: "audience",
+    col_rate: "rate",
+    col_mean_rate: "mean rate",
+    col_trend: "vs previous",
+    top_post_line: "engagements {engagements} (reactions {reactions}, replies {replies}) · users {users} · audience {audience} · rate {rate}",
+    chart_engagements: "Engagements per day (by day of posting)",
+    chart_theme_rates: "Engagement rate per theme (%)",
+    chart_current: "this window",
+    chart_previous: "previous window",
+    chart_note: "rate = engagements / audience; the audience is a ceiling of the reach, not a count of views (Discord gives no view counts)",
+};
+
+pub const ENGAGEMENT_FR: EngagementTexts = EngagementTexts {
+    common: &FR,
+    title: "Rapport d'engagement",
+    guild: "Serveur",
+    theme: "Thème",
+    posts: "Publications",
+    maturing: "{n} encore dans leur fenêtre d'engagement",
+    reactions: "Réactions",
+    replies: "Réponses",
+    engagements: "Engagements",
+    engaged_users: "Membres engagés (somme par publication)",
+    unique_engaged_users: "Membres engagés distincts",
+    audience: "Audience (plafond de la portée)",
+    engagement_rate: "Taux d'engagement",
+    mean_post_engagement_rate: "Taux d'engagement moyen par publication",
+    audience_note: "L'audience est un plafond de la portée (les membres qui pouvaient voir une publication), pas un nombre de vues : Discord ne donne aucun nombre de vues. Les membres engagés en sont un plancher (ceux qui ont visiblement réagi ou répondu).",
+    no_posts: "Aucune publication sur cette période.",
+    themes: "Thèmes",
+    top_posts: "Meilleures publications",
+    col_posts: "publications",
+    col_engagements: "engagements",
+    col_users: "membres",
+    col_audience: "audience",
+    col_rate: "taux",
+    col_mean_rate: "taux moyen",
+    col_trend: "vs précédente",
+    top_post_line: "engagements {engagements} (réactions {reactions}, réponses {replies}) · membres {users} · audience {audience} · taux {rate}",
+    chart_engagements: "Engagements par jour (jour de publication)",
+    chart_theme_rates: "Taux d'engagement par thème (%)",
+    chart_current: "cette période",
+    chart_previous: "période précédente",
+    chart_note: "taux = engagements / audience ; l'audience est un plafond de la portée, pas un nombre de vues (Discord ne donne aucun nombre de vues)",
+};
+
+pub fn engagement_texts(locale: Locale) -> &'static EngagementTexts {
+    match locale {
+        Locale::En => &ENGAGEMENT_EN,
+        Locale::Fr => &ENGAGEMENT_FR,
+    }
+}

@@ -104,6 +104,10 @@ pub struct GuildRules {
     pub locale: Locale,
     /// Agent messages starting with this are internal notes.
     pub note_prefix: String,
+
+    // Communication figures (docs/engagement.md).
+    /// A post's reactions and replies count inside `[post.at, post.at + engagement_window_ms)`.
+    pub engagement_window_ms: Millis,
 }
 
 impl Default for GuildRules {
@@ -118,6 +122,9 @@ impl Default for GuildRules {
             badge: BadgeRule::default(),
             locale: Locale::En,
             note_prefix: ";".to_string(),
+
+            // Communication figures (docs/engagement.md).
+            engagement_window_ms: 7 * DAY,
         }
     }
 }

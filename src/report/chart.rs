@@ -21,11 +21,11 @@ pub enum ChartError {
     Encode(#[from] png::EncodingError),
 }
 
-fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
+pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> ChartError {
     ChartError::Draw(e.to_string())
 }
 
-fn register_font() {
+pub(crate) fn register_font() {
     REGISTER.call_once(|| {
         // The font is part of the binary; a failure here would be a build defect, and the chart
         // then simply shows no text rather than failing the report.

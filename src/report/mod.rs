@@ -3,6 +3,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod engagement;
 pub mod json;
 pub mod text;
 
