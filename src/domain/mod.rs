@@ -8,11 +8,12 @@ pub mod kpi;
 pub mod percentile;
 pub mod rollup;
 pub mod settings;
+mod sla_rules;
 pub mod stats;
 pub mod timeline;
 
 pub use event::{Event, EventKind, Rating};
-pub use settings::{BadgeStatistic, GuildRules, Locale};
+pub use settings::{BadgeStatistic, GuildRules, Locale, SlaClock, SlaRules, SlaWarning};
 
 /// Milliseconds since the Unix epoch, UTC. Discord's own clock has millisecond precision, and
 /// integer milliseconds keep every delay exact (no float drift in sums or comparisons).

@@ -156,6 +156,8 @@ impl TryFrom<RulesRow> for GuildRules {
             },
             locale: r.locale.parse().map_err(|e| bad("locale", e))?,
             note_prefix: r.note_prefix,
+            // Not stored yet (issue 16 persists them): every guild's service levels are off.
+            sla: Default::default(),
         })
     }
 }
