@@ -8,6 +8,7 @@ pub mod kpi;
 pub mod percentile;
 pub mod rollup;
 pub mod settings;
+pub mod sla;
 mod sla_rules;
 pub mod stats;
 pub mod timeline;
@@ -95,3 +96,5 @@ mod tests {
 
 #[cfg(test)]
 mod rules_tests;
+#[cfg(test)]
+mod sla_tests;
