@@ -290,6 +290,58 @@ fn agent_attainment(a: &Attainment) -> String {
     }
 }
 
+/// The per-agent table, with each agent's attainment where a response target is set.
+fn agents_table(out: &mut String, r: &Report, t: &Texts) {
+    if r.agents.is_empty() {
+        return;
+    }
+    // Per-agent attainment where a response target is set somewhere in the report.
+    let sla = r.service_levels.as_ref().filter(|s| {
+        s.current.first_response.target_ms.is_some()
+            || s.current.next_response.target_ms.is_some()
+            || !s.agents.is_empty()
+    });
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", t.agents);
+    let _ = write!(
+        out,
+        "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
+        t.agent, t.answered, t.mean, t.median, t.surveys, t.rating, "CSAT"
+    );
+    if sla.is_some() {
+        let _ = write!(out, " {:>16} {:>16}", t.agent_sla_first, t.agent_sla_next);
+    }
+    let _ = writeln!(out);
+    for a in &r.agents {
+        let _ = write!(
+            out,
+            "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
+            a.agent_id,
+            a.answered,
+            a.response_delay
+                .mean
+                .map(human_delay)
+                .unwrap_or_else(|| "n/a".into()),
+            human_ms(a.response_delay.median),
+            a.surveys_sent,
+            a.average_rating()
+                .map(|x| format!("{x:.2}"))
+                .unwrap_or_else(|| "n/a".into()),
+            percent(ratio(a.csat()))
+        );
+        if let Some(s) = sla {
+            let own = s.agents.get(&a.agent_id).copied().unwrap_or_default();
+            let _ = write!(
+                out,
+                " {:>16} {:>16}",
+                agent_attainment(&own.first_response),
+                agent_attainment(&own.next_response)
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
 pub fn render(r: &Report, t: &Texts) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", t.report_title);
@@ -341,53 +393,7 @@ pub fn render(r: &Report, t: &Texts) -> String {
         let _ = writeln!(out);
         service_block(&mut out, s, t);
     }
-    if !r.agents.is_empty() {
-        // Per-agent attainment where a response target is set somewhere in the report.
-        let sla = r.service_levels.as_ref().filter(|s| {
-            s.current.first_response.target_ms.is_some()
-                || s.current.next_response.target_ms.is_some()
-                || !s.agents.is_empty()
-        });
-        let _ = writeln!(out);
-        let _ = writeln!(out, "{}:", t.agents);
-        let _ = write!(
-            out,
-            "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
-            t.agent, t.answered, t.mean, t.median, t.surveys, t.rating, "CSAT"
-        );
-        if sla.is_some() {
-            let _ = write!(out, " {:>16} {:>16}", t.agent_sla_first, t.agent_sla_next);
-        }
-        let _ = writeln!(out);
-        for a in &r.agents {
-            let _ = write!(
-                out,
-                "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
-                a.agent_id,
-                a.answered,
-                a.response_delay
-                    .mean
-                    .map(human_delay)
-                    .unwrap_or_else(|| "n/a".into()),
-                human_ms(a.response_delay.median),
-                a.surveys_sent,
-                a.average_rating()
-                    .map(|x| format!("{x:.2}"))
-                    .unwrap_or_else(|| "n/a".into()),
-                percent(ratio(a.csat()))
-            );
-            if let Some(s) = sla {
-                let own = s.agents.get(&a.agent_id).copied().unwrap_or_default();
-                let _ = write!(
-                    out,
-                    " {:>16} {:>16}",
-                    agent_attainment(&own.first_response),
-                    agent_attainment(&own.next_response)
-                );
-            }
-            let _ = writeln!(out);
-        }
-    }
+    agents_table(&mut out, r, t);
     out
 }
 
