@@ -150,6 +150,10 @@ pub struct StatsArgs {
     /// Also write the chart (daily requests, median delay, CSAT) to this PNG file.
     #[arg(long, value_name = "FILE.png")]
     pub chart: Option<PathBuf>,
+    /// Also write the heatmap (requests by weekday and hour in the guild's time zone, UTC over
+    /// several guilds, with the median response delay by hour) to this PNG file.
+    #[arg(long, value_name = "FILE.png")]
+    pub heatmap: Option<PathBuf>,
     /// Language of the text report and chart: en or fr (default: the guild's locale).
     #[arg(long)]
     pub lang: Option<String>,
@@ -337,6 +341,16 @@ pub async fn stats(desk: &Desk, args: &StatsArgs, clock: &dyn Clock) -> anyhow::
         let png = report::chart::render_png(&report, texts)?;
         std::fs::write(path, png)
             .with_context(|| format!("cannot write the chart to {}", path.display()))?;
+    }
+    if let Some(path) = &args.heatmap {
+        // A report from the rollups has no heatmap yet: the replay has.
+        let replayed = match report.service_levels {
+            Some(_) => None,
+            None => Some(desk.replay_report(&scope, window).await?),
+        };
+        let png = report::chart::render_heatmap_png(replayed.as_ref().unwrap_or(&report), texts)?;
+        std::fs::write(path, png)
+            .with_context(|| format!("cannot write the heatmap to {}", path.display()))?;
     }
     Ok(match args.format {
         Format::Json => {

@@ -255,6 +255,48 @@ fn stats_text_and_csv_show_the_same_figures() {
 }
 
 #[test]
+fn stats_writes_the_heatmap_and_reports_how_conversations_ended() {
+    let cli = Cli::sqlite();
+    let file = examples().join("worked-example.jsonl");
+    assert!(cli
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    // A one-guild report comes from the rollups, which carry no heatmap yet: the heatmap is
+    // still written, from the replay.
+    let heatmap = cli.dir.path().join("heatmap.png");
+    let mut args = vec!["stats", "--guild", "1000000000000000001"];
+    args.extend(&WORKED[..6]);
+    args.extend(["--heatmap", heatmap.to_str().unwrap()]);
+    let out = cli.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let png = std::fs::read(&heatmap).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width then height, big-endian.
+    assert_eq!(&png[16..24], &[0, 0, 3, 232, 0, 0, 2, 148]);
+
+    // Over all guilds the report is replayed and carries them (see worked-example.md): dm-100
+    // closed at 10:01, an hour and a minute after it opened; dm-200 lapsed; thread-300 and
+    // dm-400 open at now. Requests by UTC weekday and hour: Monday 09, 10 and 11, Tuesday 12,
+    // Wednesday 20.
+    let json = stats_json(&cli);
+    assert_eq!(
+        (&json["resolved"], &json["lapsed"], &json["open"]),
+        (&1.into(), &1.into(), &2.into())
+    );
+    assert_eq!(json["resolution_ms"]["median"], 3_660_000);
+    assert_eq!(
+        json["sla"]["first_response"]["target_ms"],
+        serde_json::Value::Null
+    );
+    let cells: Vec<(usize, usize)> = (0..7)
+        .flat_map(|d| (0..24).map(move |h| (d, h)))
+        .filter(|&(d, h)| json["heatmap"]["requests"][d][h] != 0)
+        .collect();
+    assert_eq!(cells, [(0, 9), (0, 10), (0, 11), (1, 12), (2, 20)]);
+}
+
+#[test]
 fn the_demo_runs_with_no_configuration_and_writes_a_chart() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_reactif"))

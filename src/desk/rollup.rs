@@ -476,6 +476,8 @@ impl Desk {
             daily,
             timezone: rules.timezone,
             business_hours_set: !rules.business_hours.is_always(),
+            // The rollups do not carry the service levels yet: the replay does.
+            service_levels: None,
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! The figures of docs/kpi.md over a window, from a replayed `Timeline`.
 
 use super::settings::{BadgeRule, BadgeStatistic, GuildRules};
+use super::sla::{self, ServiceLevels};
 use super::stats::DelayStats;
 use super::timeline::{Request, Survey, Timeline};
 use super::{Millis, DAY};
@@ -196,7 +197,7 @@ pub struct DayPoint {
     pub csat: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Report {
     pub window: Window,
     pub scope: Scope,
@@ -209,6 +210,46 @@ pub struct Report {
     pub timezone: Tz,
     /// Business-hours delays are only meaningful when some guild in scope has hours set.
     pub business_hours_set: bool,
+    /// Service levels, resolution and the heatmap. A report built from the rollups does not
+    /// carry them yet (`None`); a replayed one always does.
+    pub service_levels: Option<ServiceLevels>,
+}
+
+/// Every figure is compared, except that a report without service levels (built from the
+/// rollups, which do not carry them yet) matches a replayed one whatever its service levels:
+/// that is how the rollups are checked against the replay on the figures they do carry.
+impl PartialEq for Report {
+    fn eq(&self, other: &Report) -> bool {
+        // Destructured so that a new field cannot be left out of the comparison.
+        let Report {
+            window,
+            scope,
+            current,
+            previous,
+            badge,
+            load_alert,
+            agents,
+            daily,
+            timezone,
+            business_hours_set,
+            service_levels,
+        } = self;
+        let service_levels_match = match (service_levels, &other.service_levels) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        *window == other.window
+            && *scope == other.scope
+            && *current == other.current
+            && *previous == other.previous
+            && *badge == other.badge
+            && *load_alert == other.load_alert
+            && *agents == other.agents
+            && *daily == other.daily
+            && *timezone == other.timezone
+            && *business_hours_set == other.business_hours_set
+            && service_levels_match
+    }
 }
 
 /// Everything a report needs besides the timeline: each guild's rules.
@@ -229,6 +270,48 @@ fn in_scope_place(scope: &Scope, tl: &Timeline, conversation: usize) -> bool {
             .conversations
             .as_ref()
             .is_none_or(|set| set.contains(&c.key))
+}
+
+/// Which conversations and requests of a timeline a scope keeps. With an agent in scope: the
+/// requests whose answer that agent sent, and the conversations in which the agent answered.
+pub(crate) struct InScope<'a> {
+    tl: &'a Timeline,
+    scope: &'a Scope,
+    agent_conversations: Option<HashSet<usize>>,
+}
+
+impl<'a> InScope<'a> {
+    pub(crate) fn new(tl: &'a Timeline, scope: &'a Scope) -> InScope<'a> {
+        let agent_conversations = scope.agent_id.as_ref().map(|agent| {
+            tl.requests
+                .iter()
+                .filter(|r| r.answer.as_ref().is_some_and(|a| &a.agent_id == agent))
+                .map(|r| r.conversation)
+                .collect()
+        });
+        InScope {
+            tl,
+            scope,
+            agent_conversations,
+        }
+    }
+
+    pub(crate) fn conversation(&self, c: usize) -> bool {
+        in_scope_place(self.scope, self.tl, c)
+            && self
+                .agent_conversations
+                .as_ref()
+                .is_none_or(|s| s.contains(&c))
+    }
+
+    pub(crate) fn request(&self, r: &Request) -> bool {
+        in_scope_place(self.scope, self.tl, r.conversation)
+            && self
+                .scope
+                .agent_id
+                .as_ref()
+                .is_none_or(|agent| r.answer.as_ref().is_some_and(|a| &a.agent_id == agent))
+    }
 }
 
 fn survey_in_scope(scope: &Scope, s: &Survey) -> bool {
@@ -254,23 +337,9 @@ pub fn figures(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Figure
         window: Some(w),
         ..Figures::default()
     };
-    let agent_conversations: Option<HashSet<usize>> = scope.agent_id.as_ref().map(|agent| {
-        tl.requests
-            .iter()
-            .filter(|r| r.answer.as_ref().is_some_and(|a| &a.agent_id == agent))
-            .map(|r| r.conversation)
-            .collect()
-    });
-    let conv_ok = |c: usize| {
-        in_scope_place(scope, tl, c) && agent_conversations.as_ref().is_none_or(|s| s.contains(&c))
-    };
-    let req_ok = |r: &Request| {
-        in_scope_place(scope, tl, r.conversation)
-            && scope
-                .agent_id
-                .as_ref()
-                .is_none_or(|agent| r.answer.as_ref().is_some_and(|a| &a.agent_id == agent))
-    };
+    let keep = InScope::new(tl, scope);
+    let conv_ok = |c: usize| keep.conversation(c);
+    let req_ok = |r: &Request| keep.request(r);
 
     f.messages_received = tl
         .customer_messages
@@ -380,12 +449,17 @@ pub fn agents(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Vec<Age
             }
         })
         .collect();
-    out.sort_by(|a, b| {
+    sort_agents(&mut out);
+    out
+}
+
+/// KPI.md's order: by answered, most first, then by agent id.
+pub fn sort_agents(agents: &mut [AgentFigures]) {
+    agents.sort_by(|a, b| {
         b.answered
             .cmp(&a.answered)
             .then_with(|| super::cmp_ids(&a.agent_id, &b.agent_id))
     });
-    out
 }
 
 /// The window of the "Very responsive" badge: `[now - window, now)`.
@@ -563,16 +637,20 @@ pub fn report(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Report 
     let previous = figures(tl, rules, scope, w.previous());
     let tz = rules.report.timezone;
     let series_window = series_window(w);
+    let service_levels = sla::service_levels(tl, rules, scope, w);
+    let mut agents = agents(tl, rules, scope, w);
+    sla::list_credited_agents(&mut agents, &service_levels);
     Report {
         window: w,
         scope: scope.clone(),
         badge: badge(tl, rules, scope, w.now),
         load_alert: load_alert(&current, &previous),
-        agents: agents(tl, rules, scope, w),
+        agents,
         daily: daily(tl, rules, scope, series_window, &tz),
         current,
         previous,
         timezone: tz,
         business_hours_set: !rules.report.business_hours.is_always(),
+        service_levels: Some(service_levels),
     }
 }

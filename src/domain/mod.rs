@@ -9,11 +9,13 @@ pub mod kpi;
 pub mod percentile;
 pub mod rollup;
 pub mod settings;
+pub mod sla;
+mod sla_rules;
 pub mod stats;
 pub mod timeline;
 
 pub use event::{Event, EventKind, Rating};
-pub use settings::{BadgeStatistic, GuildRules, Locale};
+pub use settings::{BadgeStatistic, GuildRules, Locale, SlaClock, SlaRules, SlaWarning};
 
 /// Milliseconds since the Unix epoch, UTC. Discord's own clock has millisecond precision, and
 /// integer milliseconds keep every delay exact (no float drift in sums or comparisons).
@@ -95,3 +97,5 @@ mod tests {
 
 #[cfg(test)]
 mod rules_tests;
+#[cfg(test)]
+mod sla_tests;

@@ -4,24 +4,24 @@ use super::kpi::{self, Figures, Rules, Scope, Window};
 use super::timeline::Timeline;
 use super::*;
 
-const G: &str = "1";
-const CUSTOMER: &str = "500";
+pub(super) const G: &str = "1";
+pub(super) const CUSTOMER: &str = "500";
 const OTHER: &str = "501";
-const AGENT: &str = "900";
-const AGENT2: &str = "901";
+pub(super) const AGENT: &str = "900";
+pub(super) const AGENT2: &str = "901";
 
 /// A history written in order; ids follow the order of writing.
 #[derive(Default)]
-struct History {
-    events: Vec<Event>,
+pub(super) struct History {
+    pub(super) events: Vec<Event>,
 }
 
-fn t(s: &str) -> Millis {
+pub(super) fn t(s: &str) -> Millis {
     parse_time(s).unwrap_or_else(|| panic!("bad test time {s}"))
 }
 
 impl History {
-    fn push(&mut self, place: &str, author: &str, at: &str, kind: EventKind) -> String {
+    pub(super) fn push(&mut self, place: &str, author: &str, at: &str, kind: EventKind) -> String {
         let id = format!("{}", 1000 + self.events.len());
         self.events.push(Event {
             id: id.clone(),
@@ -33,10 +33,10 @@ impl History {
         });
         id
     }
-    fn customer(&mut self, place: &str, at: &str) -> String {
+    pub(super) fn customer(&mut self, place: &str, at: &str) -> String {
         self.push(place, CUSTOMER, at, EventKind::CustomerMessage)
     }
-    fn agent(&mut self, place: &str, at: &str) -> String {
+    pub(super) fn agent(&mut self, place: &str, at: &str) -> String {
         self.push(place, AGENT, at, EventKind::AgentMessage)
     }
     fn survey(&mut self, place: &str, at: &str, survey: &str, answer: &str) {
@@ -113,8 +113,8 @@ impl History {
     }
 }
 
-const FROM: &str = "2026-11-01T00:00:00Z";
-const TO: &str = "2026-11-10T00:00:00Z";
+pub(super) const FROM: &str = "2026-11-01T00:00:00Z";
+pub(super) const TO: &str = "2026-11-10T00:00:00Z";
 
 #[test]
 fn follow_ups_before_an_answer_belong_to_the_same_request() {

@@ -1,6 +1,12 @@
 //! Per-guild rules. Defaults are KPI.md's; a guild changes them with `/setup`.
+//!
+//! The service-level settings are parsed and checked here, purely, so that `/setup` and
+//! `reactif setup` give the same answers to the same input.
 
 use super::hours::BusinessHours;
+pub use super::sla_rules::{
+    format_duration, parse_duration, SettingError, SlaClock, SlaRules, SlaWarning, SLA_SETTINGS,
+};
 use super::{Millis, DAY, MINUTE, SECOND};
 use chrono_tz::Tz;
 use std::fmt;
@@ -104,6 +110,8 @@ pub struct GuildRules {
     pub locale: Locale,
     /// Agent messages starting with this are internal notes.
     pub note_prefix: String,
+    /// Service-level targets, the SLA clock and auto-close (docs/kpi.md), all off by default.
+    pub sla: SlaRules,
 
     // Communication figures (docs/engagement.md).
     /// A post's reactions and replies count inside `[post.at, post.at + engagement_window_ms)`.
@@ -122,9 +130,49 @@ impl Default for GuildRules {
             badge: BadgeRule::default(),
             locale: Locale::En,
             note_prefix: ";".to_string(),
+            sla: SlaRules::default(),
 
             // Communication figures (docs/engagement.md).
             engagement_window_ms: 7 * DAY,
         }
+    }
+}
+
+impl GuildRules {
+    /// These rules with service-level settings changed from text, `(setting, value)` as a
+    /// person typed them, then checked together: what `/setup` and `reactif setup` apply.
+    /// On a refusal nothing changes.
+    pub fn with_sla_settings(&self, changes: &[(&str, &str)]) -> Result<GuildRules, SettingError> {
+        let mut sla = self.sla.clone();
+        for (setting, value) in changes {
+            sla.set(setting, value)?;
+        }
+        sla.check(self.idle_ms)?;
+        Ok(GuildRules {
+            sla,
+            ..self.clone()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sla_settings_change_together_or_not_at_all() {
+        let rules = GuildRules::default();
+        let changed = rules
+            .with_sla_settings(&[("first_response", "15m"), ("auto_close", "12h")])
+            .unwrap();
+        assert_eq!(changed.sla.first_response, Some(15 * MINUTE));
+        assert_eq!(changed.sla.auto_close, Some(12 * super::super::HOUR));
+        // The second change is refused (auto-close not shorter than the 24 h idle): the first
+        // is not applied either.
+        let e = rules
+            .with_sla_settings(&[("first_response", "15m"), ("auto_close", "1d")])
+            .unwrap_err();
+        assert_eq!(e.setting, "auto_close");
+        assert_eq!(rules.sla, SlaRules::default());
     }
 }

@@ -2,6 +2,7 @@
 //! request export (one row a request).
 
 use crate::domain::kpi::{Figures, Ratio, Report};
+use crate::domain::sla::{Attainment, ServiceFigures};
 use crate::domain::{format_time, Millis};
 
 /// Quotes a CSV field when it needs it (RFC 4180).
@@ -53,13 +54,64 @@ fn rows(f: &Figures) -> Vec<(&'static str, String)> {
     ]
 }
 
+fn service_rows(f: &ServiceFigures) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let kinds: [(&str, &Attainment); 3] = [
+        ("first_response", &f.first_response),
+        ("next_response", &f.next_response),
+        ("resolution", &f.resolution),
+    ];
+    for (kind, a) in kinds {
+        out.extend([
+            (format!("sla_{kind}_target_ms"), opt(a.target_ms)),
+            (format!("sla_{kind}_met"), a.met.to_string()),
+            (format!("sla_{kind}_missed"), a.missed.to_string()),
+            (format!("sla_{kind}_in_progress"), a.in_progress.to_string()),
+            (
+                format!("sla_{kind}_attainment"),
+                opt(a.attainment().map(Ratio::value)),
+            ),
+        ]);
+    }
+    let t = &f.resolution_time;
+    out.extend([
+        ("resolved".into(), f.resolved.to_string()),
+        ("lapsed".into(), f.lapsed.to_string()),
+        ("open".into(), f.open.to_string()),
+        ("resolution_ms_mean".into(), opt(t.mean)),
+        ("resolution_ms_median".into(), opt(t.median)),
+        ("resolution_ms_p90".into(), opt(t.p90)),
+    ]);
+    out
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// One row a figure: the window's and the previous window's. The heatmap has no previous.
 pub fn report(r: &Report) -> String {
     let mut out = String::from("figure,current,previous\n");
     for ((name, cur), (_, prev)) in rows(&r.current).into_iter().zip(rows(&r.previous)) {
         out.push_str(&format!("{name},{cur},{prev}\n"));
     }
+    if let Some(s) = &r.service_levels {
+        let previous = service_rows(&s.previous);
+        for ((name, cur), (_, prev)) in service_rows(&s.current).into_iter().zip(previous) {
+            out.push_str(&format!("{name},{cur},{prev}\n"));
+        }
+    }
     out.push_str(&format!("badge_awarded,{},\n", r.badge.awarded));
     out.push_str(&format!("load_alert,{},\n", r.load_alert.is_some()));
+    if let Some(s) = &r.service_levels {
+        let h = &s.heatmap;
+        for (day, hours) in WEEKDAYS.iter().zip(&h.requests) {
+            for (hour, n) in hours.iter().enumerate() {
+                out.push_str(&format!("heatmap_requests_{day}_{hour:02},{n},\n"));
+            }
+        }
+        for (hour, m) in h.median_delay_ms_by_hour.iter().enumerate() {
+            out.push_str(&format!("heatmap_median_delay_ms_{hour:02},{},\n", opt(*m)));
+        }
+    }
     out
 }
 

@@ -2,8 +2,9 @@
 
 use crate::domain::format_time;
 use crate::domain::kpi::{AgentFigures, Badge, BadgeFailure, Figures, Ratio, Report, Window};
+use crate::domain::sla::{AgentService, Attainment, Heatmap, ServiceFigures, ServiceLevels};
 use crate::domain::stats::DelayStats;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 fn ratio(r: Option<Ratio>) -> Value {
     r.map(|r| json!(r.value())).unwrap_or(Value::Null)
@@ -73,6 +74,54 @@ pub fn badge(b: &Badge) -> Value {
     })
 }
 
+fn attainment(a: &Attainment) -> Value {
+    json!({
+        "target_ms": a.target_ms,
+        "met": a.met,
+        "missed": a.missed,
+        "in_progress": a.in_progress,
+        "attainment": ratio(a.attainment()),
+    })
+}
+
+fn agent_attainment(a: &Attainment) -> Value {
+    json!({ "met": a.met, "missed": a.missed, "attainment": ratio(a.attainment()) })
+}
+
+/// The service-level figures of one window, as fields of that window's object.
+pub fn service(f: &ServiceFigures, s: &ServiceLevels) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert(
+        "sla".into(),
+        json!({
+            "clock": s.clock.map(|c| c.name()),
+            "first_response": attainment(&f.first_response),
+            "next_response": attainment(&f.next_response),
+            "resolution": attainment(&f.resolution),
+        }),
+    );
+    out.insert("resolved".into(), json!(f.resolved));
+    out.insert("lapsed".into(), json!(f.lapsed));
+    out.insert("open".into(), json!(f.open));
+    out.insert("resolution_ms".into(), stats(&f.resolution_time));
+    out
+}
+
+pub fn heatmap(h: &Heatmap) -> Value {
+    json!({
+        "timezone": h.timezone.name(),
+        "requests": h.requests,
+        "median_delay_ms_by_hour": h.median_delay_ms_by_hour,
+    })
+}
+
+fn agent_service(a: &AgentService) -> Value {
+    json!({
+        "first_response": agent_attainment(&a.first_response),
+        "next_response": agent_attainment(&a.next_response),
+    })
+}
+
 pub fn agent(a: &AgentFigures) -> Value {
     json!({
         "agent_id": a.agent_id,
@@ -105,10 +154,23 @@ pub fn report(r: &Report) -> Value {
             })
         }),
     );
-    obj.insert(
-        "agents".into(),
-        Value::Array(r.agents.iter().map(agent).collect()),
-    );
+    let agents = r.agents.iter().map(|a| {
+        let mut v = agent(a);
+        if let Some(s) = &r.service_levels {
+            let figures = s.agents.get(&a.agent_id).copied().unwrap_or_default();
+            v["sla"] = agent_service(&figures);
+        }
+        v
+    });
+    obj.insert("agents".into(), Value::Array(agents.collect()));
+    // Absent, not null, from a report that does not carry them (one built from the rollups).
+    if let Some(s) = &r.service_levels {
+        obj.extend(service(&s.current, s));
+        if let Some(previous) = obj.get_mut("previous").and_then(Value::as_object_mut) {
+            previous.extend(service(&s.previous, s));
+        }
+        obj.insert("heatmap".into(), heatmap(&s.heatmap));
+    }
     obj.insert("timezone".into(), json!(r.timezone.name()));
     obj.insert(
         "daily".into(),

@@ -7,6 +7,9 @@ pub mod engagement;
 pub mod json;
 pub mod text;
 
+#[cfg(test)]
+mod sla_tests;
+
 use crate::domain::Millis;
 
 /// A delay for people: `4 min 0 s`, `1 h 05 min`, `2 d 3 h`.

@@ -3,6 +3,8 @@
 use super::{human_delay, human_ms, percent};
 use crate::domain::format_time;
 use crate::domain::kpi::{BadgeFailure, Figures, LoadAlert, Ratio, Report};
+use crate::domain::settings::{format_duration, SlaClock};
+use crate::domain::sla::{Attainment, Heatmap, ServiceLevels};
 use crate::domain::stats::DelayStats;
 use crate::i18n::Texts;
 use std::fmt::Write;
@@ -195,6 +197,151 @@ fn figures_block(out: &mut String, f: &Figures, prev: &Figures, t: &Texts, hours
     );
 }
 
+/// `target 15m · met 8 · missed 2 · in progress 1 · 80.0 % ▲ +5.0 pts`, or `no target`.
+fn attainment_line(a: &Attainment, prev: &Attainment, t: &Texts) -> String {
+    let counted = a.met + a.missed + a.in_progress;
+    let target = match a.target_ms {
+        Some(ms) => format!("{} {}", t.sla_target, format_duration(ms)),
+        None if counted > 0 => t.sla_target_mixed.to_string(),
+        None => return t.sla_off.to_string(),
+    };
+    format!(
+        "{target} · {} {} · {} {} · {} {} · {}   {}",
+        t.sla_met,
+        a.met,
+        t.sla_missed,
+        a.missed,
+        t.sla_in_progress,
+        a.in_progress,
+        percent(ratio(a.attainment())),
+        trend_points(ratio(a.attainment()), ratio(prev.attainment()))
+    )
+}
+
+/// The busiest hours of the heatmap, most requests first: `Tue 10:00 (12) · Mon 09:00 (9)`.
+pub fn busiest_hours(h: &Heatmap, t: &Texts, n: usize) -> String {
+    let mut slots: Vec<(u64, usize, usize)> = h
+        .requests
+        .iter()
+        .enumerate()
+        .flat_map(|(d, hours)| hours.iter().enumerate().map(move |(hour, c)| (*c, d, hour)))
+        .filter(|(c, _, _)| *c > 0)
+        .collect();
+    // Most first; ties in week order.
+    slots.sort_by(|a, b| b.0.cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    let shown: Vec<String> = slots
+        .iter()
+        .take(n)
+        .map(|(c, d, hour)| format!("{} {hour:02}:00 ({c})", t.weekdays[*d]))
+        .collect();
+    if shown.is_empty() {
+        return "n/a".into();
+    }
+    format!("{}   ({})", shown.join(" · "), h.timezone.name())
+}
+
+fn service_block(out: &mut String, s: &ServiceLevels, t: &Texts) {
+    let clock = match s.clock {
+        Some(SlaClock::Calendar) => t.sla_clock_calendar,
+        Some(SlaClock::Business) => t.sla_clock_business,
+        None => t.sla_clock_mixed,
+    };
+    let (f, p) = (&s.current, &s.previous);
+    let _ = writeln!(out, "{} ({clock}):", t.sla_title);
+    for (name, a, prev) in [
+        (t.sla_first_response, &f.first_response, &p.first_response),
+        (t.sla_next_response, &f.next_response, &p.next_response),
+        (t.sla_resolution, &f.resolution, &p.resolution),
+    ] {
+        let _ = writeln!(out, "  {name:<28} {}", attainment_line(a, prev, t));
+    }
+    let _ = writeln!(
+        out,
+        "  {:<28} {} {} ({}) · {} {} · {} {}",
+        t.conversations,
+        f.resolved,
+        t.resolved,
+        trend_count(f.resolved, p.resolved, t),
+        f.lapsed,
+        t.lapsed,
+        f.open,
+        t.open
+    );
+    let _ = writeln!(
+        out,
+        "  {:<28} {}   {}",
+        t.resolution_time,
+        delay_line(&f.resolution_time, t),
+        trend_delay(f.resolution_time.mean, p.resolution_time.mean)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<28} {}",
+        t.busiest_hours,
+        busiest_hours(&s.heatmap, t, 3)
+    );
+}
+
+/// An agent's attainment of one kind: `80.0 % (4/5)`, or `-` with nothing counted.
+fn agent_attainment(a: &Attainment) -> String {
+    match a.attainment() {
+        Some(r) => format!("{} ({}/{})", percent(Some(r.value())), a.met, r.den),
+        None => "-".into(),
+    }
+}
+
+/// The per-agent table, with each agent's attainment where a response target is set.
+fn agents_table(out: &mut String, r: &Report, t: &Texts) {
+    if r.agents.is_empty() {
+        return;
+    }
+    // Per-agent attainment where a response target is set somewhere in the report.
+    let sla = r.service_levels.as_ref().filter(|s| {
+        s.current.first_response.target_ms.is_some()
+            || s.current.next_response.target_ms.is_some()
+            || !s.agents.is_empty()
+    });
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}:", t.agents);
+    let _ = write!(
+        out,
+        "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
+        t.agent, t.answered, t.mean, t.median, t.surveys, t.rating, "CSAT"
+    );
+    if sla.is_some() {
+        let _ = write!(out, " {:>16} {:>16}", t.agent_sla_first, t.agent_sla_next);
+    }
+    let _ = writeln!(out);
+    for a in &r.agents {
+        let _ = write!(
+            out,
+            "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
+            a.agent_id,
+            a.answered,
+            a.response_delay
+                .mean
+                .map(human_delay)
+                .unwrap_or_else(|| "n/a".into()),
+            human_ms(a.response_delay.median),
+            a.surveys_sent,
+            a.average_rating()
+                .map(|x| format!("{x:.2}"))
+                .unwrap_or_else(|| "n/a".into()),
+            percent(ratio(a.csat()))
+        );
+        if let Some(s) = sla {
+            let own = s.agents.get(&a.agent_id).copied().unwrap_or_default();
+            let _ = write!(
+                out,
+                " {:>16} {:>16}",
+                agent_attainment(&own.first_response),
+                agent_attainment(&own.next_response)
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
 pub fn render(r: &Report, t: &Texts) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", t.report_title);
@@ -242,33 +389,11 @@ pub fn render(r: &Report, t: &Texts) -> String {
             let _ = writeln!(out, "✓ {}", t.no_load_alert);
         }
     }
-    if !r.agents.is_empty() {
+    if let Some(s) = &r.service_levels {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}:", t.agents);
-        let _ = writeln!(
-            out,
-            "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
-            t.agent, t.answered, t.mean, t.median, "surveys", "rating", "CSAT"
-        );
-        for a in &r.agents {
-            let _ = writeln!(
-                out,
-                "  {:<22} {:>8} {:>14} {:>14} {:>8} {:>8} {:>8}",
-                a.agent_id,
-                a.answered,
-                a.response_delay
-                    .mean
-                    .map(human_delay)
-                    .unwrap_or_else(|| "n/a".into()),
-                human_ms(a.response_delay.median),
-                a.surveys_sent,
-                a.average_rating()
-                    .map(|x| format!("{x:.2}"))
-                    .unwrap_or_else(|| "n/a".into()),
-                percent(ratio(a.csat()))
-            );
-        }
+        service_block(&mut out, s, t);
     }
+    agents_table(&mut out, r, t);
     out
 }
 

@@ -156,7 +156,7 @@ impl TryFrom<RulesRow> for GuildRules {
             },
             locale: r.locale.parse().map_err(|e| bad("locale", e))?,
             note_prefix: r.note_prefix,
-            // Not stored yet: the engagement step adds its column.
+            // Not stored yet: the SLA and engagement steps add their columns.
             ..GuildRules::default()
         })
     }
