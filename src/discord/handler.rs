@@ -103,33 +103,13 @@ pub fn is_human_message(msg: &serenity::Message) -> bool {
 }
 
 /// True when `e` comes from a database that cannot be reached right now (down, restarting,
-/// locked past the busy timeout), as opposed to a query that is wrong.
+/// locked past the busy timeout), as opposed to a query that is wrong. Every database error
+/// reaches this edge as a `StoreError`, which says itself whether it is transient.
 pub fn database_unreachable(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        let sql = match cause.downcast_ref::<crate::store::StoreError>() {
-            Some(crate::store::StoreError::Database(sql)) => sql,
-            _ => match cause.downcast_ref::<sqlx::Error>() {
-                Some(sql) => sql,
-                None => return false,
-            },
-        };
-        match sql {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::WorkerCrashed => true,
-            sqlx::Error::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                // SQLite: BUSY, LOCKED (and their extended codes). PostgreSQL: connection
-                // exceptions (08…), shutdown and crash (57P…), out of resources (53…).
-                matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
-                    || code.starts_with("08")
-                    || code.starts_with("57P")
-                    || code.starts_with("53")
-            }
-            _ => false,
-        }
+        cause
+            .downcast_ref::<crate::store::StoreError>()
+            .is_some_and(crate::store::StoreError::is_transient)
     })
 }
 
