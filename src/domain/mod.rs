@@ -9,10 +9,12 @@ pub mod percentile;
 pub mod rollup;
 pub mod settings;
 pub mod stats;
+pub mod time_spec;
 pub mod timeline;
 
 pub use event::{Event, EventKind, Rating};
 pub use settings::{BadgeStatistic, GuildRules, Locale};
+pub use time_spec::TimeSpec;
 
 /// Milliseconds since the Unix epoch, UTC. Discord's own clock has millisecond precision, and
 /// integer milliseconds keep every delay exact (no float drift in sums or comparisons).
