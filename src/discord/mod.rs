@@ -40,6 +40,8 @@ mod config;
 mod custom_id;
 mod gateway;
 mod holes;
+#[cfg(test)]
+mod layers_tests;
 mod live;
 mod outbox;
 mod relay;
