@@ -1,34 +1,35 @@
 //! The Discord edge: the only module that knows serenity and poise. It flows one way:
 //!
 //! ```text
-//!  drivers    gateway (Discord's events)          timers (the clock)
-//!                 │                                   │
-//!  features   relay · watch · surveys · alerts · catchup · commands/*
+//!  drivers    gateway (Discord's events)  ·  poise (slash commands)  ·  timers (the clock)
 //!                 │
-//!  services   live · outbox · access · replies · render · custom_id · channels
+//!  features   relay/ · watch · surveys/ · alerts · catchup · commands/ (one file a command)
 //!                 │
-//!  state      bot (Bot: desk, clock, outbox) · state (place locks, lifecycle, intake) · holes
+//!  services   live · outbox/ · access · replies · render/ · custom_id · channels
+//!             and the state they share: bot (Bot) · state · holes · config
 //! ```
 //!
-//! - **Drivers** turn something that happens into calls to features. `gateway` routes gateway
-//!   events (messages to the relay or the watch, READY to the catch-up, clicks by their
-//!   `custom_id`); poise routes slash commands to `commands/`. `timers` is the clock's driver:
-//!   each tick calls into a feature through one narrow function (`surveys::send_due`,
-//!   `surveys::close_expired`, `alerts::load_alerts`, `catchup::fill_holes`) and performs the
-//!   outbox's follow-ups. Only `run`, below, imports the drivers.
-//! - **Features** do one job each and import only services, never another feature nor a
-//!   driver. Where a feature needs something only the gateway knows (the catch-up hands what
-//!   it reads to the live message path), it receives it as a function (`catchup::MessagePath`).
+//! - **Drivers** turn what happens into calls to features. `gateway` routes gateway events
+//!   (messages to the relay or the watch, READY and RESUME to the catch-up, clicks and forms by
+//!   their `custom_id`); poise routes slash commands to `commands/`. `timers` is the clock's
+//!   driver, not a service, because it calls features: each tick goes through one narrow
+//!   function per job (`surveys::send_due`, `surveys::close_expired`, `alerts::load_alerts`,
+//!   `catchup::fill_holes`) and performs the outbox's follow-ups. Only `run`, below, uses the
+//!   drivers.
+//! - **Features** do one job each and use services only, never another feature nor a driver.
+//!   What a feature needs from the gateway it is handed as a function: the catch-up sends what
+//!   it reads through the live message path (`catchup::MessagePath`).
 //! - **Services** are shared by features: `live` (a Discord message as an `Event`, committed
-//!   with its survey plan), `outbox` (persisted sends; a delivery that means more than "sent"
-//!   comes back as a `FollowUp` that the feature which queued the item performs), `access` (who
-//!   is an agent; the commands' poise checks), `replies` (the one place an error becomes a
-//!   reply), `render` (the report embed and the survey message), `custom_id`, `channels`.
-//! - **State** is in small owned structs with methods, so no feature reaches into another's
-//!   bookkeeping.
+//!   with its survey plan: the relay and the watch both need it), `outbox` (persisted sends; a
+//!   delivery that means more than "sent" comes back as a `FollowUp`, which the feature that
+//!   queued the item performs), `access` (who is an agent; the commands' poise checks),
+//!   `replies` (the one place an error becomes a reply), `render` (the report embed, the survey
+//!   message), `custom_id` (what a button means), `channels` (what a thread belongs to). The
+//!   state is in small owned structs whose fields only their own methods touch (`Bot` holds
+//!   them), so no feature reaches into another's bookkeeping. Services use each other without
+//!   a cycle.
 //!
-//! Handlers are thin: they map a Discord event to an `Event`, hand it to the `Desk`, and
-//! perform what follows (relay, survey) through the outbox.
+//! `layers_tests` reads the imports and fails when a change breaks this flow.
 
 mod access;
 mod alerts;
