@@ -2,13 +2,12 @@
 
 use crate::clock::Clock;
 use crate::desk::{self, Desk, IngestSummary};
-use crate::domain::kpi::{local_day, local_midnight, Scope, Window};
-use crate::domain::{parse_time, Event, Millis, DAY};
+use crate::domain::kpi::{Scope, Window};
+use crate::domain::{parse_time, Event, TimeSpec};
 use crate::i18n;
 use crate::report;
 use crate::store::{self, DEFAULT_DATABASE_URL};
 use anyhow::{bail, Context};
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, Write};
@@ -191,53 +190,6 @@ pub struct DemoArgs {
     /// Language of the report and chart: en or fr.
     #[arg(long, default_value = "en")]
     pub lang: String,
-}
-
-/// A point in time as the user wrote it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TimeSpec {
-    DaysBefore(i64),
-    Today,
-    Day(NaiveDate),
-    Instant(Millis),
-}
-
-impl std::str::FromStr for TimeSpec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        if s.eq_ignore_ascii_case("today") {
-            return Ok(TimeSpec::Today);
-        }
-        if let Some(n) = s.strip_suffix('d') {
-            if let Ok(n) = n.parse::<i64>() {
-                if (1..=3660).contains(&n) {
-                    return Ok(TimeSpec::DaysBefore(n));
-                }
-            }
-        }
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            return Ok(TimeSpec::Day(d));
-        }
-        if let Some(t) = parse_time(s) {
-            return Ok(TimeSpec::Instant(t));
-        }
-        Err(format!(
-            "`{s}` is not a time: use 7d, 30d, 90d, today, a day like 2026-11-01 or an RFC 3339 time like 2026-11-01T09:00:00Z"
-        ))
-    }
-}
-
-impl TimeSpec {
-    /// Resolves against the window's end (for `Nd`) and the time zone (for days).
-    pub fn resolve(&self, tz: &Tz, end: Millis, now: Millis) -> Millis {
-        match self {
-            TimeSpec::DaysBefore(n) => end - n * DAY,
-            TimeSpec::Today => local_midnight(tz, local_day(tz, now)),
-            TimeSpec::Day(d) => local_midnight(tz, *d),
-            TimeSpec::Instant(t) => *t,
-        }
-    }
 }
 
 /// Turns the window options into a scope and a window.

@@ -3,15 +3,17 @@
 //! seen before changes nothing), and builds reports from what is stored.
 
 use crate::domain::kpi::{self, Report, Rules, Scope, Window};
-use crate::domain::timeline::Timeline;
+use crate::domain::timeline::{Answer, Request, Timeline};
 use crate::domain::{Event, GuildRules};
 use crate::store::{
     Commit, DynStore, Inserted, OutboxOp, Result, SurveyJob, SurveyOp, SurveyStatus,
 };
 use std::collections::HashMap;
 
+mod export;
 mod group;
 mod rollup;
+pub use export::{export_rows, ExportRow};
 pub use group::GroupStats;
 pub use rollup::RefreshSummary;
 
@@ -235,41 +237,19 @@ impl Desk {
         now: crate::domain::Millis,
         target: SurveyTarget,
     ) -> Result<SurveyPlan> {
-        use crate::domain::EventKind;
         let mut plan = SurveyPlan::default();
         let (rules, events) = (&place.rules, &place.events);
-        let (guild_id, conversation) = (&place.event.guild_id, &place.event.place);
         let lookup = |_: &str| rules;
         let tl = Timeline::build(events, None, &lookup);
-        let Some((request, answer)) = tl
-            .requests
-            .iter()
-            .filter_map(|r| r.answer.as_ref().map(|a| (r, a)))
-            .max_by(|x, y| {
-                (x.1.at, crate::domain::id_order_key(&x.1.message_id))
-                    .cmp(&(y.1.at, crate::domain::id_order_key(&y.1.message_id)))
-            })
-        else {
+        let Some((request, answer)) = latest_answer(&tl) else {
             return Ok(plan);
         };
         // An answer whose survey could no longer be rated is history, not a reason to ask.
         if answer.at + rules.survey_close_ms < now {
             return Ok(plan);
         }
-        // The agent is silent survey_delay after their last message following the answer.
-        let last_word = events
-            .iter()
-            .filter(|e| {
-                e.kind == EventKind::AgentMessage
-                    && e.author_id == answer.agent_id
-                    && e.at >= answer.at
-            })
-            .map(|e| e.at)
-            .max()
-            .unwrap_or(answer.at);
-        let due = last_word + rules.survey_delay_ms;
-        let store = &self.store;
-        if let Some(existing) = store.survey(&answer.message_id).await? {
+        let due = survey_due(events, answer, rules);
+        if let Some(existing) = self.store.survey(&answer.message_id).await? {
             if existing.status == SurveyStatus::Scheduled && existing.due_at < due {
                 plan.surveys.push(SurveyOp::Postpone {
                     survey_id: existing.survey_id,
@@ -278,8 +258,40 @@ impl Desk {
             }
             return Ok(plan);
         }
+        self.replace_surveys(place, answer.at, &mut plan).await?;
+        let reply_to = target.reply_to.then(|| request.start_id.clone());
+        plan.surveys.push(SurveyOp::Schedule(SurveyJob {
+            // One survey per answer: the answer's id names it.
+            survey_id: answer.message_id.clone(),
+            guild_id: place.event.guild_id.clone(),
+            conversation: place.event.place.clone(),
+            customer_id: tl.conversations[request.conversation].customer_id.clone(),
+            agent_id: answer.agent_id.clone(),
+            answer_message_id: answer.message_id.clone(),
+            channel_id: target.channel_id,
+            reply_to,
+            due_at: due,
+            status: SurveyStatus::Scheduled,
+            message_id: None,
+            sent_at: None,
+            rating: None,
+        }));
+        Ok(plan)
+    }
+
+    /// What a new survey for an answer given at `answered` replaces in its place: surveys not
+    /// sent yet are cancelled (one being sent loses its outbox item), and a sent, unrated one
+    /// still open at the answer is withdrawn.
+    async fn replace_surveys(
+        &self,
+        place: &LivePlace,
+        answered: crate::domain::Millis,
+        plan: &mut SurveyPlan,
+    ) -> Result<()> {
+        let (guild_id, conversation) = (&place.event.guild_id, &place.event.place);
         for status in [SurveyStatus::Scheduled, SurveyStatus::Sending] {
-            for job in store
+            for job in self
+                .store
                 .surveys_in_place(guild_id, conversation, status)
                 .await?
             {
@@ -295,13 +307,15 @@ impl Desk {
                 });
             }
         }
-        for job in store
+        let close_ms = place.rules.survey_close_ms;
+        for job in self
+            .store
             .surveys_in_place(guild_id, conversation, SurveyStatus::Sent)
             .await?
         {
             let open = job
                 .sent_at
-                .is_some_and(|sent| sent < answer.at && answer.at <= sent + rules.survey_close_ms);
+                .is_some_and(|sent| sent < answered && answered <= sent + close_ms);
             if open && job.rating.is_none() {
                 plan.surveys.push(SurveyOp::Status {
                     survey_id: job.survey_id.clone(),
@@ -311,25 +325,35 @@ impl Desk {
                 plan.withdrawn.push(job);
             }
         }
-        let reply_to = target.reply_to.then(|| request.start_id.clone());
-        plan.surveys.push(SurveyOp::Schedule(SurveyJob {
-            // One survey per answer: the answer's id names it.
-            survey_id: answer.message_id.clone(),
-            guild_id: guild_id.clone(),
-            conversation: conversation.clone(),
-            customer_id: tl.conversations[request.conversation].customer_id.clone(),
-            agent_id: answer.agent_id.clone(),
-            answer_message_id: answer.message_id.clone(),
-            channel_id: target.channel_id,
-            reply_to,
-            due_at: due,
-            status: SurveyStatus::Scheduled,
-            message_id: None,
-            sent_at: None,
-            rating: None,
-        }));
-        Ok(plan)
+        Ok(())
     }
+}
+
+/// The place's latest answer (by time, then id) and its request.
+fn latest_answer(tl: &Timeline) -> Option<(&Request, &Answer)> {
+    tl.requests
+        .iter()
+        .filter_map(|r| r.answer.as_ref().map(|a| (r, a)))
+        .max_by(|x, y| {
+            (x.1.at, crate::domain::id_order_key(&x.1.message_id))
+                .cmp(&(y.1.at, crate::domain::id_order_key(&y.1.message_id)))
+        })
+}
+
+/// When the answer's survey is due: `survey_delay` after the agent's last message following
+/// the answer (the agent is silent by then).
+fn survey_due(events: &[Event], answer: &Answer, rules: &GuildRules) -> crate::domain::Millis {
+    let last_word = events
+        .iter()
+        .filter(|e| {
+            e.kind == crate::domain::EventKind::AgentMessage
+                && e.author_id == answer.agent_id
+                && e.at >= answer.at
+        })
+        .map(|e| e.at)
+        .max()
+        .unwrap_or(answer.at);
+    last_word + rules.survey_delay_ms
 }
 
 /// The pure part of `Desk::report`, shared with tests and benchmarks.
@@ -348,56 +372,4 @@ pub fn build_report(
         report: report_rules,
     };
     kpi::report(&timeline, &rules, scope, window)
-}
-
-/// The request export: one row per request started in the window, with its answer, the agent
-/// credited, and the survey that followed the answer (the last one that counts as sent).
-pub fn export_rows(
-    events: &[Event],
-    all: &HashMap<String, GuildRules>,
-    scope: &Scope,
-    window: Window,
-) -> Vec<crate::report::csv::ExportRow> {
-    use crate::domain::kpi::{status, RequestStatus};
-    let defaults = GuildRules::default();
-    let lookup = |g: &str| all.get(g).unwrap_or(&defaults);
-    let tl = Timeline::build(events, Some(window.now), &lookup);
-    let mut survey_of: HashMap<usize, &crate::domain::timeline::Survey> = HashMap::new();
-    for s in tl.surveys.iter().filter(|s| s.counts_as_sent()) {
-        if let Some(r) = s.request {
-            survey_of.insert(r, s);
-        }
-    }
-    tl.requests
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| window.contains(r.start))
-        .filter(|(_, r)| scope.guild_id.as_ref().is_none_or(|g| g == &r.guild_id))
-        .filter(|(_, r)| {
-            scope
-                .agent_id
-                .as_ref()
-                .is_none_or(|a| r.answer.as_ref().is_some_and(|x| &x.agent_id == a))
-        })
-        .map(|(i, r)| {
-            let rules = lookup(&r.guild_id);
-            let survey = survey_of.get(&i);
-            crate::report::csv::ExportRow {
-                guild_id: r.guild_id.clone(),
-                conversation: tl.conversations[r.conversation].key.clone(),
-                customer_id: r.customer_id.clone(),
-                start: r.start,
-                answer_at: r.answer.as_ref().map(|a| a.at),
-                delay_ms: r.delay(),
-                status: match status(r, rules.deadline_ms, window.now) {
-                    RequestStatus::Answered => "answered",
-                    RequestStatus::Unanswered => "unanswered",
-                    RequestStatus::Pending => "pending",
-                },
-                agent_id: r.answer.as_ref().map(|a| a.agent_id.clone()),
-                survey_id: survey.map(|s| s.survey_id.clone()),
-                rating: survey.and_then(|s| s.rating.map(|x| x.get())),
-            }
-        })
-        .collect()
 }

@@ -75,6 +75,7 @@ async fn async_main() -> ExitCode {
     }
 }
 
+/// Runs one command; the ones with more to say than one line have their own function.
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = SystemClock;
     match &cli.command {
@@ -86,45 +87,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 desk.store().backend()
             );
         }
-        Command::Stats(args) => {
-            let desk = cli::open_desk(&cli.database).await?;
-            if let Some(g) = &args.window.guild {
-                if desk.store().count_events(Some(g)).await? == 0 {
-                    eprintln!("warning: no events stored for guild {g}: the report is empty");
-                }
-            }
-            let out = cli::stats(&desk, args, &clock).await?;
-            print!("{out}");
-            if let Some(path) = &args.chart {
-                eprintln!("chart written to {}", path.display());
-            }
-        }
-        Command::Import(args) => {
-            let desk = cli::open_desk(&cli.database).await?;
-            let out = cli::import(&desk, args).await?;
-            for (line, why) in &out.bad {
-                eprintln!("line {line}: {why} (skipped)");
-            }
-            for (line, id) in &out.conflicting {
-                eprintln!(
-                    "warning: line {line}: event {id} is already stored with different content; the stored event is kept"
-                );
-            }
-            eprintln!(
-                "imported {} new events, {} already stored, {} bad lines skipped ({} lines read)",
-                out.summary.new,
-                out.summary.duplicates,
-                out.bad.len(),
-                out.lines
-            );
-            if !out.bad.is_empty() && out.summary.new + out.summary.duplicates == 0 {
-                eprintln!(
-                    "error: not one line of {} is a valid event (see docs/kpi.md for the format)",
-                    args.file
-                );
-                std::process::exit(2);
-            }
-        }
+        Command::Stats(args) => stats_command(&cli.database, args, &clock).await?,
+        Command::Import(args) => import_command(&cli.database, args).await?,
         Command::Export(args) => {
             let desk = cli::open_desk(&cli.database).await?;
             cli::export(&desk, args, &clock).await?;
@@ -141,22 +105,73 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
-        Command::Run => {
-            let mut settings = reactif::settings::BotSettings::from_env()?;
-            settings.database_url = cli.database.clone();
-            let desk = cli::open_desk(&settings.database_url).await?;
-            tracing::info!(database = %reactif::store::redact_url(&settings.database_url), api = ?settings.api_url, "starting the bot");
-            reactif::discord::run(
-                settings,
-                desk,
-                std::sync::Arc::new(SystemClock),
-                reactif::discord::BotOptions::default(),
-                shutdown_signal(),
-            )
-            .await?;
-        }
+        Command::Run => run_bot(&cli.database).await?,
     }
     Ok(())
+}
+
+async fn stats_command(
+    database: &str,
+    args: &cli::StatsArgs,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    let desk = cli::open_desk(database).await?;
+    if let Some(g) = &args.window.guild {
+        if desk.store().count_events(Some(g)).await? == 0 {
+            eprintln!("warning: no events stored for guild {g}: the report is empty");
+        }
+    }
+    let out = cli::stats(&desk, args, clock).await?;
+    print!("{out}");
+    if let Some(path) = &args.chart {
+        eprintln!("chart written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Imports, then says what was skipped and why; exits with 2 when not one line was valid.
+async fn import_command(database: &str, args: &cli::ImportArgs) -> anyhow::Result<()> {
+    let desk = cli::open_desk(database).await?;
+    let out = cli::import(&desk, args).await?;
+    for (line, why) in &out.bad {
+        eprintln!("line {line}: {why} (skipped)");
+    }
+    for (line, id) in &out.conflicting {
+        eprintln!(
+            "warning: line {line}: event {id} is already stored with different content; the stored event is kept"
+        );
+    }
+    eprintln!(
+        "imported {} new events, {} already stored, {} bad lines skipped ({} lines read)",
+        out.summary.new,
+        out.summary.duplicates,
+        out.bad.len(),
+        out.lines
+    );
+    if !out.bad.is_empty() && out.summary.new + out.summary.duplicates == 0 {
+        eprintln!(
+            "error: not one line of {} is a valid event (see docs/kpi.md for the format)",
+            args.file
+        );
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+/// `reactif run`: the bot, with its settings from the environment, until SIGINT or SIGTERM.
+async fn run_bot(database: &str) -> anyhow::Result<()> {
+    let mut settings = reactif::settings::BotSettings::from_env()?;
+    settings.database_url = database.to_string();
+    let desk = cli::open_desk(&settings.database_url).await?;
+    tracing::info!(database = %reactif::store::redact_url(&settings.database_url), api = ?settings.api_url, "starting the bot");
+    reactif::discord::run(
+        reactif::discord::DiscordConfig::from(settings),
+        desk,
+        std::sync::Arc::new(SystemClock),
+        reactif::discord::BotOptions::default(),
+        shutdown_signal(),
+    )
+    .await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what service managers send).

@@ -127,6 +127,17 @@ impl BotSettings {
     }
 }
 
+/// What the Discord edge needs of the settings: it reads nothing else of them.
+impl From<BotSettings> for crate::discord::DiscordConfig {
+    fn from(s: BotSettings) -> Self {
+        crate::discord::DiscordConfig {
+            token: s.token.0,
+            api_url: s.api_url,
+            dev_guild_id: s.dev_guild_id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,74 +5,51 @@
 //! on (from its creation for a new thread), and what was missed goes through the same path as
 //! live messages. Delays stay exact: they come from the messages' snowflakes, not from when
 //! the bot saw them. Already stored messages are recognised by id and change nothing.
+//!
+//! The same reading fills holes: channels where a message could not be handled are read again
+//! from it, with backoff (`holes`).
 
-use super::Bot;
+use super::bot::Bot;
+use super::holes::ReadEnd;
 use crate::domain::DAY;
+use crate::store::{WatchKind, WatchedChannel};
 use poise::serenity_prelude as serenity;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 const PAGE: u8 = 100;
 
-pub async fn run(ctx: serenity::Context, bot: Arc<Bot>) {
-    if let Err(e) = catch_up(&ctx, &bot).await {
+/// The live path a message read from history goes through (stored, relayed, surveyed, and its
+/// channel's cursor moved on), given by whoever starts the read: the gateway's.
+pub type MessagePath = for<'a> fn(
+    &'a serenity::Context,
+    &'a Arc<Bot>,
+    &'a serenity::Message,
+) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+
+/// A channel to read: its guild, and the last message handled in it (none: start at the present).
+type ToRead = (String, Option<String>, Option<i64>);
+
+pub async fn run(ctx: serenity::Context, bot: Arc<Bot>, path: MessagePath) {
+    if let Err(e) = catch_up(&ctx, &bot, path).await {
         tracing::warn!(error = %format!("{e:#}"), "catch-up after reconnect failed");
     }
 }
 
-async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()> {
-    let store = bot.desk.store();
-    let mut channels: Vec<(String, Option<String>, Option<i64>)> = store
-        .recent_cursors(bot.now() - 7 * DAY)
-        .await?
-        .into_iter()
-        .map(|(c, g, last)| (c, g, Some(last)))
-        .collect();
-    for guild in store.guilds_with_staff_channel().await? {
-        let watched = store.discord_setup(&guild).await?.watched;
-        for w in &watched {
-            if w.kind == crate::store::WatchKind::Text
-                && !channels.iter().any(|c| c.0 == w.channel_id)
-            {
-                channels.push((w.channel_id.clone(), Some(guild.clone()), None));
-            }
-        }
-        // Forum posts (and threads of watched channels) opened while we were away have no
-        // cursor yet: read each active one from its creation (a forum post's first message
-        // has the thread's id).
-        let Some(gid) = guild.parse::<u64>().ok().filter(|g| *g > 0) else {
-            continue;
-        };
-        if watched.is_empty() {
-            continue;
-        }
-        match serenity::GuildId::new(gid)
-            .get_active_threads(&ctx.http)
-            .await
-        {
-            Ok(active) => {
-                for t in active.threads {
-                    let id = t.id.to_string();
-                    let in_watched = t
-                        .parent_id
-                        .is_some_and(|p| watched.iter().any(|w| w.channel_id == p.to_string()));
-                    if in_watched && !channels.iter().any(|c| c.0 == id) {
-                        let before = i64::try_from(t.id.get().saturating_sub(1)).ok();
-                        channels.push((id, Some(guild.clone()), before));
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(guild = %guild, error = %e, "cannot list active threads; new forum posts are not caught up")
-            }
-        }
-    }
+async fn catch_up(
+    ctx: &serenity::Context,
+    bot: &Arc<Bot>,
+    path: MessagePath,
+) -> anyhow::Result<()> {
+    let channels = channels_to_read(ctx, bot).await?;
     let mut caught = 0usize;
     for (channel, guild, last) in channels {
         // Without a cursor there is nothing to resume from: start at the present.
         let Some(after) = last.and_then(|l| u64::try_from(l).ok()).filter(|l| *l > 0) else {
             continue;
         };
-        let (n, end) = read_channel(ctx, bot, &channel, guild.as_deref(), after).await;
+        let (n, end) = read_channel(ctx, bot, path, &channel, guild.as_deref(), after).await;
         caught += n;
         if end != ReadEnd::Finished {
             tracing::warn!(channel = %channel, "catch-up stopped early; the channel is read again later");
@@ -87,22 +64,72 @@ async fn catch_up(ctx: &serenity::Context, bot: &Arc<Bot>) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Where a read of a channel's history ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReadEnd {
-    Finished,
-    /// This message could not be handled.
-    FailedAt(u64),
-    /// The history could not be fetched.
-    Unreadable,
+/// The channels with a recent cursor, every watched text channel, and the active threads of
+/// watched channels that have no cursor yet.
+async fn channels_to_read(ctx: &serenity::Context, bot: &Bot) -> anyhow::Result<Vec<ToRead>> {
+    let store = bot.desk.store();
+    let mut channels: Vec<ToRead> = store
+        .recent_cursors(bot.now() - 7 * DAY)
+        .await?
+        .into_iter()
+        .map(|(c, g, last)| (c, g, Some(last)))
+        .collect();
+    for guild in store.guilds_with_staff_channel().await? {
+        let watched = store.discord_setup(&guild).await?.watched;
+        for w in &watched {
+            if w.kind == WatchKind::Text && !channels.iter().any(|c| c.0 == w.channel_id) {
+                channels.push((w.channel_id.clone(), Some(guild.clone()), None));
+            }
+        }
+        new_threads(ctx, &guild, &watched, &mut channels).await;
+    }
+    Ok(channels)
 }
 
-/// Reads `channel` from after message `after` to the present, through the live path. Stops
-/// at the first message that cannot be handled (it is recorded as a hole), so that nothing
-/// after it moves the cursor. Returns how many messages were handled, and where it ended.
+/// Forum posts (and threads of watched channels) opened while we were away have no cursor
+/// yet: each active one is read from its creation (a forum post's first message has the
+/// thread's id).
+async fn new_threads(
+    ctx: &serenity::Context,
+    guild: &str,
+    watched: &[WatchedChannel],
+    channels: &mut Vec<ToRead>,
+) {
+    let Some(gid) = guild.parse::<u64>().ok().filter(|g| *g > 0) else {
+        return;
+    };
+    if watched.is_empty() {
+        return;
+    }
+    match serenity::GuildId::new(gid)
+        .get_active_threads(&ctx.http)
+        .await
+    {
+        Ok(active) => {
+            for t in active.threads {
+                let id = t.id.to_string();
+                let in_watched = t
+                    .parent_id
+                    .is_some_and(|p| watched.iter().any(|w| w.channel_id == p.to_string()));
+                if in_watched && !channels.iter().any(|c| c.0 == id) {
+                    let before = i64::try_from(t.id.get().saturating_sub(1)).ok();
+                    channels.push((id, Some(guild.to_string()), before));
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(guild = %guild, error = %e, "cannot list active threads; new forum posts are not caught up")
+        }
+    }
+}
+
+/// Reads `channel` from after message `after` to the present, through `path`. Stops at the
+/// first message that cannot be handled (it is recorded as a hole), so that nothing after it
+/// moves the cursor. Returns how many messages were handled, and where it ended.
 async fn read_channel(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
+    path: MessagePath,
     channel: &str,
     guild: Option<&str>,
     mut after: u64,
@@ -128,7 +155,7 @@ async fn read_channel(
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(channel = %channel, error = %e, "cannot read channel history");
-                bot.record_hole(channel, guild, after.saturating_add(1));
+                bot.holes.record(channel, guild, after.saturating_add(1));
                 return (caught, ReadEnd::Unreadable);
             }
         };
@@ -141,9 +168,9 @@ async fn read_channel(
             if msg.guild_id.is_none() {
                 msg.guild_id = guild_id;
             }
-            if let Err(e) = super::handler::on_message(ctx, bot, &msg, true).await {
+            if let Err(e) = path(ctx, bot, &msg).await {
                 tracing::error!(message = %msg.id, error = %format!("{e:#}"), "missed message not handled; the channel is read again from it");
-                bot.record_hole(channel, guild, msg.id.get());
+                bot.holes.record(channel, guild, msg.id.get());
                 return (caught, ReadEnd::FailedAt(msg.id.get()));
             }
             caught += 1;
@@ -157,66 +184,17 @@ async fn read_channel(
 /// Reads again, with backoff, the channels where a message could not be handled (the database
 /// was away, Discord failed): from that message on. The hole stays recorded during the read,
 /// so that live messages do not move the channel's cursor past it.
-pub async fn fill_holes(bot: &Arc<Bot>) {
-    let now = std::time::Instant::now();
-    let due: Vec<(String, super::Hole)> = bot
-        .lock_holes()
-        .iter()
-        .filter(|(_, h)| h.next_try <= now)
-        .map(|(c, h)| (c.clone(), h.clone()))
-        .collect();
+pub async fn fill_holes(bot: &Arc<Bot>, path: MessagePath) {
+    let due = bot.holes.due(std::time::Instant::now());
     if due.is_empty() {
         return;
     }
-    let Some(ctx) = bot
-        .context
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
-    else {
+    let Some(ctx) = bot.holes.context() else {
         return;
     };
     for (channel, hole) in due {
-        let (n, end) = read_channel(
-            &ctx,
-            bot,
-            &channel,
-            hole.guild.as_deref(),
-            hole.first.saturating_sub(1),
-        )
-        .await;
-        let mut holes = bot.lock_holes();
-        if end == ReadEnd::Finished {
-            tracing::info!(channel = %channel, messages = n, "read back the messages that could not be handled");
-            holes.remove(&channel);
-            continue;
-        }
-        let Some(again) = holes.get_mut(&channel) else {
-            continue;
-        };
-        let stopped_at = match end {
-            ReadEnd::FailedAt(at) => Some(at),
-            _ => None,
-        };
-        if let Some(at) = stopped_at.filter(|at| *at > hole.first) {
-            // Progress: what came before `at` is handled.
-            again.first = at;
-            again.tries = 0;
-        } else {
-            again.tries = hole.tries + 1;
-        }
-        if again.tries >= super::HOLE_TRIES {
-            if end == ReadEnd::Unreadable {
-                tracing::error!(channel = %channel, from_message = again.first, "giving up: the channel's history could not be read in {} tries", super::HOLE_TRIES);
-                holes.remove(&channel);
-                continue;
-            }
-            // Give up on this one message only, and read on after it.
-            tracing::error!(channel = %channel, message = again.first, "giving up: this message could not be handled in {} tries and is not stored", super::HOLE_TRIES);
-            again.first += 1;
-            again.tries = 0;
-        }
-        again.next_try = std::time::Instant::now()
-            + std::time::Duration::from_secs(2u64.pow(again.tries.min(9)));
+        let from = hole.first.saturating_sub(1);
+        let (n, end) = read_channel(&ctx, bot, path, &channel, hole.guild.as_deref(), from).await;
+        bot.holes.settle(&channel, &hole, n, end);
     }
 }

@@ -3,59 +3,15 @@
 //! messages form their conversation, answered by an agent's reply to them, a mention of them, or
 //! any agent message in a thread they started.
 
-use super::handler::{agent_kind, is_agent};
-use super::{event, Bot};
+use super::access::{author_roles, is_agent};
+use super::bot::Bot;
+use super::channels::ThreadInfo;
+use super::live::{agent_kind, commit_live, event, lock_conversation, relayed_body};
 use crate::desk::SurveyTarget;
 use crate::domain::{Event, EventKind};
 use crate::store::{DiscordSetup, WatchKind};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
-
-pub struct ThreadInfo {
-    pub parent_id: Option<String>,
-    pub owner_id: Option<u64>,
-}
-
-fn is_thread(kind: serenity::ChannelType) -> bool {
-    matches!(
-        kind,
-        serenity::ChannelType::PublicThread
-            | serenity::ChannelType::PrivateThread
-            | serenity::ChannelType::NewsThread
-    )
-}
-
-/// The parent and owner of a thread, from the cache or, failing that, the REST API.
-pub async fn thread_info(
-    ctx: &serenity::Context,
-    channel: serenity::ChannelId,
-) -> Option<ThreadInfo> {
-    let from = |c: &serenity::GuildChannel| {
-        is_thread(c.kind).then(|| ThreadInfo {
-            parent_id: c.parent_id.map(|p| p.to_string()),
-            owner_id: c.owner_id.map(|o| o.get()),
-        })
-    };
-    let cached = ctx.cache.guilds().into_iter().find_map(|g| {
-        let guild = ctx.cache.guild(g)?;
-        guild
-            .threads
-            .iter()
-            .find(|t| t.id == channel)
-            .and_then(from)
-    });
-    if cached.is_some() {
-        return cached;
-    }
-    match channel.to_channel(&ctx.http).await {
-        Ok(serenity::Channel::Guild(c)) => from(&c),
-        Ok(_) => None,
-        Err(e) => {
-            tracing::warn!(channel = %channel, error = %e, "cannot look up channel");
-            None
-        }
-    }
-}
 
 fn member_roles(msg: &serenity::Message) -> &[serenity::RoleId] {
     msg.member
@@ -65,8 +21,7 @@ fn member_roles(msg: &serenity::Message) -> &[serenity::RoleId] {
 }
 
 async fn ingest_and_survey(
-    ctx: &serenity::Context,
-    bot: &Arc<Bot>,
+    bot: &Bot,
     ev: Event,
     msg: &serenity::Message,
     channel_id: &str,
@@ -74,7 +29,7 @@ async fn ingest_and_survey(
     keep_text: bool,
 ) -> anyhow::Result<()> {
     let store = bot.desk.store();
-    let _conversation = super::relay::lock_conversation(bot, &ev.guild_id, &ev.place).await;
+    let _conversation = lock_conversation(bot, &ev.guild_id, &ev.place).await;
     let place = bot.desk.replay_live(&ev).await?;
     store
         .set_conversation_channel(&ev.guild_id, &ev.place, channel_id)
@@ -86,9 +41,12 @@ async fn ingest_and_survey(
         channel_id: msg.channel_id.to_string(),
         reply_to: reply_in_channel,
     };
-    let body = super::relay::relayed_body(msg);
+    let body = relayed_body(msg);
     let kept = keep_text.then_some(body.as_str());
-    super::relay::commit_live(bot, &ctx.http, &place, Some(target), Vec::new(), kept).await?;
+    // Nothing here queues a message that asks for a follow-up; should one come, the timers
+    // perform it.
+    let follow_ups = commit_live(bot, &place, Some(target), Vec::new(), kept).await?;
+    bot.outbox.leave(follow_ups);
     Ok(())
 }
 
@@ -101,7 +59,7 @@ pub async fn channel_message(
     guild: &str,
 ) -> anyhow::Result<()> {
     let channel = msg.channel_id.to_string();
-    if !is_agent(setup, &super::handler::author_roles(ctx, msg)) {
+    if !is_agent(setup, &author_roles(ctx, msg)) {
         let conversation = format!("{channel}:{}", msg.author.id);
         let ev = event(
             msg.id.get(),
@@ -110,7 +68,7 @@ pub async fn channel_message(
             msg.author.id.get(),
             EventKind::CustomerMessage,
         );
-        return ingest_and_survey(ctx, bot, ev, msg, &channel, true, setup.transcripts).await;
+        return ingest_and_survey(bot, ev, msg, &channel, true, setup.transcripts).await;
     }
     // Whom is the agent answering? The author of the message replied to, else the first
     // person mentioned who is neither a bot, nor the agent, nor (as far as we can tell) an agent.
@@ -140,7 +98,7 @@ pub async fn channel_message(
         msg.author.id.get(),
         kind,
     );
-    ingest_and_survey(ctx, bot, ev, msg, &channel, true, setup.transcripts).await
+    ingest_and_survey(bot, ev, msg, &channel, true, setup.transcripts).await
 }
 
 /// A message in a forum post or in a thread of a watched text channel.
@@ -161,7 +119,7 @@ pub async fn thread_message(
             thread.owner_id.unwrap_or(msg.author.id.get())
         ),
     };
-    let ev_kind = if is_agent(setup, &super::handler::author_roles(ctx, msg)) {
+    let ev_kind = if is_agent(setup, &author_roles(ctx, msg)) {
         let rules = bot.rules(guild).await?;
         agent_kind(&msg.content, &rules.note_prefix)
     } else {
@@ -174,5 +132,5 @@ pub async fn thread_message(
         msg.author.id.get(),
         ev_kind,
     );
-    ingest_and_survey(ctx, bot, ev, msg, &parent, false, setup.transcripts).await
+    ingest_and_survey(bot, ev, msg, &parent, false, setup.transcripts).await
 }

@@ -12,10 +12,12 @@ pub mod settings;
 pub mod sla;
 mod sla_rules;
 pub mod stats;
+pub mod time_spec;
 pub mod timeline;
 
 pub use event::{Event, EventKind, Rating};
 pub use settings::{BadgeStatistic, GuildRules, Locale, SlaClock, SlaRules, SlaWarning};
+pub use time_spec::TimeSpec;
 
 /// Milliseconds since the Unix epoch, UTC. Discord's own clock has millisecond precision, and
 /// integer milliseconds keep every delay exact (no float drift in sums or comparisons).

@@ -1,9 +1,10 @@
 //! CSV renderings: the report's figures (one row a figure, current and previous window) and the
 //! request export (one row a request).
 
+use crate::desk::ExportRow;
+use crate::domain::format_time;
 use crate::domain::kpi::{Figures, Ratio, Report};
 use crate::domain::sla::{Attainment, ServiceFigures};
-use crate::domain::{format_time, Millis};
 
 /// Quotes a CSV field when it needs it (RFC 4180).
 pub fn field(s: &str) -> String {
@@ -113,20 +114,6 @@ pub fn report(r: &Report) -> String {
         }
     }
     out
-}
-
-/// One row of the request export.
-pub struct ExportRow {
-    pub guild_id: String,
-    pub conversation: String,
-    pub customer_id: String,
-    pub start: Millis,
-    pub answer_at: Option<Millis>,
-    pub delay_ms: Option<Millis>,
-    pub status: &'static str,
-    pub agent_id: Option<String>,
-    pub survey_id: Option<String>,
-    pub rating: Option<u8>,
 }
 
 pub const EXPORT_HEADER: &str =

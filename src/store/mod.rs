@@ -23,6 +23,49 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// True when the database cannot be reached right now (down, restarting, out of
+    /// connections, locked past the busy timeout), so the same call may succeed later; false
+    /// for a query, a migration or data that is wrong.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(sql) = self else {
+            return false;
+        };
+        match sql {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: BUSY, LOCKED (and their extended codes). PostgreSQL: connection
+                // exceptions (08…), shutdown and crash (57P…), out of resources (53…).
+                matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+                    || code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code.starts_with("53")
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod transient_tests {
+    use super::StoreError;
+
+    #[test]
+    fn an_unreachable_database_is_transient_and_a_wrong_query_is_not() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(StoreError::Database(sqlx::Error::Io(io)).is_transient());
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_transient());
+        assert!(!StoreError::Corrupt("bad row".into()).is_transient());
+        assert!(!StoreError::UnsupportedUrl("mysql://x".into()).is_transient());
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// What ingesting one event did.

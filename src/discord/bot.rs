@@ -1,0 +1,104 @@
+//! `Bot`: what every handler shares. Its state is in small owned pieces (`state`, `holes`, the
+//! outbox), each with its own methods; the lookups every feature needs (rules, setup, texts)
+//! are here.
+
+use super::holes::Holes;
+use super::outbox::Outbox;
+use super::state::{Intake, Lifecycle, PlaceLocks};
+use crate::clock::Clock;
+use crate::desk::Desk;
+use crate::domain::{GuildRules, Millis};
+use crate::i18n::{self, Texts};
+use crate::store::{DiscordSetup, StoreError};
+use poise::serenity_prelude as serenity;
+use std::sync::Arc;
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Arc<Bot>, Error>;
+
+pub struct Bot {
+    pub desk: Desk,
+    pub clock: Arc<dyn Clock>,
+    pub bot_user_id: serenity::UserId,
+    pub outbox: Outbox,
+    pub places: PlaceLocks,
+    pub lifecycle: Lifecycle,
+    pub intake: Intake,
+    pub holes: Holes,
+}
+
+impl Bot {
+    pub fn new(desk: Desk, clock: Arc<dyn Clock>, me: serenity::UserId, outbox: Outbox) -> Bot {
+        Bot {
+            desk,
+            clock,
+            bot_user_id: me,
+            outbox,
+            places: PlaceLocks::default(),
+            lifecycle: Lifecycle::default(),
+            intake: Intake::default(),
+            holes: Holes::default(),
+        }
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.lifecycle.stopping()
+    }
+
+    /// Stops taking events and waits (up to `grace`) for the ones being handled; then moves
+    /// the cursors of channels with unhandled messages back before them, so that the next
+    /// start's catch-up reads them.
+    pub async fn drain(&self, grace: std::time::Duration) {
+        if !self.lifecycle.stop_and_wait(grace).await {
+            tracing::warn!("events still being handled at shutdown; the catch-up will finish them");
+        }
+        for (channel, hole) in self.holes.all() {
+            self.remember_before(&channel, hole.guild.as_deref(), hole.first)
+                .await;
+        }
+    }
+
+    /// Moves the channel's cursor back before `message` (best effort: the database may be the
+    /// reason it was not handled), so that a catch-up, even after a restart, reads it.
+    pub async fn remember_before(&self, channel: &str, guild: Option<&str>, message: u64) {
+        let before = i64::try_from(message.saturating_sub(1)).unwrap_or(i64::MAX);
+        if let Err(e) = self
+            .desk
+            .store()
+            .rewind_cursor(channel, guild, before, self.now())
+            .await
+        {
+            tracing::warn!(channel, error = %e, "cannot record where to read the channel again from");
+        }
+    }
+
+    pub async fn rules(&self, guild_id: &str) -> anyhow::Result<GuildRules> {
+        Ok(self.desk.store().guild_rules(guild_id).await?)
+    }
+
+    pub async fn setup(&self, guild_id: &str) -> anyhow::Result<DiscordSetup> {
+        Ok(self.desk.store().discord_setup(guild_id).await?)
+    }
+
+    pub async fn texts(&self, guild_id: &str) -> &'static Texts {
+        match self.rules(guild_id).await {
+            Ok(r) => i18n::texts(r.locale),
+            Err(_) => &i18n::EN,
+        }
+    }
+}
+
+/// True when `e` comes from a database that cannot be reached right now (down, restarting,
+/// locked past the busy timeout), as opposed to a query that is wrong. Every database error
+/// reaches this edge as a `StoreError`, which says itself whether it is transient.
+pub fn database_unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_transient)
+    })
+}
