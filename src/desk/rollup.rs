@@ -6,6 +6,7 @@
 //! its own guild first, so a report never reads stale parts.
 
 use super::Desk;
+use crate::domain::delay_kind::{ByKind, DelayKind};
 use crate::domain::kpi::{self, local_day, local_midnight, Figures, Report, Scope, Window};
 use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
 use crate::domain::rollup::{self, day_key, parse_day_key, Block, Part, Piece, PlaceFacts};
@@ -14,6 +15,13 @@ use crate::domain::{Event, GuildRules, Millis};
 use crate::store::{DirtyDay, DynStore, FactsUpdate, PieceScope, Result};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The agents' table needs their response delays only.
+const RESPONSE_ONLY: ByKind<bool> = ByKind {
+    response: true,
+    business_hours: false,
+    first_response: false,
+};
 
 /// Places, or days, per batch of a refresh.
 const REFRESH_BATCH: i64 = 500;
@@ -415,7 +423,7 @@ impl Desk {
         phases.within("of which days", days_took);
         phases.within("of which partial days", pieces_took);
         phases.within("of which pending", pending_took);
-        let gathered: Vec<(Part, [Gather<'_>; 3])> =
+        let gathered: Vec<(Part, ByKind<Gather<'_>>)> =
             windows.iter().map(|win| r.gather(*win)).collect();
         let decoded = match r.agent {
             None => r.decode_agents(w)?,
@@ -428,7 +436,7 @@ impl Desk {
         // The blocks of every percentile of the report, read in one round.
         let needed: BTreeSet<BlockKey> = gathered
             .iter()
-            .flat_map(|(_, kinds)| kinds.iter())
+            .flat_map(|(_, kinds)| kinds.values())
             .chain(agent_gathers.values().map(|(_, g)| g))
             .flat_map(Gather::blocks_needed)
             .collect();
@@ -441,8 +449,9 @@ impl Desk {
             })
         };
         let figures = |i: usize| -> Result<Figures> {
-            let (counts, [a, b, c]) = &gathered[i];
-            Ok(counts.figures_with(windows[i], pending[i], [stats(a)?, stats(b)?, stats(c)?]))
+            let (counts, kinds) = &gathered[i];
+            let delays = ByKind::from_fn(|k| stats(&kinds[k])).transpose()?;
+            Ok(counts.figures_with(windows[i], pending[i], delays))
         };
         let (current, previous, badge_figures) = (figures(0)?, figures(1)?, figures(2)?);
         let badge = kpi::badge_of(&rules.badge, badge_w, &badge_figures);
@@ -528,7 +537,7 @@ enum Segment {
 fn add_day<'p>(
     g: &mut Gather<'p>,
     day: NaiveDate,
-    kind: usize,
+    kind: DelayKind,
     own: &'p Part,
     guild: &'p Part,
     tag: Option<u16>,
@@ -537,7 +546,7 @@ fn add_day<'p>(
         None => g.add_known(own.list(kind)),
         Some(blocked) => g.add_remote(Remote {
             day,
-            metric: kind as u8,
+            kind,
             blocked,
             groups: guild.blocked[kind]
                 .as_ref()
@@ -677,16 +686,16 @@ impl Reader<'_> {
     }
 
     /// The counts of a window and its three kinds of delay, ready for their percentiles.
-    fn gather(&self, w: Window) -> (Part, [Gather<'_>; 3]) {
+    fn gather(&self, w: Window) -> (Part, ByKind<Gather<'_>>) {
         let mut counts = Part::default();
-        let mut kinds: [Gather<'_>; 3] = Default::default();
+        let mut kinds: ByKind<Gather<'_>> = Default::default();
         for s in self.segments(w) {
             match s {
                 Segment::Day(d) => {
                     if let Some(day) = self.days.get(&d) {
                         let (own, tag) = day.own();
                         counts.merge_counts(own);
-                        for (k, g) in kinds.iter_mut().enumerate() {
+                        for (k, g) in kinds.iter_mut() {
                             add_day(g, d, k, own, &day.guild, tag);
                         }
                     }
@@ -694,7 +703,7 @@ impl Reader<'_> {
                 Segment::Range(a, b) => {
                     if let Some(p) = self.range_part(a, b) {
                         counts.merge_counts(p);
-                        for (k, g) in kinds.iter_mut().enumerate() {
+                        for (k, g) in kinds.iter_mut() {
                             g.add_known(p.list(k));
                         }
                     }
@@ -717,10 +726,7 @@ impl Reader<'_> {
             let parts = entries
                 .into_iter()
                 .map(|(id, bytes)| {
-                    Some((
-                        id.to_string(),
-                        Part::decode_kinds(bytes, [true, false, false])?,
-                    ))
+                    Some((id.to_string(), Part::decode_kinds(bytes, RESPONSE_ONLY)?))
                 })
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| self.corrupt("agents' rollup", d))?;
@@ -745,7 +751,8 @@ impl Reader<'_> {
                     for (i, (id, p)) in parts.iter().enumerate() {
                         let (counts, g) = out.entry(id.as_str()).or_default();
                         counts.merge_counts(p);
-                        add_day(g, d, 0, p, &day.guild, u16::try_from(i).ok());
+                        let tag = u16::try_from(i).ok();
+                        add_day(g, d, DelayKind::Response, p, &day.guild, tag);
                     }
                 }
                 Segment::Range(from, to) => {
@@ -772,7 +779,7 @@ impl Reader<'_> {
         }
         let asked: Vec<(String, i64, i64)> = keys
             .iter()
-            .map(|(d, k, f)| (day_key(*d), *k as i64, *f as i64))
+            .map(|k| (day_key(k.day), k.kind.code() as i64, k.first as i64))
             .collect();
         let mut out = HashMap::with_capacity(keys.len());
         // In two halves read at once, as the days.
@@ -785,7 +792,14 @@ impl Reader<'_> {
         for ((day, kind, first), data) in early.into_iter().chain(late) {
             let d = parse_day_key(&day).ok_or_else(|| self.corrupt("delay block", &day))?;
             let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", &day))?;
-            out.insert((d, kind as u8, first as u16), values);
+            let kind = DelayKind::from_code(kind as u8)
+                .ok_or_else(|| self.corrupt("delay block", &day))?;
+            let key = BlockKey {
+                day: d,
+                kind,
+                first: first as u16,
+            };
+            out.insert(key, values);
         }
         Ok(out)
     }

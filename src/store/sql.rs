@@ -1918,7 +1918,7 @@ macro_rules! sql_store_impl {
                             );
                             qb.push_values(part, |mut b, (day, block)| {
                                 b.push_bind(guild.to_string()).push_bind(day.to_string())
-                                    .push_bind(block.kind as i64).push_bind(block.first as i64)
+                                    .push_bind(block.kind.code() as i64).push_bind(block.first as i64)
                                     .push_bind(block.data.clone());
                             });
                             qb.build().execute(&mut *tx).await?;
