@@ -143,8 +143,10 @@ impl Desk {
     /// `Store::anonymize_place`); returns how many. Figures are unchanged.
     pub async fn purge_before(&self, before: crate::domain::Millis) -> Result<usize> {
         let places = self.store.places_ended_before(before).await?;
-        for (guild, conversation) in &places {
-            self.store.anonymize_place(guild, conversation).await?;
+        for p in &places {
+            self.store
+                .anonymize_place(&p.guild_id, &p.conversation)
+                .await?;
         }
         Ok(places.len())
     }
@@ -153,8 +155,10 @@ impl Desk {
     /// choices; returns how many conversations. Figures are unchanged.
     pub async fn forget_customer(&self, user_id: &str) -> Result<usize> {
         let places = self.store.places_of_customer(user_id).await?;
-        for (guild, conversation) in &places {
-            self.store.anonymize_place(guild, conversation).await?;
+        for p in &places {
+            self.store
+                .anonymize_place(&p.guild_id, &p.conversation)
+                .await?;
         }
         self.store.forget_dm_choice(user_id).await?;
         Ok(places.len())

@@ -431,8 +431,11 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
         CommitOutcome::Skipped,
         "a replayed event"
     );
-    assert_eq!(store.outbox_backlog(Some("g")).await.unwrap().0, 1);
-    assert_eq!(store.outbox_backlog(Some("other")).await.unwrap().0, 0);
+    assert_eq!(store.outbox_backlog(Some("g")).await.unwrap().pending, 1);
+    assert_eq!(
+        store.outbox_backlog(Some("other")).await.unwrap().pending,
+        0
+    );
 
     // Decided on "s1 is sending", but it is still scheduled: nothing of the commit is written.
     let stale = Commit {
@@ -448,7 +451,7 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
     };
     assert_eq!(store.commit(&stale).await.unwrap(), CommitOutcome::Conflict);
     assert_eq!(store.place_events("g", "p").await.unwrap().len(), 1);
-    assert_eq!(store.outbox_backlog(None).await.unwrap().0, 1);
+    assert_eq!(store.outbox_backlog(None).await.unwrap().pending, 1);
     assert_eq!(
         store.survey("s1").await.unwrap().unwrap().status,
         SurveyStatus::Scheduled
@@ -543,7 +546,7 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
 
     // Forgetting the place drops what the bot still owed it.
     store.anonymize_place("g", "p").await.unwrap();
-    assert_eq!(store.outbox_backlog(None).await.unwrap().0, 0);
+    assert_eq!(store.outbox_backlog(None).await.unwrap().pending, 0);
 }
 
 async fn a_group_commit_keeps_each_commits_outcome(store: DynStore) {

@@ -9,10 +9,10 @@ use super::Desk;
 use crate::domain::delay_kind::{ByKind, DelayKind};
 use crate::domain::kpi::{self, local_day, local_midnight, Figures, Report, Scope, Window};
 use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
-use crate::domain::rollup::{self, day_key, parse_day_key, Block, Part, Piece, PlaceFacts};
+use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece, PlaceFacts};
 use crate::domain::stats::DelayStats;
 use crate::domain::{Event, GuildRules, Millis};
-use crate::store::{DirtyDay, DynStore, FactsUpdate, PieceScope, Result};
+use crate::store::{DayRollup, DayUpdate, DirtyDay, DynStore, FactsUpdate, PieceScope, Result};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -157,7 +157,7 @@ struct Days<'a> {
 }
 
 impl Phase for Days<'_> {
-    type Item = (DirtyDay, Piece, Vec<Block>);
+    type Item = DayUpdate;
 
     async fn derive(&mut self, after: Option<(&str, &str)>) -> Result<Batch<Self::Item>> {
         let store = &self.desk.store;
@@ -182,7 +182,11 @@ impl Phase for Days<'_> {
             for ((d, _), mut piece) in days.into_iter().zip(pieces) {
                 piece.sort();
                 let blocks = piece.block_out(self.desk.inline_max);
-                done.push((d.clone(), piece, blocks));
+                done.push(DayUpdate {
+                    day: d.clone(),
+                    piece,
+                    blocks,
+                });
             }
         }
         let last = dirty.last().map(|d| (d.guild_id.clone(), d.day.clone()));
@@ -619,7 +623,7 @@ impl Reader<'_> {
             },
         )?;
         // The days with their agents come last, to replace the same days read without.
-        for (day, guild, agents) in rest.into_iter().chain(early).chain(late) {
+        for DayRollup { day, guild, agents } in rest.into_iter().chain(early).chain(late) {
             let Some(d) = parse_day_key(&day) else {
                 continue;
             };
@@ -777,10 +781,7 @@ impl Reader<'_> {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let asked: Vec<(String, i64, i64)> = keys
-            .iter()
-            .map(|k| (day_key(k.day), k.kind.code() as i64, k.first as i64))
-            .collect();
+        let asked: Vec<BlockKey> = keys.iter().copied().collect();
         let mut out = HashMap::with_capacity(keys.len());
         // In two halves read at once, as the days.
         let (early, late) = asked.split_at(asked.len() / 2);
@@ -789,16 +790,8 @@ impl Reader<'_> {
             store.kpi_blocks(self.guild, early),
             store.kpi_blocks(self.guild, late)
         )?;
-        for ((day, kind, first), data) in early.into_iter().chain(late) {
-            let d = parse_day_key(&day).ok_or_else(|| self.corrupt("delay block", &day))?;
-            let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", &day))?;
-            let kind = DelayKind::from_code(kind as u8)
-                .ok_or_else(|| self.corrupt("delay block", &day))?;
-            let key = BlockKey {
-                day: d,
-                kind,
-                first: first as u16,
-            };
+        for (key, data) in early.into_iter().chain(late) {
+            let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", key.day))?;
             out.insert(key, values);
         }
         Ok(out)

@@ -350,7 +350,8 @@ pub async fn stats(
     }
     // Figures are exact, but messages the bot owes Discord (relays, surveys) may be stuck:
     // agents should know.
-    let (pending, oldest) = bot.desk.store().outbox_backlog(Some(&who.guild)).await?;
+    let crate::store::OutboxBacklog { pending, oldest } =
+        bot.desk.store().outbox_backlog(Some(&who.guild)).await?;
     if let Some(oldest) = oldest.filter(|o| now - o >= BACKLOG_SHOWN_AFTER) {
         reply = reply.content(
             texts

@@ -181,7 +181,7 @@ pub async fn deliver_due(bot: &Bot, http: &serenity::Http) -> anyhow::Result<()>
     for item in store.due_outbox(bot.now(), 50).await? {
         deliver(bot, http, item).await;
     }
-    let (pending, oldest) = store.outbox_backlog(None).await?;
+    let crate::store::OutboxBacklog { pending, oldest } = store.outbox_backlog(None).await?;
     if let Some(oldest) = oldest.filter(|o| bot.now() - o > 5 * MINUTE) {
         tracing::warn!(pending, oldest = %crate::domain::format_time(oldest), "messages to Discord are backing up");
     }
