@@ -74,7 +74,7 @@ impl Desk {
         })
     }
 
-    /// `Store::commit`, grouped with the commits of other handlers when group commit is on.
+    /// `CommitStore::commit`, grouped with the commits of other handlers when group commit is on.
     pub async fn commit(&self, c: &Commit) -> Result<crate::store::CommitOutcome> {
         if let Some(group) = &self.group {
             if let Some(outcome) = group.commit(c).await {
@@ -140,7 +140,7 @@ impl Desk {
 
 impl Desk {
     /// Anonymises every conversation whose last event is before `before` (see
-    /// `Store::anonymize_place`); returns how many. Figures are unchanged.
+    /// `PrivacyStore::anonymize_place`); returns how many. Figures are unchanged.
     pub async fn purge_before(&self, before: crate::domain::Millis) -> Result<usize> {
         let places = self.store.places_ended_before(before).await?;
         for p in &places {

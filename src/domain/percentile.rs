@@ -321,6 +321,14 @@ mod tests {
         assert_eq!(bucket(-5), 0);
     }
 
+    fn response_key(day: NaiveDate, first: u16) -> BlockKey {
+        BlockKey {
+            day,
+            kind: DelayKind::Response,
+            first,
+        }
+    }
+
     /// A brute-force check: delays spread over days, some kept in blocks, must give the
     /// percentiles of sorting them all.
     #[test]
@@ -373,12 +381,7 @@ mod tests {
             let mut blocks = HashMap::new();
             for (day, _, _, tagged) in &stored {
                 for (first, data) in make_blocks(tagged).1 {
-                    let key = BlockKey {
-                        day: *day,
-                        kind: DelayKind::Response,
-                        first,
-                    };
-                    blocks.insert(key, decode_block(&data).unwrap());
+                    blocks.insert(response_key(*day, first), decode_block(&data).unwrap());
                 }
             }
             let (mut guild, mut agent) = (Gather::default(), Gather::default());

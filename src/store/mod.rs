@@ -6,15 +6,15 @@
 //! `Store` is every concern together. Each concern is a trait of its own, in a file of its own
 //! with the types it speaks in:
 //!
-//! | file           | trait           | what it keeps                                                  |
-//! |----------------|-----------------|----------------------------------------------------------------|
-//! | `events.rs`    | `EventStore`    | the events, the one source of every figure                     |
-//! | `rules.rs`     | `RulesStore`    | each guild's rules (KPI.md's settings)                         |
-//! | `commit.rs`    | `CommitStore`   | everything one decision of the bot writes, in one transaction  |
-//! | `bot_state.rs` | `BotStateStore` | setups, tickets, DM choices, survey timers, cursors, transcripts |
-//! | `outbox.rs`    | `OutboxStore`   | every action towards Discord, until delivered                  |
-//! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                             |
-//! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports            |
+//! | file           | trait           | what it keeps                                           |
+//! |----------------|-----------------|---------------------------------------------------------|
+//! | `events.rs`    | `EventStore`    | the events, the one source of every figure              |
+//! | `rules.rs`     | `RulesStore`    | each guild's rules (KPI.md's settings)                  |
+//! | `commit.rs`    | `CommitStore`   | all one decision of the bot writes, in one transaction  |
+//! | `bot_state.rs` | `BotStateStore` | setups, tickets, DM choices, survey timers, cursors     |
+//! | `outbox.rs`    | `OutboxStore`   | every action towards Discord, until delivered           |
+//! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                      |
+//! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:

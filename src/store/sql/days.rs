@@ -119,7 +119,8 @@ pub(super) async fn blocks(
     let json = serde_json::Value::Array(
         keys.iter()
             .map(|k| {
-                serde_json::json!({"d": day_key(k.day), "k": k.kind.code() as i64, "f": k.first as i64})
+                let (day, kind, first) = (day_key(k.day), k.kind.code() as i64, k.first as i64);
+                serde_json::json!({"d": day, "k": kind, "f": first})
             })
             .collect(),
     )
