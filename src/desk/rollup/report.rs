@@ -68,26 +68,29 @@ impl Desk {
     }
 }
 
-/// The windows of one report: its own, the previous one (for the load alert) and the badge's.
+/// The windows of one report.
 struct Windows {
-    list: [Window; 3],
+    current: Window,
+    /// The one before, for the load alert.
+    previous: Window,
+    badge: Window,
+    /// The daily series'.
     series: Window,
 }
 
 impl Windows {
     fn of(rules: &GuildRules, w: Window) -> Windows {
         Windows {
-            list: [w, w.previous(), kpi::badge_window(&rules.badge, w.now)],
+            current: w,
+            previous: w.previous(),
+            badge: kpi::badge_window(&rules.badge, w.now),
             series: kpi::series_window(w),
         }
     }
 
-    fn current(&self) -> Window {
-        self.list[0]
-    }
-
-    fn badge(&self) -> Window {
-        self.list[2]
+    /// The windows with figures of their own: current, previous and badge, in this order.
+    fn with_figures(&self) -> [Window; 3] {
+        [self.current, self.previous, self.badge]
     }
 }
 
@@ -96,8 +99,11 @@ impl Reader<'_> {
     async fn report(&mut self, scope: &Scope, w: Window, phases: &mut Phases) -> Result<Report> {
         let windows = Windows::of(self.rules, w);
         let pending = self.read(&windows, phases).await?;
-        let gathered: Vec<(Part, ByKind<Gather<'_>>)> =
-            windows.list.iter().map(|win| self.gather(*win)).collect();
+        let gathered: Vec<(Part, ByKind<Gather<'_>>)> = windows
+            .with_figures()
+            .into_iter()
+            .map(|win| self.gather(win))
+            .collect();
         let decoded = match self.agent {
             None => self.decode_agents(w)?,
             Some(_) => BTreeMap::new(),
@@ -120,10 +126,10 @@ impl Reader<'_> {
         let figures = |i: usize| -> Result<Figures> {
             let (counts, kinds) = &gathered[i];
             let delays = ByKind::from_fn(|k| stats(&kinds[k])).transpose()?;
-            Ok(counts.figures_with(windows.list[i], pending[i], delays))
+            Ok(counts.figures_with(windows.with_figures()[i], pending[i], delays))
         };
         let (current, previous, badge_figures) = (figures(0)?, figures(1)?, figures(2)?);
-        let badge = kpi::badge_of(&self.rules.badge, windows.badge(), &badge_figures);
+        let badge = kpi::badge_of(&self.rules.badge, windows.badge, &badge_figures);
         let mut agent_parts: BTreeMap<String, (Part, DelayStats)> = BTreeMap::new();
         match self.agent {
             None => {
@@ -140,7 +146,7 @@ impl Reader<'_> {
         phases.mark("figures");
         phases.log(self.guild, needed.len());
         Ok(Report {
-            window: windows.current(),
+            window: windows.current,
             scope: scope.clone(),
             load_alert: kpi::load_alert(&current, &previous),
             current,
@@ -156,10 +162,11 @@ impl Reader<'_> {
     /// Reads what the report needs from the store: the stored days of its span and the pieces
     /// of its partial days (kept in the reader), and the pending requests of each window.
     async fn read(&mut self, windows: &Windows, phases: &mut Phases) -> Result<Vec<u64>> {
-        let w = windows.current();
+        let w = windows.current;
+        let with_figures = windows.with_figures();
         let span_from = [
-            w.previous().from,
-            windows.badge().from,
+            windows.previous.from,
+            windows.badge.from,
             windows.series.from,
             w.from,
         ]
@@ -168,10 +175,9 @@ impl Reader<'_> {
         .unwrap_or(w.from);
         let span_to = w.to.max(w.now + 1);
         // Every partial day the report needs, read from the facts in one round.
-        let mut ranges: Vec<(Millis, Millis)> = windows
-            .list
-            .iter()
-            .flat_map(|win| self.segments(*win))
+        let mut ranges: Vec<(Millis, Millis)> = with_figures
+            .into_iter()
+            .flat_map(|win| self.segments(win))
             .chain(
                 self.series_days(windows.series)
                     .into_iter()
@@ -189,7 +195,7 @@ impl Reader<'_> {
         let ((days, days_took), (pieces, pieces_took), (pending, pending_took)) = tokio::try_join!(
             timed(self.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
             timed(self.read_pieces(&ranges)),
-            timed(self.pending(&windows.list))
+            timed(self.pending(&with_figures))
         )?;
         self.days = days;
         self.pieces = pieces;
