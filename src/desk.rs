@@ -76,7 +76,7 @@ impl Desk {
         })
     }
 
-    /// `Store::commit`, grouped with the commits of other handlers when group commit is on.
+    /// `CommitStore::commit`, grouped with the commits of other handlers when group commit is on.
     pub async fn commit(&self, c: &Commit) -> Result<crate::store::CommitOutcome> {
         if let Some(group) = &self.group {
             if let Some(outcome) = group.commit(c).await {
@@ -142,11 +142,13 @@ impl Desk {
 
 impl Desk {
     /// Anonymises every conversation whose last event is before `before` (see
-    /// `Store::anonymize_place`); returns how many. Figures are unchanged.
+    /// `PrivacyStore::anonymize_place`); returns how many. Figures are unchanged.
     pub async fn purge_before(&self, before: crate::domain::Millis) -> Result<usize> {
         let places = self.store.places_ended_before(before).await?;
-        for (guild, conversation) in &places {
-            self.store.anonymize_place(guild, conversation).await?;
+        for p in &places {
+            self.store
+                .anonymize_place(&p.guild_id, &p.conversation)
+                .await?;
         }
         Ok(places.len())
     }
@@ -155,8 +157,10 @@ impl Desk {
     /// choices; returns how many conversations. Figures are unchanged.
     pub async fn forget_customer(&self, user_id: &str) -> Result<usize> {
         let places = self.store.places_of_customer(user_id).await?;
-        for (guild, conversation) in &places {
-            self.store.anonymize_place(guild, conversation).await?;
+        for p in &places {
+            self.store
+                .anonymize_place(&p.guild_id, &p.conversation)
+                .await?;
         }
         self.store.forget_dm_choice(user_id).await?;
         Ok(places.len())

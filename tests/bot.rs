@@ -1713,7 +1713,7 @@ async fn a_queued_relay_survives_a_restart() {
     })
     .await;
     bot.halt().await;
-    let (pending, _) = bot.desk.store().outbox_backlog(None).await.unwrap();
+    let pending = bot.desk.store().outbox_backlog(None).await.unwrap().pending;
     assert_eq!(pending, 1, "the relay waits in the outbox");
     bot.resume().await;
     bot.request(|r| {
@@ -1801,7 +1801,10 @@ async fn a_message_whose_answer_is_lost_is_retried_and_shown_once() {
         .filter(|e| matches!(e.kind, EventKind::SurveySent { .. }))
         .count();
     assert_eq!(sent_events, 1);
-    assert_eq!(bot.desk.store().outbox_backlog(None).await.unwrap().0, 0);
+    assert_eq!(
+        bot.desk.store().outbox_backlog(None).await.unwrap().pending,
+        0
+    );
     bot.stop().await;
 }
 
@@ -1979,7 +1982,7 @@ async fn stats_shows_a_stuck_backlog() {
 /// Waits until every message the bot queued for Discord has gone.
 async fn wait_outbox_empty(store: &reactif::store::DynStore, timeout: Duration) {
     let deadline = tokio::time::Instant::now() + timeout;
-    while store.outbox_backlog(None).await.unwrap().0 > 0 {
+    while store.outbox_backlog(None).await.unwrap().pending > 0 {
         assert!(tokio::time::Instant::now() < deadline, "the outbox empties");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -2346,7 +2349,7 @@ async fn sigterm_stops_the_bot_cleanly_and_keeps_the_outbox() {
     assert!(status.success(), "exit status {status}; log:\n{output}");
     assert!(output.contains("shutting down"), "{output}");
     assert_eq!(fake.gateway_stats().connected, 0, "the gateway is closed");
-    let (pending, _) = desk.store().outbox_backlog(None).await.unwrap();
+    let pending = desk.store().outbox_backlog(None).await.unwrap().pending;
     assert!(pending >= 1, "the undelivered relay stays queued");
     let stored = desk.store().place_events(GUILD, &dm_key()).await.unwrap();
     assert_eq!(stored.len(), 1, "the message was stored before the stop");

@@ -1,5 +1,6 @@
 //! One contract, two backends: every test here runs on a fresh SQLite file and on a fresh
 //! PostgreSQL database (when REACTIF_TEST_POSTGRES_URL is set; otherwise listed as ignored).
+//! At the end, the two migration folders are checked to stay in step.
 
 mod support;
 
@@ -431,8 +432,11 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
         CommitOutcome::Skipped,
         "a replayed event"
     );
-    assert_eq!(store.outbox_backlog(Some("g")).await.unwrap().0, 1);
-    assert_eq!(store.outbox_backlog(Some("other")).await.unwrap().0, 0);
+    assert_eq!(store.outbox_backlog(Some("g")).await.unwrap().pending, 1);
+    assert_eq!(
+        store.outbox_backlog(Some("other")).await.unwrap().pending,
+        0
+    );
 
     // Decided on "s1 is sending", but it is still scheduled: nothing of the commit is written.
     let stale = Commit {
@@ -448,7 +452,7 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
     };
     assert_eq!(store.commit(&stale).await.unwrap(), CommitOutcome::Conflict);
     assert_eq!(store.place_events("g", "p").await.unwrap().len(), 1);
-    assert_eq!(store.outbox_backlog(None).await.unwrap().0, 1);
+    assert_eq!(store.outbox_backlog(None).await.unwrap().pending, 1);
     assert_eq!(
         store.survey("s1").await.unwrap().unwrap().status,
         SurveyStatus::Scheduled
@@ -543,7 +547,7 @@ async fn a_commit_is_all_or_nothing_and_reports_survey_conflicts(store: DynStore
 
     // Forgetting the place drops what the bot still owed it.
     store.anonymize_place("g", "p").await.unwrap();
-    assert_eq!(store.outbox_backlog(None).await.unwrap().0, 0);
+    assert_eq!(store.outbox_backlog(None).await.unwrap().pending, 0);
 }
 
 async fn a_group_commit_keeps_each_commits_outcome(store: DynStore) {
@@ -722,3 +726,122 @@ contract!(
     a_group_commit_keeps_each_commits_outcome,
     concurrent_commits_share_transactions,
 );
+
+// --- The two migration folders stay in step. ---
+
+/// The migration files of one backend's folder, by name.
+fn migration_files(backend: &str) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn both_migration_folders_hold_the_same_versions_under_the_same_names() {
+    let (sqlite, postgres) = (migration_files("sqlite"), migration_files("postgres"));
+    assert_eq!(
+        sqlite, postgres,
+        "migrations/sqlite and migrations/postgres must hold the same files"
+    );
+    // sqlx orders migrations by the number before the first `_`: one each, no gap.
+    let versions: Vec<u32> = sqlite
+        .iter()
+        .map(|name| {
+            let (version, rest) = name
+                .split_once('_')
+                .unwrap_or_else(|| panic!("{name}: not VERSION_NAME.sql"));
+            assert!(rest.ends_with(".sql"), "{name}: not VERSION_NAME.sql");
+            version
+                .parse()
+                .unwrap_or_else(|e| panic!("{name}: version {version}: {e}"))
+        })
+        .collect();
+    let expected: Vec<u32> = (1..=versions.len() as u32).collect();
+    assert_eq!(versions, expected, "versions numbered 1, 2, 3, ...");
+}
+
+/// A database's tables, each with its columns' names.
+type Schema = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+fn schema(rows: Vec<(String, String)>) -> Schema {
+    let mut out = Schema::new();
+    for (table, column) in rows {
+        out.entry(table).or_default().insert(column);
+    }
+    out
+}
+
+/// What is in one schema and not in the other: whole tables, then columns.
+fn schema_differences(a: (&str, &Schema), b: (&str, &Schema)) -> Vec<String> {
+    let mut out = Vec::new();
+    for ((name, one), (other_name, other)) in [(a, b), (b, a)] {
+        for (table, columns) in one {
+            match other.get(table) {
+                None => out.push(format!("table {table} only on {name}")),
+                Some(theirs) => out.extend(
+                    columns
+                        .difference(theirs)
+                        .map(|c| format!("column {table}.{c} only on {name}, not on {other_name}")),
+                ),
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+async fn both_backends_migrate_to_the_same_tables_and_columns() {
+    use sqlx::Connection;
+    let (lite, pg) = (support::db::sqlite().await, support::db::postgres().await);
+    let mut conn = sqlx::SqliteConnection::connect(&lite.url).await.unwrap();
+    let sqlite = schema(
+        sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap(),
+    );
+    conn.close().await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+    let postgres = schema(
+        sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t \
+             ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+             AND c.table_name <> '_sqlx_migrations'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap(),
+    );
+    conn.close().await.unwrap();
+    // Both read something: the tables every figure comes from, with their columns.
+    for schema in [&sqlite, &postgres] {
+        assert!(schema["events"].contains("conversation"), "{schema:?}");
+        assert!(
+            schema["kpi_delay_blocks"].contains("first_bucket"),
+            "{schema:?}"
+        );
+    }
+    let differences = schema_differences(("sqlite", &sqlite), ("postgres", &postgres));
+    assert!(
+        differences.is_empty(),
+        "the migrations diverge:\n{}",
+        differences.join("\n")
+    );
+    lite.cleanup().await;
+    pg.cleanup().await;
+}

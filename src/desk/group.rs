@@ -1,8 +1,8 @@
 //! Group commit for the live bot: the commits that wait while one is being written go
-//! together in the next transaction (each in its own savepoint, see `Store::commit_group`).
-//! Nothing waits on purpose: a lone event commits at once, and under load each transaction
-//! takes every commit queued meanwhile. A caller hears its outcome only once the transaction
-//! holding its commit has committed.
+//! together in the next transaction (each in its own savepoint, see
+//! `CommitStore::commit_group`). Nothing waits on purpose: a lone event commits at once, and
+//! under load each transaction takes every commit queued meanwhile. A caller hears its outcome
+//! only once the transaction holding its commit has committed.
 
 use crate::store::{Commit, CommitOutcome, DynStore, Result};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -72,7 +72,7 @@ async fn channels_to_read(ctx: &serenity::Context, bot: &Bot) -> anyhow::Result<
         .recent_cursors(bot.now() - 7 * DAY)
         .await?
         .into_iter()
-        .map(|(c, g, last)| (c, g, Some(last)))
+        .map(|c| (c.channel_id, c.guild_id, Some(c.message_id)))
         .collect();
     for guild in store.guilds_with_staff_channel().await? {
         let watched = store.discord_setup(&guild).await?.watched;

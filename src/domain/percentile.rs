@@ -8,6 +8,7 @@
 //! one block per day and selects among them. It is still the value at the exact nearest rank of
 //! KPI.md, found by reading a few hundredths of the window's delays.
 
+use super::delay_kind::DelayKind;
 use super::stats::{nearest_rank, DelayStats};
 use super::Millis;
 use chrono::NaiveDate;
@@ -124,20 +125,35 @@ pub fn decode_block(bytes: &[u8]) -> Option<Vec<(Millis, u16)>> {
     )
 }
 
-/// A block: the guild, a day, a kind of delay (0 response, 1 business hours, 2 first response)
-/// and the block's first bucket.
-pub type BlockKey = (NaiveDate, u8, u16);
+/// A block of a guild's delays: its day, its kind of delay and its first bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlockKey {
+    pub day: NaiveDate,
+    pub kind: DelayKind,
+    pub first: u16,
+}
 
 /// A large day's delays of one kind, as one window sees them.
 #[derive(Debug, Clone, Copy)]
 pub struct Remote<'a> {
     pub day: NaiveDate,
-    pub metric: u8,
+    pub kind: DelayKind,
     pub blocked: &'a Blocked,
     /// The guild's blocks of that day and kind.
     pub groups: &'a [u16],
     /// Only the delays of this agent's tag, or all of them.
     pub tag: Option<u16>,
+}
+
+impl Remote<'_> {
+    /// The key of this day's block starting at bucket `first`.
+    fn key(&self, first: u16) -> BlockKey {
+        BlockKey {
+            day: self.day,
+            kind: self.kind,
+            first,
+        }
+    }
 }
 
 /// The delays of one kind over a window: some known here, some counted per bucket and kept
@@ -226,8 +242,8 @@ impl<'a> Gather<'a> {
         for pick in self.picks() {
             for r in &self.remote {
                 if r.blocked.count_in(pick.bucket) > 0 {
-                    if let Some(g) = group_of(r.groups, pick.bucket) {
-                        out.push((r.day, r.metric, g));
+                    if let Some(first) = group_of(r.groups, pick.bucket) {
+                        out.push(r.key(first));
                     }
                 }
             }
@@ -254,7 +270,7 @@ impl<'a> Gather<'a> {
                 if r.blocked.count_in(b) == 0 {
                     continue;
                 }
-                let key = group_of(r.groups, b).map(|g| (r.day, r.metric, g));
+                let key = group_of(r.groups, b).map(|first| r.key(first));
                 let block = key
                     .and_then(|k| blocks.get(&k))
                     .ok_or_else(|| format!("delay block of {} for bucket {b}", r.day))?;
@@ -303,6 +319,14 @@ mod tests {
         assert_eq!(bucket(2047), 16);
         assert_eq!(bucket(2048), 17);
         assert_eq!(bucket(-5), 0);
+    }
+
+    fn response_key(day: NaiveDate, first: u16) -> BlockKey {
+        BlockKey {
+            day,
+            kind: DelayKind::Response,
+            first,
+        }
     }
 
     /// A brute-force check: delays spread over days, some kept in blocks, must give the
@@ -357,7 +381,7 @@ mod tests {
             let mut blocks = HashMap::new();
             for (day, _, _, tagged) in &stored {
                 for (first, data) in make_blocks(tagged).1 {
-                    blocks.insert((*day, 0u8, first), decode_block(&data).unwrap());
+                    blocks.insert(response_key(*day, first), decode_block(&data).unwrap());
                 }
             }
             let (mut guild, mut agent) = (Gather::default(), Gather::default());
@@ -373,7 +397,7 @@ mod tests {
             for (day, g, a, _) in &stored {
                 let remote = |blocked, tag| Remote {
                     day: *day,
-                    metric: 0,
+                    kind: DelayKind::Response,
                     blocked,
                     groups: &g.groups,
                     tag,
@@ -405,7 +429,7 @@ mod tests {
         let mut g = Gather::default();
         g.add_remote(Remote {
             day: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-            metric: 0,
+            kind: DelayKind::Response,
             blocked: &b,
             groups: &groups,
             tag: None,

@@ -1,11 +1,22 @@
 //! The embedded default: one SQLite file, in WAL mode so readers (`/stats`) never block the
 //! writer (ingest), with a busy timeout so a briefly locked file waits instead of failing.
+//! Everything SQLite-specific is here: the connection setup and the dialect.
 
-use super::sql::sql_store_impl;
+use super::backend::{Dialect, SqlStore};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::Sqlite;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// The concerns' SQL, compiled for SQLite (see `store`'s documentation). Both backends
+/// mount the folder on purpose (clippy's `duplicate_mod` catches it where it is a mistake).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;
+/// The database `sql/` is compiled for.
+type Db = Sqlite;
+
+pub type SqliteStore = SqlStore<Sqlite>;
 
 /// At most this much of the file is mapped (SQLite's own ceiling is 2 GiB).
 const MMAP_SIZE: &str = "2147418112";
@@ -16,41 +27,29 @@ const MMAP_SIZE: &str = "2147418112";
 /// reader still on older pages can hold it back).
 pub const WAL_AUTOCHECKPOINT: &str = "10000";
 
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// The connections of `/stats`'s reads, which map the file into memory: a report reads a
-    /// few megabytes of pages, and copying each from the kernel was a fifth of its time. Their
-    /// own pool, so that the bot's memory while ingesting does not count the pages a mapping
-    /// would keep.
-    reads: SqlitePool,
-}
-
-impl SqliteStore {
+impl Dialect for Sqlite {
     const BACKEND: &'static str = "sqlite";
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
     /// Write transactions take the write lock at once: a deferred one that reads first fails
     /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout retries, when another connection
     /// commits between its read and its first write.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
-
-    /// Concatenates a column's values with commas, skipping NULLs.
-    /// See `ranged` in `store::sql`.
+    /// A write transaction holds the whole database already.
+    const LOCK_ROWS: &'static str = "";
+    /// SQLite's planner walks the time index once per range of a `VALUES` table.
     const RANGES_AS_UNION: bool = false;
-    /// Aggregates rows of columns into one JSON array of arrays (`[]` for none).
     const JSON_ROWS: (&'static str, &'static str) = ("json_group_array(json_array(", "))");
     const CONCAT: (&'static str, &'static str) = ("group_concat(", ")");
-    /// See `Store::analyze_rollups`.
-    const ANALYZE_ROLLUPS: &'static str = "PRAGMA optimize";
-    /// SQLite plans these lookups by their indexes without statistics.
-    const ANALYZE_GROWING: &'static [&'static str] = &[];
-    /// The delay blocks of a JSON array of keys `{"d": day, "k": kind, "f": first bucket}`.
     const BLOCKS_BY_KEYS: &'static str = "SELECT b.day, b.kind, b.first_bucket, b.data \
          FROM json_each($2) AS k JOIN kpi_delay_blocks b ON b.guild_id = $1 \
          AND b.day = json_extract(k.value, '$.d') AND b.kind = json_extract(k.value, '$.k') \
          AND b.first_bucket = json_extract(k.value, '$.f')";
-    /// Locks the rows a write transaction read, until it commits.
-    const LOCK_ROWS: &'static str = "";
+    const ANALYZE_ROLLUPS: &'static str = "PRAGMA optimize";
+    /// SQLite plans these lookups by their indexes without statistics.
+    const ANALYZE_GROWING: &'static [&'static str] = &[];
+}
 
+impl SqlStore<Sqlite> {
     pub async fn connect(url: &str) -> super::Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -81,13 +80,6 @@ impl SqliteStore {
                         .pragma("mmap_size", MMAP_SIZE),
                 )
         };
-        Ok(SqliteStore { pool, reads })
-    }
-
-    /// The pool of the report's reads.
-    fn reads(&self) -> &SqlitePool {
-        &self.reads
+        Ok(SqlStore { pool, reads })
     }
 }
-
-sql_store_impl!(SqliteStore, sqlx::Sqlite);

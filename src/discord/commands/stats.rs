@@ -145,7 +145,8 @@ async fn backlog_note(
     now: Millis,
     texts: &Texts,
 ) -> Result<Option<String>, Error> {
-    let (pending, oldest) = bot.desk.store().outbox_backlog(Some(guild)).await?;
+    let crate::store::OutboxBacklog { pending, oldest } =
+        bot.desk.store().outbox_backlog(Some(guild)).await?;
     Ok(oldest
         .filter(|o| now - o >= BACKLOG_SHOWN_AFTER)
         .map(|oldest| {

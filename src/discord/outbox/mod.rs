@@ -168,7 +168,7 @@ impl Outbox {
         for item in store.due_outbox(self.now(), 50).await? {
             follow_ups.extend(self.deliver(item).await.follow_up);
         }
-        let (pending, oldest) = store.outbox_backlog(None).await?;
+        let crate::store::OutboxBacklog { pending, oldest } = store.outbox_backlog(None).await?;
         if let Some(oldest) = oldest.filter(|o| self.now() - o > 5 * MINUTE) {
             tracing::warn!(pending, oldest = %crate::domain::format_time(oldest), "messages to Discord are backing up");
         }

@@ -1,0 +1,619 @@
+//! A report from the rollups: the stored days of its windows, the partial days at their ends
+//! summed from the facts, and the delay blocks its percentiles need.
+
+use super::{day_range, Desk};
+use crate::domain::delay_kind::{ByKind, DelayKind};
+use crate::domain::kpi::{self, local_day, Figures, Report, Scope, Window};
+use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
+use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece};
+use crate::domain::stats::DelayStats;
+use crate::domain::{GuildRules, Millis};
+use crate::store::{DayRollup, PieceScope, Result, RollupStore, StoreError};
+use chrono::{Duration, NaiveDate};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The agents' table needs their response delays only.
+const RESPONSE_ONLY: ByKind<bool> = ByKind {
+    response: true,
+    business_hours: false,
+    first_response: false,
+};
+
+/// Decoded delay blocks: each delay with its agent's tag.
+type Blocks = HashMap<BlockKey, Vec<(Millis, u16)>>;
+
+impl Desk {
+    /// The report of one guild (or one of its agents) from the rollups, or `None` where they
+    /// cannot stand for a replay: a report over several guilds or some channels, a guild whose
+    /// places cannot be replayed alone, or `now` before the guild's newest event (the facts
+    /// know what happened after it).
+    pub async fn rollup_report(&self, scope: &Scope, w: Window) -> Result<Option<Report>> {
+        let mut phases = Phases::start();
+        let Some(guild) = scope.guild_id.as_deref() else {
+            return Ok(None);
+        };
+        if scope.conversations.is_some() || !self.rollups_stand(guild, w, &mut phases).await? {
+            return Ok(None);
+        }
+        let rules = self.store.guild_rules(guild).await?;
+        let mut r = Reader {
+            store: &*self.store,
+            guild,
+            agent: scope.agent_id.as_deref(),
+            rules: &rules,
+            days: BTreeMap::new(),
+            pieces: HashMap::new(),
+        };
+        let report = r.report(scope, w, &mut phases).await?;
+        Ok(Some(report))
+    }
+
+    /// Whether the guild's rollups, once refreshed, can stand for it at `w.now`.
+    async fn rollups_stand(&self, guild: &str, w: Window, phases: &mut Phases) -> Result<bool> {
+        // Irregular places may be so only until their missing events arrive: ask after the
+        // refresh. A past `now` needs no refresh to be refused.
+        let status = self.store.rollup_status(guild).await?;
+        if status.newest_event.is_some_and(|t| t > w.now) {
+            return Ok(false);
+        }
+        phases.mark("status");
+        self.refresh(Some(guild), &|_| {}).await?;
+        phases.mark("refresh");
+        let status = self.store.rollup_status(guild).await?;
+        if status.irregular || status.newest_event.is_some_and(|t| t > w.now) {
+            return Ok(false);
+        }
+        phases.mark("recheck");
+        Ok(true)
+    }
+}
+
+/// The windows of one report.
+struct Windows {
+    current: Window,
+    /// The one before, for the load alert.
+    previous: Window,
+    badge: Window,
+    /// The daily series'.
+    series: Window,
+}
+
+impl Windows {
+    fn of(rules: &GuildRules, w: Window) -> Windows {
+        Windows {
+            current: w,
+            previous: w.previous(),
+            badge: kpi::badge_window(&rules.badge, w.now),
+            series: kpi::series_window(w),
+        }
+    }
+
+    /// The windows with figures of their own: current, previous and badge, in this order.
+    fn with_figures(&self) -> [Window; 3] {
+        [self.current, self.previous, self.badge]
+    }
+}
+
+impl Reader<'_> {
+    /// The report over `w`, from the rollups (which must stand for the guild).
+    async fn report(&mut self, scope: &Scope, w: Window, phases: &mut Phases) -> Result<Report> {
+        let windows = Windows::of(self.rules, w);
+        let pending = self.read(&windows, phases).await?;
+        let gathered: Vec<(Part, ByKind<Gather<'_>>)> = windows
+            .with_figures()
+            .into_iter()
+            .map(|win| self.gather(win))
+            .collect();
+        let decoded = match self.agent {
+            None => self.decode_agents(w)?,
+            Some(_) => BTreeMap::new(),
+        };
+        let agent_gathers = match self.agent {
+            None => self.agents_gather(w, &decoded),
+            Some(_) => BTreeMap::new(),
+        };
+        // The blocks of every percentile of the report, read in one round.
+        let needed: BTreeSet<BlockKey> = gathered
+            .iter()
+            .flat_map(|(_, kinds)| kinds.values())
+            .chain(agent_gathers.values().map(|(_, g)| g))
+            .flat_map(Gather::blocks_needed)
+            .collect();
+        phases.mark("gather");
+        let blocks = self.blocks(&needed).await?;
+        phases.mark("blocks");
+        let stats = |g: &Gather<'_>| self.stats(g, &blocks);
+        let figures = |i: usize| -> Result<Figures> {
+            let (counts, kinds) = &gathered[i];
+            let delays = ByKind::from_fn(|k| stats(&kinds[k])).transpose()?;
+            Ok(counts.figures_with(windows.with_figures()[i], pending[i], delays))
+        };
+        let (current, previous, badge_figures) = (figures(0)?, figures(1)?, figures(2)?);
+        let badge = kpi::badge_of(&self.rules.badge, windows.badge, &badge_figures);
+        let mut agent_parts: BTreeMap<String, (Part, DelayStats)> = BTreeMap::new();
+        match self.agent {
+            None => {
+                for (id, (counts, g)) in agent_gathers {
+                    agent_parts.insert(id.to_string(), (counts, stats(&g)?));
+                }
+            }
+            Some(a) => {
+                let own = (gathered[0].0.clone(), current.response_delay);
+                agent_parts.insert(a.to_string(), own);
+            }
+        }
+        let agents = rollup::agent_figures(agent_parts);
+        phases.mark("figures");
+        phases.log(self.guild, needed.len());
+        Ok(Report {
+            window: windows.current,
+            scope: scope.clone(),
+            load_alert: kpi::load_alert(&current, &previous),
+            current,
+            previous,
+            badge,
+            agents,
+            daily: self.daily(windows.series),
+            timezone: self.rules.timezone,
+            business_hours_set: !self.rules.business_hours.is_always(),
+            // The rollups do not carry the service levels yet: the report says so by leaving
+            // them out rather than showing zeros.
+            service_levels: None,
+        })
+    }
+
+    /// Reads what the report needs from the store: the stored days of its span and the pieces
+    /// of its partial days (kept in the reader), and the pending requests of each window.
+    async fn read(&mut self, windows: &Windows, phases: &mut Phases) -> Result<Vec<u64>> {
+        let w = windows.current;
+        let with_figures = windows.with_figures();
+        let span_from = [
+            windows.previous.from,
+            windows.badge.from,
+            windows.series.from,
+            w.from,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(w.from);
+        let span_to = w.to.max(w.now + 1);
+        // Every partial day the report needs, read from the facts in one round.
+        let mut ranges: Vec<(Millis, Millis)> = with_figures
+            .into_iter()
+            .flat_map(|win| self.segments(win))
+            .chain(
+                self.series_days(windows.series)
+                    .into_iter()
+                    .flat_map(|(_, dw)| self.segments(dw)),
+            )
+            .filter_map(|s| match s {
+                Segment::Range(a, b) => Some((a, b)),
+                Segment::Day(_) => None,
+            })
+            .collect();
+        ranges.sort_unstable();
+        ranges.dedup();
+        // The stored days, the partial days and the pending requests are independent reads:
+        // made at once, on as many connections.
+        let ((days, days_took), (pieces, pieces_took), (pending, pending_took)) = tokio::try_join!(
+            timed(self.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
+            timed(self.read_pieces(&ranges)),
+            timed(self.pending(&with_figures))
+        )?;
+        self.days = days;
+        self.pieces = pieces;
+        phases.mark("read");
+        phases.within("of which days", days_took);
+        phases.within("of which partial days", pieces_took);
+        phases.within("of which pending", pending_took);
+        Ok(pending)
+    }
+
+    /// The requests of each window still pending at its `now`. An agent's late answers are
+    /// unanswered, never pending (see `kpi::figures`).
+    async fn pending(&self, windows: &[Window]) -> Result<Vec<u64>> {
+        if self.agent.is_some() {
+            return Ok(vec![0; windows.len()]);
+        }
+        let deadline = self.rules.deadline_ms;
+        let after = windows[0].now - deadline;
+        // Only requests started after `now - deadline` can be pending: the range starts
+        // there, so that it is scanned alone.
+        let ends: Vec<(Millis, Millis)> = windows
+            .iter()
+            .map(|win| {
+                (
+                    win.from.max(after + 1),
+                    win.to.min(win.now + 1).max(after + 1),
+                )
+            })
+            .collect();
+        self.store
+            .kpi_pending(self.guild, &ends, after, deadline)
+            .await
+    }
+
+    /// The statistics of gathered delays, given the blocks they need.
+    fn stats(&self, g: &Gather<'_>, blocks: &Blocks) -> Result<DelayStats> {
+        g.stats(blocks)
+            .map_err(|e| StoreError::Corrupt(format!("delays of guild {}: {e}", self.guild)))
+    }
+}
+
+/// One report's reads: the stored days of its span, and the pieces of partial days.
+struct Reader<'a> {
+    store: &'a dyn RollupStore,
+    guild: &'a str,
+    /// The agent the report is about, if any: then each day's own part is that agent's.
+    agent: Option<&'a str>,
+    rules: &'a GuildRules,
+    days: BTreeMap<NaiveDate, StoredDay>,
+    pieces: HashMap<(Millis, Millis), Piece>,
+}
+
+/// A stored day as a report reads it.
+struct StoredDay {
+    guild: Part,
+    /// For an agent's report: that agent's part, and the agent's index among the day's agents
+    /// (the tag of their delays in the day's blocks).
+    agent: Option<(Part, Option<u16>)>,
+    /// Every agent's part, still encoded: only the days of the per-agent table decode them.
+    agents: Vec<u8>,
+}
+
+impl StoredDay {
+    fn own(&self) -> (&Part, Option<u16>) {
+        match &self.agent {
+            Some((p, tag)) => (p, *tag),
+            None => (&self.guild, None),
+        }
+    }
+}
+
+/// A window cut at local midnights: whole days, and time ranges of partial days.
+enum Segment {
+    Day(NaiveDate),
+    Range(Millis, Millis),
+}
+
+/// Adds one kind of a stored day's delays (`own`, its guild's part `guild`) to `g`.
+fn add_day<'p>(
+    g: &mut Gather<'p>,
+    day: NaiveDate,
+    kind: DelayKind,
+    own: &'p Part,
+    guild: &'p Part,
+    tag: Option<u16>,
+) {
+    match &own.blocked[kind] {
+        None => g.add_known(own.list(kind)),
+        Some(blocked) => g.add_remote(Remote {
+            day,
+            kind,
+            blocked,
+            groups: guild.blocked[kind]
+                .as_ref()
+                .map_or(&[][..], |b| b.groups.as_slice()),
+            tag,
+        }),
+    }
+}
+
+impl Reader<'_> {
+    fn segments(&self, w: Window) -> Vec<Segment> {
+        let tz = &self.rules.timezone;
+        // Nothing after `now` counts, and no fact is after it.
+        let end = w.to.min(w.now + 1);
+        let mut out = Vec::new();
+        let mut t = w.from;
+        let mut day = local_day(tz, t);
+        while t < end {
+            let (start, next) = day_range(self.rules, day);
+            let stop = next.min(end);
+            if t == start && stop == next {
+                out.push(Segment::Day(day));
+            } else {
+                out.push(Segment::Range(t, stop));
+            }
+            t = stop;
+            day += Duration::days(1);
+        }
+        out
+    }
+
+    fn corrupt(&self, what: &str, day: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(format!("{what} of {} on {day}", self.guild))
+    }
+
+    /// The stored days of `span`, with every agent's part on those of `agents_span` (an
+    /// agent's report needs its own on every day; a guild report, the agents' table, only on
+    /// the days of its window).
+    async fn read_days(
+        &self,
+        span: (Millis, Millis),
+        agents_span: (Millis, Millis),
+    ) -> Result<BTreeMap<NaiveDate, StoredDay>> {
+        let mut out = BTreeMap::new();
+        let tz = &self.rules.timezone;
+        let days = |(from, to): (Millis, Millis)| (local_day(tz, from), local_day(tz, to - 1));
+        let (first, last) = match self.agent {
+            Some(_) => days(span),
+            None => days(agents_span),
+        };
+        // Two halves read at once, on two connections: the days of a long window are most of
+        // a report's reading. A guild report reads the rest of its span without the agents.
+        let middle = first + Duration::days((last - first).num_days() / 2);
+        let store = self.store;
+        let keys = [first, middle, middle + Duration::days(1), last].map(day_key);
+        let (whole_first, whole_last) = days(span);
+        let whole = [whole_first, whole_last].map(day_key);
+        let (early, late, rest) = tokio::try_join!(
+            store.stored_days(self.guild, &keys[0], &keys[1], true),
+            store.stored_days(self.guild, &keys[2], &keys[3], true),
+            async {
+                match self.agent {
+                    Some(_) => Ok(Vec::new()),
+                    None => {
+                        store
+                            .stored_days(self.guild, &whole[0], &whole[1], false)
+                            .await
+                    }
+                }
+            },
+        )?;
+        // The days with their agents come last, to replace the same days read without.
+        for DayRollup { day, guild, agents } in rest.into_iter().chain(early).chain(late) {
+            let Some(d) = parse_day_key(&day) else {
+                continue;
+            };
+            let agent = match self.agent {
+                None => None,
+                Some(a) => {
+                    let entries = Piece::agent_entries(&agents)
+                        .ok_or_else(|| self.corrupt("agents' rollup", &day))?;
+                    match entries
+                        .into_iter()
+                        .enumerate()
+                        .find(|(_, (id, _))| *id == a)
+                    {
+                        Some((i, (_, bytes))) => Some((
+                            Part::decode(bytes)
+                                .ok_or_else(|| self.corrupt("agents' rollup", &day))?,
+                            u16::try_from(i).ok(),
+                        )),
+                        None => Some((Part::default(), None)),
+                    }
+                }
+            };
+            out.insert(
+                d,
+                StoredDay {
+                    guild,
+                    agent,
+                    agents,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    async fn read_pieces(
+        &self,
+        ranges: &[(Millis, Millis)],
+    ) -> Result<HashMap<(Millis, Millis), Piece>> {
+        let mut out = HashMap::with_capacity(ranges.len());
+        let pieces = self
+            .store
+            .kpi_pieces(
+                self.guild,
+                ranges,
+                self.rules.deadline_ms,
+                self.agent.map_or(PieceScope::Guild, PieceScope::Agent),
+            )
+            .await?;
+        for (range, mut p) in ranges.iter().zip(pieces) {
+            p.sort();
+            out.insert(*range, p);
+        }
+        Ok(out)
+    }
+
+    /// The report's own part (the guild's, or its agent's) of a prefetched time range.
+    fn range_part(&self, from: Millis, to: Millis) -> Option<&Part> {
+        let p = self.pieces.get(&(from, to))?;
+        match self.agent {
+            None => Some(&p.guild),
+            Some(a) => p.agents.get(a),
+        }
+    }
+
+    /// The counts of a window and its three kinds of delay, ready for their percentiles.
+    fn gather(&self, w: Window) -> (Part, ByKind<Gather<'_>>) {
+        let mut counts = Part::default();
+        let mut kinds: ByKind<Gather<'_>> = Default::default();
+        for s in self.segments(w) {
+            match s {
+                Segment::Day(d) => {
+                    if let Some(day) = self.days.get(&d) {
+                        let (own, tag) = day.own();
+                        counts.merge_counts(own);
+                        for (k, g) in kinds.iter_mut() {
+                            add_day(g, d, k, own, &day.guild, tag);
+                        }
+                    }
+                }
+                Segment::Range(a, b) => {
+                    if let Some(p) = self.range_part(a, b) {
+                        counts.merge_counts(p);
+                        for (k, g) in kinds.iter_mut() {
+                            g.add_known(p.list(k));
+                        }
+                    }
+                }
+            }
+        }
+        (counts, kinds)
+    }
+
+    /// Every agent's parts of the window's whole days, in each day's order (their tags).
+    fn decode_agents(&self, w: Window) -> Result<BTreeMap<NaiveDate, Vec<(String, Part)>>> {
+        let mut out = BTreeMap::new();
+        for s in self.segments(w) {
+            let Segment::Day(d) = s else { continue };
+            let Some(day) = self.days.get(&d) else {
+                continue;
+            };
+            let entries = Piece::agent_entries(&day.agents)
+                .ok_or_else(|| self.corrupt("agents' rollup", d))?;
+            let parts = entries
+                .into_iter()
+                .map(|(id, bytes)| {
+                    Some((id.to_string(), Part::decode_kinds(bytes, RESPONSE_ONLY)?))
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| self.corrupt("agents' rollup", d))?;
+            out.insert(d, parts);
+        }
+        Ok(out)
+    }
+
+    /// Each agent's counts and response delays over the window.
+    fn agents_gather<'p>(
+        &'p self,
+        w: Window,
+        decoded: &'p BTreeMap<NaiveDate, Vec<(String, Part)>>,
+    ) -> BTreeMap<&'p str, (Part, Gather<'p>)> {
+        let mut out: BTreeMap<&str, (Part, Gather<'_>)> = BTreeMap::new();
+        for s in self.segments(w) {
+            match s {
+                Segment::Day(d) => {
+                    let (Some(day), Some(parts)) = (self.days.get(&d), decoded.get(&d)) else {
+                        continue;
+                    };
+                    for (i, (id, p)) in parts.iter().enumerate() {
+                        let (counts, g) = out.entry(id.as_str()).or_default();
+                        counts.merge_counts(p);
+                        let tag = u16::try_from(i).ok();
+                        add_day(g, d, DelayKind::Response, p, &day.guild, tag);
+                    }
+                }
+                Segment::Range(from, to) => {
+                    if let Some(piece) = self.pieces.get(&(from, to)) {
+                        for (id, p) in &piece.agents {
+                            let (counts, g) = out.entry(id.as_str()).or_default();
+                            counts.merge_counts(p);
+                            g.add_known(&p.delays);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The delay blocks asked for, decoded.
+    async fn blocks(&self, keys: &BTreeSet<BlockKey>) -> Result<Blocks> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let asked: Vec<BlockKey> = keys.iter().copied().collect();
+        let mut out = HashMap::with_capacity(keys.len());
+        // In two halves read at once, as the days.
+        let (early, late) = asked.split_at(asked.len() / 2);
+        let (early, late) = tokio::try_join!(
+            self.store.kpi_blocks(self.guild, early),
+            self.store.kpi_blocks(self.guild, late)
+        )?;
+        for (key, data) in early.into_iter().chain(late) {
+            let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", key.day))?;
+            out.insert(key, values);
+        }
+        Ok(out)
+    }
+
+    /// The days of the daily series, each with its window.
+    fn series_days(&self, series: Window) -> Vec<(NaiveDate, Window)> {
+        if series.to <= series.from {
+            return Vec::new();
+        }
+        let tz = self.rules.timezone;
+        let (first, last) = (local_day(&tz, series.from), local_day(&tz, series.to - 1));
+        let mut out = Vec::new();
+        let mut day = first;
+        while day <= last {
+            let (start, next) = day_range(self.rules, day);
+            out.push((
+                day,
+                Window {
+                    from: start.max(series.from),
+                    to: next.min(series.to),
+                    now: series.now,
+                },
+            ));
+            day += Duration::days(1);
+        }
+        out
+    }
+
+    fn daily(&self, series: Window) -> Vec<kpi::DayPoint> {
+        self.series_days(series)
+            .into_iter()
+            .map(|(day, dw)| {
+                let point = match self.segments(dw).as_slice() {
+                    [Segment::Day(d)] => self.days.get(d).map(|s| s.own().0.day_point(day)),
+                    [Segment::Range(a, b)] => self.range_part(*a, *b).map(|p| p.day_point(day)),
+                    // Empty: the day starts after `now`.
+                    _ => None,
+                };
+                point.unwrap_or_else(|| Part::default().day_point(day))
+            })
+            .collect()
+    }
+}
+
+/// `f`'s result with the time it took.
+async fn timed<T>(
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<(T, std::time::Duration)> {
+    let start = std::time::Instant::now();
+    let out = f.await?;
+    Ok((out, start.elapsed()))
+}
+
+/// How long each step of a report from rollups took, logged at debug level
+/// (`RUST_LOG=reactif::desk=debug`) to find what a slow `/stats` waits for.
+struct Phases {
+    last: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, what: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((what, now - self.last));
+        self.last = now;
+    }
+
+    /// The time one of the concurrent reads of the last step took on its own.
+    fn within(&mut self, what: &'static str, took: std::time::Duration) {
+        self.done.push((what, took));
+    }
+
+    fn log(&self, guild: &str, blocks: usize) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let steps: Vec<String> = self
+                .done
+                .iter()
+                .map(|(what, d)| format!("{what} {:.1} ms", d.as_secs_f64() * 1000.0))
+                .collect();
+            tracing::debug!(guild, blocks, "report from rollups: {}", steps.join(", "));
+        }
+    }
+}
