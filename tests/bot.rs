@@ -4,6 +4,7 @@
 
 mod support;
 
+use fake_discord::*;
 use reactif::clock::SystemClock;
 use reactif::desk::Desk;
 use reactif::discord::BotOptions;
@@ -15,7 +16,6 @@ use reactif::store::{DiscordSetup, WatchKind, WatchedChannel};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use support::fake_discord::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 const GUILD: &str = "1191168956170371082";

@@ -1,9 +1,9 @@
-//! Shared test support: fresh databases, the independent KPI oracle, the fake Discord.
+//! Shared test support: fresh databases, the independent KPI oracle, random histories, a TCP
+//! relay a test can cut. (The fake Discord is the `fake-discord` crate.)
 //! Each integration test binary uses a part of it, hence the dead-code allowances.
 
 #[allow(dead_code)]
 pub mod db;
-pub mod fake_discord;
 #[allow(dead_code)]
 pub mod json;
 #[allow(dead_code)]
