@@ -11,9 +11,6 @@
 //! It prints figures; it asserts nothing (targets are read, not enforced). Run it with
 //! `cargo bench --bench perf -- --help`.
 
-#[path = "../tests/support/fake_discord.rs"]
-mod fake_discord;
-
 use reactif::desk::Desk;
 use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::{Event, EventKind, Millis, Rating, DAY, HOUR, MINUTE, SECOND};
@@ -660,7 +657,16 @@ async fn bench_e2e(o: &Options) {
         fake.wait_identified(Duration::from_secs(30)).await,
         "the bot identified"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Commands registered: poise's setup has run, so the bot handles events from now on.
+    assert!(
+        fake.wait_for_request(
+            |r| r.is("PUT", "/applications/*/commands"),
+            Duration::from_secs(30)
+        )
+        .await
+        .is_some(),
+        "the bot registered its commands"
+    );
     let base = store.count_events(None).await.unwrap();
     let n = o.e2e_messages;
     let started = Instant::now();

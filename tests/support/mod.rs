@@ -1,11 +1,11 @@
-//! Shared test support: fresh databases, the independent KPI and engagement oracles, the fake Discord.
+//! Shared test support: fresh databases, the independent KPI and engagement oracles, random histories, a TCP
+//! relay a test can cut. (The fake Discord is the `fake-discord` crate.)
 //! Each integration test binary uses a part of it, hence the dead-code allowances.
 
 #[allow(dead_code)]
 pub mod db;
 #[allow(dead_code)]
 pub mod engagement_oracle;
-pub mod fake_discord;
 #[allow(dead_code)]
 pub mod json;
 #[allow(dead_code)]

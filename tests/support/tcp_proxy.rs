@@ -2,15 +2,18 @@
 //! connection and refuses new ones, `up()` lets them through again. From the bot's side this is
 //! the database becoming unreachable, without stopping the shared server other tests use.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 pub struct TcpProxy {
     pub port: u16,
     up: Arc<AtomicBool>,
     /// Bumped by `down()`: connections opened under an older generation close themselves.
-    generation: Arc<AtomicU64>,
+    generation: watch::Sender<u64>,
+    /// Connections let through and not closed yet.
+    open: watch::Sender<usize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -19,8 +22,9 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let port = listener.local_addr().expect("an address").port();
         let up = Arc::new(AtomicBool::new(true));
-        let generation = Arc::new(AtomicU64::new(0));
-        let (u, g) = (Arc::clone(&up), Arc::clone(&generation));
+        let (generation, _) = watch::channel(0u64);
+        let (open, _) = watch::channel(0usize);
+        let (u, g, o) = (Arc::clone(&up), generation.clone(), open.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
@@ -28,33 +32,27 @@ impl TcpProxy {
                 };
                 // Read the generation before the flag: `down()` clears the flag first, so a
                 // connection let through here is cut by the generation it missed.
-                let born = g.load(Ordering::SeqCst);
+                let mut generations = g.subscribe();
+                let born = *generations.borrow_and_update();
                 if !u.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
                 }
-                let g = Arc::clone(&g);
+                o.send_modify(|n| *n += 1);
+                let o = o.clone();
                 tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    let (mut cr, mut cw) = client.into_split();
-                    let (mut sr, mut sw) = server.into_split();
-                    let pump = async {
+                    if let Ok(server) = TcpStream::connect(target).await {
+                        let (mut cr, mut cw) = client.into_split();
+                        let (mut sr, mut sw) = server.into_split();
+                        // The cut first: a connection that missed a `down()` passes nothing on.
                         tokio::select! {
+                            biased;
+                            _ = generations.wait_for(|g| *g != born) => {},
                             _ = tokio::io::copy(&mut cr, &mut sw) => {},
                             _ = tokio::io::copy(&mut sr, &mut cw) => {},
                         }
-                    };
-                    let cut = async {
-                        while g.load(Ordering::SeqCst) == born {
-                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        }
-                    };
-                    tokio::select! {
-                        _ = pump => {},
-                        _ = cut => {},
                     }
+                    o.send_modify(|n| *n -= 1);
                 });
             }
         });
@@ -62,15 +60,19 @@ impl TcpProxy {
             port,
             up,
             generation,
+            open,
             task,
         }
     }
 
-    /// Cuts every connection (within a few tens of milliseconds) and refuses new ones.
+    /// Refuses new connections and cuts every open one; returns once they are all closed.
     pub async fn down(&self) {
         self.up.store(false, Ordering::SeqCst);
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.generation.send_modify(|g| *g += 1);
+        let mut open = self.open.subscribe();
+        open.wait_for(|n| *n == 0)
+            .await
+            .expect("the proxy is running");
     }
 
     pub fn up(&self) {

@@ -1,0 +1,75 @@
+//! `reactif run` as a child process, for the tests that kill it or send it SIGTERM.
+
+use super::waits::eventually;
+use fake_discord::FakeDiscord;
+use std::time::Duration;
+
+/// `reactif run` as a separate process, so that a test can kill it without warning.
+pub struct BotProcess {
+    pub child: std::process::Child,
+}
+
+impl BotProcess {
+    pub fn start(fake: &FakeDiscord, db_url: &str, log: &std::path::Path) -> BotProcess {
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_reactif"))
+            .arg("run")
+            .env("DISCORD_TOKEN", "fake-token-0123456789abcdefghij")
+            .env("DISCORD_API_URL", fake.base_url())
+            .env("DATABASE_URL", db_url)
+            .env("RUST_LOG", "warn,reactif=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("reactif run starts");
+        BotProcess { child }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM (what service managers send), then waits for the process to exit; returns its
+    /// exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        // A child process tells nobody when it exits: ask again every few milliseconds.
+        eventually(
+            "the bot to exit after SIGTERM",
+            Duration::from_secs(30),
+            || {
+                let exited = self.child.try_wait().unwrap();
+                async move { exited }
+            },
+        )
+        .await
+    }
+
+    /// SIGTERM, and asserts the process exits 0 (its log is shown otherwise).
+    pub async fn stop(mut self, log: &std::path::Path) {
+        let status = self.terminate().await;
+        assert!(
+            status.success(),
+            "exit status {status}; log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,130 @@
+//! Privacy: message content only with transcripts on, and `/forget-me`.
+
+use crate::harness::*;
+use crate::steps::*;
+use fake_discord::*;
+use reactif::domain::kpi::{Scope, Window};
+use reactif::domain::{EventKind, DAY};
+
+/// Transcripts are off by default (no content anywhere in the database); a guild that turns
+/// them on gets each message's text, and `/forget-me` erases it.
+#[tokio::test]
+async fn message_content_is_stored_only_with_transcripts_on() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "secret-before-transcripts").await;
+    alex_answers(&bot, thread, "agent-before-transcripts").await;
+    bot.wait_event(&dm_key(), |e| e.kind == EventKind::AgentMessage)
+        .await;
+    // Both messages handled: a transcript line would have been written with each.
+    bot.wait_handled(ids::CARLA_DM).await;
+    bot.wait_handled(thread).await;
+    let store = bot.desk.store();
+    assert!(store.transcript(GUILD, &dm_key()).await.unwrap().is_empty());
+    // Relayed text passes through the outbox, whose bodies are emptied once delivered.
+    let url = bot.db_url().to_string();
+    let pool = &sqlx::SqlitePool::connect(&url).await.unwrap();
+    eventually(
+        "relayed text to leave the outbox",
+        WAIT,
+        move || async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM outbox WHERE body LIKE '%before-transcripts%'",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            (n == 0).then_some(())
+        },
+    )
+    .await;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM events WHERE body LIKE '%before-transcripts%' OR id LIKE '%before%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 0);
+    pool.close().await;
+    let mut setup = store.discord_setup(GUILD).await.unwrap();
+    setup.transcripts = true;
+    store.save_discord_setup(GUILD, &setup).await.unwrap();
+    carla_writes(&bot, "kept-with-transcripts").await;
+    let place = &dm_key();
+    let lines = eventually("a transcript line", WAIT, move || async move {
+        let lines = store.transcript(GUILD, place).await.unwrap();
+        (!lines.is_empty()).then_some(lines)
+    })
+    .await;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].content, "kept-with-transcripts");
+    assert_eq!(lines[0].author_id, ids::CARLA.to_string());
+    reactif::desk::Desk::new(store.clone())
+        .forget_customer(&ids::CARLA.to_string())
+        .await
+        .unwrap();
+    assert!(store.transcript(GUILD, &dm_key()).await.unwrap().is_empty());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM outbox WHERE conversation = $1 OR ticket_customer_id = $2",
+    )
+    .bind(dm_key())
+    .bind(ids::CARLA.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 0, "the outbox forgets the customer too");
+    pool.close().await;
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn forget_me_removes_the_customers_ids_and_keeps_the_figures() {
+    let bot = spawn_bot().await;
+    let (message, survey_id, _) = answered_and_surveyed(&bot).await;
+    let click = button_click(
+        &format!("survey:v1:{survey_id}:5"),
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        Some(message),
+    );
+    let click_id = click["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", click).await;
+    bot.interaction_reply(&click_id).await;
+    bot.wait_event(&dm_key(), |e| matches!(e.kind, EventKind::Rating { .. }))
+        .await;
+    let now = now_ms() + 1;
+    let window = Window {
+        from: now - DAY,
+        to: now,
+        now,
+    };
+    let before = bot.desk.report(&Scope::default(), window).await.unwrap();
+
+    let id = bot
+        .slash("forget-me", vec![], ids::CARLA, Place::dm(ids::CARLA_DM))
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    assert!(
+        reply.content().unwrap().contains("1 conversation"),
+        "{:?}",
+        reply.content()
+    );
+    let all = bot.desk.store().events_until(None, i64::MAX).await.unwrap();
+    assert!(!all
+        .iter()
+        .any(|e| e.author_id == ids::CARLA.to_string() || e.place == dm_key()));
+    assert!(bot
+        .desk
+        .store()
+        .ticket(GUILD, &ids::CARLA.to_string())
+        .await
+        .unwrap()
+        .is_none());
+    let after = bot.desk.report(&Scope::default(), window).await.unwrap();
+    assert_eq!(
+        reactif::report::json::report(&after),
+        reactif::report::json::report(&before)
+    );
+    bot.stop().await;
+}
