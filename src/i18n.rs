@@ -29,6 +29,20 @@ pub struct Texts {
     pub badge_no_delay: &'static str,
     pub load_alert: &'static str,
     pub no_load_alert: &'static str,
+    /// The load alert's detail: `{requests}` is a signed percentage, `{against}` one of the two
+    /// `against_*` below.
+    pub load_alert_detail: &'static str,
+    pub load_alert_rate: &'static str,
+    pub load_alert_mean: &'static str,
+    pub against_previous_window: &'static str,
+    pub against_previous_7_days: &'static str,
+    pub statistic_mean: &'static str,
+    pub statistic_median: &'static str,
+    pub guild: &'static str,
+    /// `reactif demo`'s summary lines.
+    pub demo_generated: &'static str,
+    pub demo_chart: &'static str,
+    pub demo_try: &'static str,
     pub previous: &'static str,
     pub agents: &'static str,
     pub agent: &'static str,
@@ -118,6 +132,17 @@ pub const EN: Texts = Texts {
     badge_no_delay: "no answered request in the last 7 days",
     load_alert: "Load is rising while responsiveness falls: add agents",
     no_load_alert: "No load alert",
+    load_alert_detail: "requests {requests} vs {against}",
+    load_alert_rate: "response rate {points}",
+    load_alert_mean: "mean delay {percent}",
+    against_previous_window: "the previous window",
+    against_previous_7_days: "the previous 7 days",
+    statistic_mean: "mean",
+    statistic_median: "median",
+    guild: "Guild",
+    demo_generated: "Generated {events} events ({weeks} weeks of support traffic for guild {guild}) into {database} in {seconds} s.",
+    demo_chart: "Chart",
+    demo_try: "Try",
     previous: "previous",
     agents: "Agents",
     agent: "Agent",
@@ -204,6 +229,17 @@ pub const FR: Texts = Texts {
     badge_no_delay: "aucune demande répondue sur les 7 derniers jours",
     load_alert: "La charge augmente et la réactivité baisse : ajoutez des agents",
     no_load_alert: "Pas d'alerte de charge",
+    load_alert_detail: "demandes {requests} par rapport à {against}",
+    load_alert_rate: "taux de réponse {points}",
+    load_alert_mean: "délai moyen {percent}",
+    against_previous_window: "la période précédente",
+    against_previous_7_days: "les 7 jours précédents",
+    statistic_mean: "moyenne",
+    statistic_median: "médiane",
+    guild: "Serveur",
+    demo_generated: "{events} événements générés ({weeks} semaines de trafic de support pour le serveur {guild}) dans {database} en {seconds} s.",
+    demo_chart: "Graphique",
+    demo_try: "Essayez",
     previous: "précédent",
     agents: "Agents",
     agent: "Agent",
@@ -382,6 +418,16 @@ pub const ENGAGEMENT_FR: EngagementTexts = EngagementTexts {
     chart_previous: "période précédente",
     chart_note: "taux = engagements / audience ; l'audience est un plafond de la portée, pas un nombre de vues (Discord ne donne aucun nombre de vues)",
 };
+
+impl Texts {
+    /// The badge's delay statistic in this language.
+    pub fn statistic(&self, s: crate::domain::BadgeStatistic) -> &'static str {
+        match s {
+            crate::domain::BadgeStatistic::Mean => self.statistic_mean,
+            crate::domain::BadgeStatistic::Median => self.statistic_median,
+        }
+    }
+}
 
 pub fn engagement_texts(locale: Locale) -> &'static EngagementTexts {
     match locale {

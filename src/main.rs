@@ -237,26 +237,24 @@ async fn demo_command(
     std::fs::write(&args.chart, png)
         .with_context(|| format!("cannot write the chart to {}", args.chart.display()))?;
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Generated {} events ({} weeks of support traffic for guild {}) into {} in {:.1} s.\n",
-        events.len(),
-        args.weeks,
-        demo::DEMO_GUILD,
-        reactif::store::redact_url(database),
-        started.elapsed().as_secs_f64()
-    )?;
+    let generated = texts
+        .demo_generated
+        .replace("{events}", &events.len().to_string())
+        .replace("{weeks}", &args.weeks.to_string())
+        .replace("{guild}", demo::DEMO_GUILD)
+        .replace("{database}", &reactif::store::redact_url(database))
+        .replace(
+            "{seconds}",
+            &format!("{:.1}", started.elapsed().as_secs_f64()),
+        );
+    writeln!(out, "{generated}\n")?;
     write!(out, "{}", reactif::report::text::render(&report, texts))?;
+    let chart = std::fs::canonicalize(&args.chart).unwrap_or(args.chart.clone());
+    writeln!(out, "\n{}: {}", texts.demo_chart, chart.display())?;
     writeln!(
         out,
-        "\nChart: {}",
-        std::fs::canonicalize(&args.chart)
-            .unwrap_or(args.chart.clone())
-            .display()
-    )?;
-    writeln!(
-        out,
-        "Try: reactif stats --guild {} --since 30d --format json",
+        "{}: reactif stats --guild {} --since 30d --format json",
+        texts.demo_try,
         demo::DEMO_GUILD
     )?;
     Ok(())

@@ -319,6 +319,43 @@ fn the_demo_runs_with_no_configuration_and_writes_a_chart() {
 }
 
 #[test]
+fn the_french_demo_has_no_english_fragment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reactif"))
+        .args(["demo", "--lang", "fr"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // The demo's last week always raises the load alert, whose detail was English before.
+    assert!(
+        text.contains("par rapport à la période précédente"),
+        "{text}"
+    );
+    assert!(text.contains("événements générés"), "{text}");
+    for english in [
+        "Generated",
+        "Guild",
+        "requests",
+        "response rate",
+        "mean",
+        "median",
+        "previous",
+        " vs ",
+        "n/a",
+        "Chart",
+        "Try",
+    ] {
+        assert!(
+            !text.contains(english),
+            "{english:?} in the French demo:\n{text}"
+        );
+    }
+}
+
+#[test]
 fn every_command_has_help() {
     let cli = Cli::sqlite();
     for cmd in ["stats", "import", "export", "demo", "migrate", "run"] {

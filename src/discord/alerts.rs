@@ -29,7 +29,7 @@ pub async fn load_alerts(bot: &Bot) -> anyhow::Result<()> {
         let rules = store.guild_rules(&guild).await?;
         let day = local_day(&rules.timezone, now).to_string();
         let t = crate::i18n::texts(rules.locale);
-        let text = crate::report::text::load_alert_line(alert, t, "the previous 7 days");
+        let text = crate::report::text::load_alert_line(alert, t, t.against_previous_7_days);
         let mut item =
             OutboxItem::post_text(format!("alert:{guild}:{day}"), &alert_channel, &text, now);
         item.guild_id = Some(guild.clone());

@@ -36,14 +36,18 @@ pub fn human_delay(ms: f64) -> String {
     format!("{} d {} h", h / 24, h % 24)
 }
 
+/// A figure that has no value (no answered request, no rating): a dash, which reads the same in
+/// every language.
+pub const NOT_AVAILABLE: &str = "—";
+
 pub fn human_ms(ms: Option<Millis>) -> String {
     ms.map(|v| human_delay(v as f64))
-        .unwrap_or_else(|| "n/a".into())
+        .unwrap_or_else(|| NOT_AVAILABLE.into())
 }
 
 pub fn percent(v: Option<f64>) -> String {
     v.map(|x| format!("{:.1} %", x * 100.0))
-        .unwrap_or_else(|| "n/a".into())
+        .unwrap_or_else(|| NOT_AVAILABLE.into())
 }
 
 #[cfg(test)]
@@ -58,6 +62,6 @@ mod tests {
         assert_eq!(human_delay(3.0 * 86_400_000.0), "3 d 0 h");
         assert_eq!(human_delay(500.0), "0.5 s");
         assert_eq!(percent(Some(0.75)), "75.0 %");
-        assert_eq!(percent(None), "n/a");
+        assert_eq!(percent(None), NOT_AVAILABLE);
     }
 }

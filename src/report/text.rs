@@ -1,6 +1,6 @@
 //! The report as text for a terminal, and the badge explanations shared with the Discord embed.
 
-use super::{human_delay, human_ms, percent};
+use super::{human_delay, human_ms, percent, NOT_AVAILABLE};
 use crate::domain::format_time;
 use crate::domain::kpi::{BadgeFailure, Figures, LoadAlert, Ratio, Report};
 use crate::domain::settings::{format_duration, SlaClock};
@@ -53,19 +53,48 @@ fn arrow(change: f64, text: String) -> String {
     }
 }
 
-/// "⚠ Load is rising while responsiveness falls: add agents (requests +25 % vs …)".
+/// "⚠ Load is rising while responsiveness falls: add agents (requests +25 % vs …)", every word
+/// in the report's language; `against` is one of `Texts::against_*`.
 pub fn load_alert_line(a: &LoadAlert, t: &Texts, against: &str) -> String {
-    format!(
-        "⚠ {} (requests {:+.0} % vs {against}{}{})",
-        t.load_alert,
-        a.requests_growth * 100.0,
-        a.rate_drop_points
-            .map(|p| format!(", response rate {:+.1} pts", -p))
-            .unwrap_or_default(),
-        a.mean_growth
-            .map(|g| format!(", mean delay {:+.0} %", g * 100.0))
-            .unwrap_or_default()
-    )
+    let mut detail = t
+        .load_alert_detail
+        .replace(
+            "{requests}",
+            &format!("{:+.0} %", a.requests_growth * 100.0),
+        )
+        .replace("{against}", against);
+    if let Some(p) = a.rate_drop_points {
+        detail.push_str(", ");
+        detail.push_str(
+            &t.load_alert_rate
+                .replace("{points}", &format!("{:+.1} pts", -p)),
+        );
+    }
+    if let Some(g) = a.mean_growth {
+        detail.push_str(", ");
+        detail.push_str(
+            &t.load_alert_mean
+                .replace("{percent}", &format!("{:+.0} %", g * 100.0)),
+        );
+    }
+    format!("⚠ {} ({detail})", t.load_alert)
+}
+
+/// The response rate and its shortfall, with as many decimals as it takes for the shortfall not
+/// to read "0.0 pts" (a rate of 89.96 % misses 90 %, and must say so). The rate is rounded down,
+/// so that a rate under the threshold never prints as the threshold itself.
+fn rate_shortfall(actual: f64, short_by: f64) -> (String, String) {
+    let points = short_by * 100.0;
+    let decimals: i32 = if points >= 0.05 { 1 } else { 2 };
+    let scale = 10f64.powi(decimals);
+    // The epsilon keeps 0.85 (stored as 0.8499999…) from printing as 84.9.
+    let shown = (actual * 100.0 * scale + 1e-6).floor() / scale;
+    let short = if points >= 0.005 {
+        format!("{points:.*} pts", decimals as usize)
+    } else {
+        "< 0.01 pts".into()
+    };
+    (format!("{shown:.*} %", decimals as usize), short)
 }
 
 pub fn ratio(r: Option<Ratio>) -> Option<f64> {
@@ -74,7 +103,7 @@ pub fn ratio(r: Option<Ratio>) -> Option<f64> {
 
 pub fn delay_line(s: &DelayStats, t: &Texts) -> String {
     match s.mean {
-        None => "n/a".into(),
+        None => NOT_AVAILABLE.into(),
         Some(mean) => format!(
             "{} {} · {} {} · p90 {}",
             t.mean,
@@ -95,11 +124,13 @@ pub fn badge_failures(failing: &[BadgeFailure], statistic: &str, t: &Texts) -> V
                 actual,
                 required,
                 short_by,
-            } => t
-                .badge_rate_short
-                .replace("{actual}", &percent(Some(*actual)))
-                .replace("{short}", &format!("{:.1} pts", short_by * 100.0))
-                .replace("{required}", &percent(Some(*required))),
+            } => {
+                let (actual, short) = rate_shortfall(*actual, *short_by);
+                t.badge_rate_short
+                    .replace("{actual}", &actual)
+                    .replace("{short}", &short)
+                    .replace("{required}", &percent(Some(*required)))
+            }
             BadgeFailure::Delay {
                 actual_ms,
                 limit_ms,
@@ -186,7 +217,7 @@ fn figures_block(out: &mut String, f: &Figures, prev: &Figures, t: &Texts, hours
         t.average_rating,
         f.average_rating()
             .map(|a| format!("{a:.2} / 5"))
-            .unwrap_or_else(|| "n/a".into())
+            .unwrap_or_else(|| NOT_AVAILABLE.into())
     );
     let _ = writeln!(
         out,
@@ -235,7 +266,7 @@ pub fn busiest_hours(h: &Heatmap, t: &Texts, n: usize) -> String {
         .map(|(c, d, hour)| format!("{} {hour:02}:00 ({c})", t.weekdays[*d]))
         .collect();
     if shown.is_empty() {
-        return "n/a".into();
+        return NOT_AVAILABLE.into();
     }
     format!("{}   ({})", shown.join(" · "), h.timezone.name())
 }
@@ -321,12 +352,12 @@ fn agents_table(out: &mut String, r: &Report, t: &Texts) {
             a.response_delay
                 .mean
                 .map(human_delay)
-                .unwrap_or_else(|| "n/a".into()),
+                .unwrap_or_else(|| NOT_AVAILABLE.into()),
             human_ms(a.response_delay.median),
             a.surveys_sent,
             a.average_rating()
                 .map(|x| format!("{x:.2}"))
-                .unwrap_or_else(|| "n/a".into()),
+                .unwrap_or_else(|| NOT_AVAILABLE.into()),
             percent(ratio(a.csat()))
         );
         if let Some(s) = sla {
@@ -356,7 +387,7 @@ pub fn render(r: &Report, t: &Texts) -> String {
         r.timezone.name()
     );
     if let Some(g) = &r.scope.guild_id {
-        let _ = writeln!(out, "Guild: {g}");
+        let _ = writeln!(out, "{}: {g}", t.guild);
     }
     if let Some(a) = &r.scope.agent_id {
         let _ = writeln!(out, "{}: {a}", t.agent);
@@ -372,18 +403,18 @@ pub fn render(r: &Report, t: &Texts) -> String {
             t.badge_awarded,
             t.response_rate,
             percent(ratio(b.response_rate)),
-            b.statistic.name(),
+            t.statistic(b.statistic),
             b.delay_ms.map(human_delay).unwrap_or_default()
         );
     } else {
         let _ = writeln!(out, "☆ {}:", t.badge_not_awarded);
-        for line in badge_failures(&b.failing, b.statistic.name(), t) {
+        for line in badge_failures(&b.failing, t.statistic(b.statistic), t) {
             let _ = writeln!(out, "    - {line}");
         }
     }
     match &r.load_alert {
         Some(a) => {
-            let _ = writeln!(out, "{}", load_alert_line(a, t, "the previous window"));
+            let _ = writeln!(out, "{}", load_alert_line(a, t, t.against_previous_window));
         }
         None => {
             let _ = writeln!(out, "✓ {}", t.no_load_alert);
@@ -427,5 +458,68 @@ mod tests {
         let fr = render(&r, &crate::i18n::FR);
         assert!(fr.contains("(maintenant 2025-11-01"), "{fr}");
         assert!(!fr.contains("(now "), "{fr}");
+    }
+
+    #[test]
+    fn the_load_alert_and_the_badge_speak_french_in_a_french_report() {
+        let alert = LoadAlert {
+            requests_growth: 0.42,
+            rate_drop_points: Some(6.9),
+            mean_growth: Some(1.02),
+        };
+        let fr = load_alert_line(
+            &alert,
+            &crate::i18n::FR,
+            crate::i18n::FR.against_previous_window,
+        );
+        assert_eq!(
+            fr,
+            "⚠ La charge augmente et la réactivité baisse : ajoutez des agents (demandes +42 % \
+             par rapport à la période précédente, taux de réponse -6.9 pts, délai moyen +102 %)"
+        );
+        let failing = [BadgeFailure::Delay {
+            actual_ms: 600_000.0,
+            limit_ms: 300_000,
+            over_by_ms: 300_000.0,
+        }];
+        let t = &crate::i18n::FR;
+        let lines = badge_failures(
+            &failing,
+            t.statistic(crate::domain::BadgeStatistic::Mean),
+            t,
+        );
+        assert_eq!(
+            lines,
+            ["délai (moyenne) 10 min 00 s, 5 min 00 s au-dessus de la limite de 5 min 00 s"]
+        );
+    }
+
+    #[test]
+    fn a_rate_just_under_the_threshold_never_reads_zero_points_short() {
+        // 8,996 answered of 10,000: 89.96 %, 0.04 points short of 90 %.
+        let failing = [BadgeFailure::ResponseRate {
+            actual: 0.8996,
+            required: 0.9,
+            short_by: 0.0004,
+        }];
+        let lines = badge_failures(&failing, "mean", &crate::i18n::EN);
+        assert_eq!(lines, ["response rate 89.96 % is 0.04 pts short of 90.0 %"]);
+        let failing = [BadgeFailure::ResponseRate {
+            actual: 0.899_999,
+            required: 0.9,
+            short_by: 0.000_001,
+        }];
+        let lines = badge_failures(&failing, "mean", &crate::i18n::EN);
+        assert_eq!(
+            lines,
+            ["response rate 89.99 % is < 0.01 pts short of 90.0 %"]
+        );
+        let failing = [BadgeFailure::ResponseRate {
+            actual: 0.85,
+            required: 0.9,
+            short_by: 0.05,
+        }];
+        let lines = badge_failures(&failing, "mean", &crate::i18n::EN);
+        assert_eq!(lines, ["response rate 85.0 % is 5.0 pts short of 90.0 %"]);
     }
 }

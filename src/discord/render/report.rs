@@ -134,7 +134,7 @@ fn satisfaction_fields(e: serenity::CreateEmbed, r: &Report, t: &Texts) -> seren
         t.average_rating,
         c.average_rating()
             .map(|a| format!("{a:.2} / 5"))
-            .unwrap_or_else(|| "n/a".into()),
+            .unwrap_or_else(|| crate::report::NOT_AVAILABLE.into()),
         true,
     )
     .field(
@@ -159,7 +159,7 @@ fn badge(r: &Report, t: &Texts) -> String {
         );
     }
     let mut s = format!("☆ {}", t.badge_not_awarded);
-    for line in badge_failures(&r.badge.failing, r.badge.statistic.name(), t) {
+    for line in badge_failures(&r.badge.failing, t.statistic(r.badge.statistic), t) {
         s.push_str(&format!("\n• {line}"));
     }
     s

@@ -153,7 +153,7 @@ fn an_empty_window_says_so_and_still_explains_the_audience() {
     let en = super::text::render(&r, &crate::i18n::ENGAGEMENT_EN);
     assert!(en.contains("No post in this window."), "{en}");
     assert!(en.contains("not a count of views"), "{en}");
-    assert!(en.contains("n/a"), "{en}");
+    assert!(en.contains(crate::report::NOT_AVAILABLE), "{en}");
     let json = super::json(&r);
     assert_eq!(json["posts"], 0);
     assert_eq!(json["engagement_rate"], Value::Null);

@@ -13,7 +13,7 @@ use std::fmt::Write;
 /// A rate for people: one decimal, two below 1 % (community rates are often small).
 pub fn rate_percent(v: Option<f64>) -> String {
     match v {
-        None => "n/a".into(),
+        None => crate::report::NOT_AVAILABLE.into(),
         Some(x) if x != 0.0 && x.abs() < 0.01 => format!("{:.2} %", x * 100.0),
         Some(x) => format!("{:.1} %", x * 100.0),
     }
