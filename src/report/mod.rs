@@ -12,7 +12,8 @@ mod sla_tests;
 
 use crate::domain::Millis;
 
-/// A delay for people: `4 min 0 s`, `1 h 05 min`, `2 d 3 h`.
+/// A delay for people: `4 min 0 s`, `1 h 05 min`, `51 h`. Only units that read the same in English
+/// and French (a day would be `d` in one and `j` in the other), so the function needs no locale.
 pub fn human_delay(ms: f64) -> String {
     if !ms.is_finite() {
         return "-".into();
@@ -33,7 +34,7 @@ pub fn human_delay(ms: f64) -> String {
     if h < 48 {
         return format!("{h} h {:02} min", m % 60);
     }
-    format!("{} d {} h", h / 24, h % 24)
+    format!("{h} h")
 }
 
 /// A figure that has no value (no answered request, no rating): a dash, which reads the same in
@@ -59,7 +60,8 @@ mod tests {
         assert_eq!(human_delay(240_250.0), "4 min 00 s");
         assert_eq!(human_delay(30_000.0), "30 s");
         assert_eq!(human_delay(86_400_000.0), "24 h 00 min");
-        assert_eq!(human_delay(3.0 * 86_400_000.0), "3 d 0 h");
+        assert_eq!(human_delay(3.0 * 86_400_000.0), "72 h");
+        assert_eq!(human_delay(51.5 * 3_600_000.0), "51 h");
         assert_eq!(human_delay(500.0), "0.5 s");
         assert_eq!(percent(Some(0.75)), "75.0 %");
         assert_eq!(percent(None), NOT_AVAILABLE);
