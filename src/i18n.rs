@@ -2,7 +2,12 @@
 
 use crate::domain::Locale;
 
+mod commands;
+pub use commands::CommandTexts;
+
 pub struct Texts {
+    /// The slash commands' answers.
+    pub cmd: &'static CommandTexts,
     pub report_title: &'static str,
     pub window: &'static str,
     pub messages_received: &'static str,
@@ -106,6 +111,7 @@ pub struct Texts {
 }
 
 pub const EN: Texts = Texts {
+    cmd: &commands::EN,
     report_title: "Support report",
     window: "Window",
     messages_received: "Messages received",
@@ -203,6 +209,7 @@ pub const EN: Texts = Texts {
 };
 
 pub const FR: Texts = Texts {
+    cmd: &commands::FR,
     report_title: "Rapport du support",
     window: "Période",
     messages_received: "Messages reçus",

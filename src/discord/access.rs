@@ -3,7 +3,7 @@
 //! `check`s built on `Caller`, messages and buttons through the same predicates.
 
 use super::bot::{Context, Error};
-use super::replies::user_error;
+use super::replies::{user_error, user_texts};
 use crate::store::DiscordSetup;
 use poise::serenity_prelude as serenity;
 
@@ -58,12 +58,12 @@ impl Caller {
 pub async fn caller(ctx: Context<'_>) -> Result<Caller, Error> {
     let guild = ctx
         .guild_id()
-        .ok_or_else(|| user_error("Use this command in a server."))?
+        .ok_or_else(|| user_error(user_texts(ctx).cmd.use_in_server))?
         .to_string();
-    let member = ctx
-        .author_member()
-        .await
-        .ok_or_else(|| user_error("Your membership of this server could not be checked."))?;
+    let Some(member) = ctx.author_member().await else {
+        let t = ctx.data().texts(&guild).await;
+        return Err(user_error(t.cmd.membership_unchecked));
+    };
     let admin = member
         .permissions
         .is_some_and(|p| p.manage_guild() || p.administrator());

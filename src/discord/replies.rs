@@ -16,6 +16,15 @@ pub fn user_error(msg: impl Into<String>) -> Error {
     UserError(msg.into()).into()
 }
 
+/// The words for the person who used a command, from their Discord client's language: for the
+/// answers given before a guild (and its locale) is known.
+pub fn user_texts(ctx: Context<'_>) -> &'static crate::i18n::Texts {
+    match ctx.locale() {
+        Some(l) if l.starts_with("fr") => &crate::i18n::FR,
+        _ => &crate::i18n::EN,
+    }
+}
+
 pub fn no_pings() -> serenity::CreateAllowedMentions {
     serenity::CreateAllowedMentions::new()
         .everyone(false)

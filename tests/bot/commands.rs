@@ -214,6 +214,33 @@ async fn stats_by_a_non_agent_and_setup_by_a_non_admin_are_refused() {
         "mon 09:00-18:00; tue 09:00-18:00; wed 09:00-18:00; thu 09:00-18:00; fri 09:00-18:00"
     );
     assert_eq!(rules.locale, reactif::domain::Locale::Fr);
+
+    // Once the guild speaks French, /setup answers in French, errors and settings alike.
+    let id = bot
+        .slash(
+            "setup",
+            vec![option("survey_delay", -5)],
+            ids::ADA,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let refused = bot.interaction_reply(&id).await;
+    assert_eq!(
+        refused.content(),
+        Some("survey_delay est en secondes, de 0 à 86400 (par exemple 60).")
+    );
+    let id = bot
+        .slash("setup", vec![], ids::ADA, Place::guild(ids::STAFF))
+        .await;
+    let shown = bot.interaction_reply(&id).await;
+    let shown = shown.content().unwrap();
+    assert!(shown.starts_with("**Réglages de reactif**"), "{shown}");
+    assert!(shown.contains("délai avant l'enquête : 1 s"), "{shown}");
+    assert!(shown.contains("délai (moyenne) < 300 s"), "{shown}");
+    assert!(shown.contains("transcriptions conservées : non"), "{shown}");
+    for english in ["staff channel", "survey delay", "mean", "false", "not set"] {
+        assert!(!shown.contains(english), "{english:?} in {shown}");
+    }
     bot.stop().await;
 }
 

@@ -5,7 +5,7 @@ use crate::discord::access::{caller, Caller};
 use crate::discord::bot::{Context, Error};
 use crate::discord::channels::thread_info;
 use crate::discord::live::event;
-use crate::discord::replies::{say, user_error};
+use crate::discord::replies::{say, user_error, user_texts};
 use crate::domain::{Event, EventKind};
 use crate::i18n;
 use crate::store::{Commit, OutboxItem, OutboxOp, Ticket, WatchKind};
@@ -70,7 +70,7 @@ async fn close_own_tickets(ctx: Context<'_>) -> Result<(), Error> {
                 OutboxItem::post_text(
                     format!("closed:{}", ev.id),
                     thread,
-                    &format!("{} (customer)", t.ticket_closed_staff),
+                    &format!("{} {}", t.ticket_closed_staff, t.cmd.closed_by_customer),
                     bot.now(),
                 )
                 .in_place(&g, &ticket.conversation),
@@ -88,10 +88,12 @@ async fn close_own_tickets(ctx: Context<'_>) -> Result<(), Error> {
             closed += 1;
         }
     }
+    // In a DM no guild says which language: the customer's own Discord client does.
+    let t = user_texts(ctx);
     let text = if closed > 0 {
-        i18n::EN.ticket_closed_customer
+        t.ticket_closed_customer
     } else {
-        "You have no open conversation here."
+        t.cmd.no_open_conversation
     };
     say(ctx, text).await
 }
@@ -99,7 +101,8 @@ async fn close_own_tickets(ctx: Context<'_>) -> Result<(), Error> {
 /// In a ticket thread: staff close it, and the customer is told in their DM.
 async fn close_ticket(ctx: Context<'_>, who: &Caller, ticket: Ticket) -> Result<(), Error> {
     if !who.is_staff() {
-        return Err(user_error("Only agents can close a ticket."));
+        let t = ctx.data().texts(&who.guild).await;
+        return Err(user_error(t.cmd.only_agents_close_ticket));
     }
     let bot = ctx.data();
     let ev = close_event(ctx, &who.guild, &ticket.conversation);
@@ -134,6 +137,7 @@ async fn watched_conversation(
     customer: Option<serenity::User>,
 ) -> Result<String, Error> {
     let setup = ctx.data().setup(&who.guild).await?;
+    let t = ctx.data().texts(&who.guild).await;
     let here = ctx.channel_id();
     let here_id = here.to_string();
     if setup
@@ -142,12 +146,10 @@ async fn watched_conversation(
         .any(|w| w.channel_id == here_id && w.kind == WatchKind::Text)
     {
         let Some(c) = customer else {
-            return Err(user_error(
-                "In a support channel, say whose conversation ends: /close customer:@someone",
-            ));
+            return Err(user_error(t.cmd.close_say_whose));
         };
         if !who.is_staff() {
-            return Err(user_error("Only agents can close someone's conversation."));
+            return Err(user_error(t.cmd.only_agents_close_someone));
         }
         return Ok(format!("{here_id}:{}", c.id));
     }
@@ -160,15 +162,11 @@ async fn watched_conversation(
             .map(|w| (w.kind, th))
     });
     let Some((kind, th)) = watched else {
-        return Err(user_error(
-            "Use /close in a ticket thread, a watched forum post or a watched support channel.",
-        ));
+        return Err(user_error(t.cmd.close_where));
     };
     let owner = th.owner_id.unwrap_or_default();
     if !(who.is_staff() || owner == ctx.author().id.get()) {
-        return Err(user_error(
-            "Only agents or the author of this post can close it.",
-        ));
+        return Err(user_error(t.cmd.only_agents_or_author));
     }
     Ok(match kind {
         WatchKind::Forum => here_id,

@@ -10,7 +10,7 @@ mod setup;
 mod stats;
 
 use super::bot::{Bot, Context, Error};
-use super::replies::user_error;
+use super::replies::{user_error, user_texts};
 use std::sync::Arc;
 
 pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
@@ -26,6 +26,6 @@ pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
 fn guild(ctx: Context<'_>) -> Result<String, Error> {
     Ok(ctx
         .guild_id()
-        .ok_or_else(|| user_error("Use this command in a server."))?
+        .ok_or_else(|| user_error(user_texts(ctx).cmd.use_in_server))?
         .to_string())
 }

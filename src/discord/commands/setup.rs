@@ -4,6 +4,7 @@ use crate::discord::access;
 use crate::discord::bot::{Context, Error};
 use crate::discord::replies::{say, user_error};
 use crate::domain::{BadgeStatistic, GuildRules, Locale, SECOND};
+use crate::i18n::Texts;
 use crate::store::{DiscordSetup, WatchKind, WatchedChannel};
 use poise::serenity_prelude as serenity;
 
@@ -94,19 +95,22 @@ pub async fn setup(
         badge_max_delay,
         badge_statistic,
     };
-    let mut changed = apply_channels(&mut d, channels)?;
-    changed.extend(apply_timing(&mut rules, timing)?);
-    changed.extend(apply_badge(&mut rules, badge)?);
-    changed.extend(apply_privacy(&mut d, show_agent_names, transcripts));
+    // Messages in the guild's language as it was when the command came (a change of `locale`
+    // answers in the old one: the admin typed in it).
+    let c = crate::i18n::texts(rules.locale);
+    let mut changed = apply_channels(&mut d, channels, c)?;
+    changed.extend(apply_timing(&mut rules, timing, c)?);
+    changed.extend(apply_badge(&mut rules, badge, c)?);
+    changed.extend(apply_privacy(&mut d, show_agent_names, transcripts, c));
     if !changed.is_empty() {
         store.save_guild_rules(&guild, &rules).await?;
         store.save_discord_setup(&guild, &d).await?;
     }
-    let current = describe(&rules, &d);
+    let current = describe(&rules, &d, c);
     let text = if changed.is_empty() {
-        format!("**reactif settings**\n{current}")
+        format!("{}\n{current}", c.cmd.settings_title)
     } else {
-        format!("**Saved:** {}\n\n{current}", changed.join("; "))
+        format!("{} {}\n\n{current}", c.cmd.saved, changed.join("; "))
     };
     say(ctx, text).await
 }
@@ -121,47 +125,50 @@ struct ChannelOptions {
 }
 
 /// Channels and roles; returns what changed, in words.
-fn apply_channels(d: &mut DiscordSetup, o: ChannelOptions) -> Result<Vec<String>, Error> {
+fn apply_channels(
+    d: &mut DiscordSetup,
+    o: ChannelOptions,
+    c: &Texts,
+) -> Result<Vec<String>, Error> {
     let mut changed = Vec::new();
-    if let Some(c) = o.staff_channel {
-        if watch_kind(&c) != Some(WatchKind::Text) {
-            return Err(user_error(
-                "staff_channel must be a text channel, e.g. #staff.",
-            ));
+    if let Some(ch) = o.staff_channel {
+        if watch_kind(&ch) != Some(WatchKind::Text) {
+            return Err(user_error(c.cmd.staff_channel_not_text));
         }
-        d.staff_channel_id = Some(c.id.to_string());
-        changed.push(format!("staff channel <#{}>", c.id));
+        d.staff_channel_id = Some(ch.id.to_string());
+        changed.push(said(c.cmd.changed_staff_channel, format!("<#{}>", ch.id)));
     }
     if let Some(r) = o.agent_role {
         let id = r.id.to_string();
         if !d.agent_roles.contains(&id) {
             d.agent_roles.push(id);
         }
-        changed.push(format!("agent role <@&{}> added", r.id));
+        changed.push(said(c.cmd.changed_role_added, format!("<@&{}>", r.id)));
     }
     if let Some(r) = o.remove_agent_role {
         d.agent_roles.retain(|x| x != &r.id.to_string());
-        changed.push(format!("agent role <@&{}> removed", r.id));
+        changed.push(said(c.cmd.changed_role_removed, format!("<@&{}>", r.id)));
     }
-    if let Some(c) = o.support_channel {
-        let kind = watch_kind(&c).ok_or_else(|| {
-            user_error("support_channel must be a text or forum channel, e.g. #support.")
-        })?;
-        let id = c.id.to_string();
+    if let Some(ch) = o.support_channel {
+        let kind = watch_kind(&ch).ok_or_else(|| user_error(c.cmd.support_channel_kind))?;
+        let id = ch.id.to_string();
         d.watched.retain(|w| w.channel_id != id);
         d.watched.push(WatchedChannel {
             channel_id: id,
             kind,
         });
-        changed.push(format!("watching <#{}> ({})", c.id, kind.name()));
+        changed.push(said(
+            c.cmd.changed_watching,
+            format!("<#{}> ({})", ch.id, kind_name(kind, c.cmd)),
+        ));
     }
-    if let Some(c) = o.unwatch_channel {
-        d.watched.retain(|w| w.channel_id != c.id.to_string());
-        changed.push(format!("no longer watching <#{}>", c.id));
+    if let Some(ch) = o.unwatch_channel {
+        d.watched.retain(|w| w.channel_id != ch.id.to_string());
+        changed.push(said(c.cmd.changed_unwatched, format!("<#{}>", ch.id)));
     }
-    if let Some(c) = o.alert_channel {
-        d.alert_channel_id = Some(c.id.to_string());
-        changed.push(format!("alert channel <#{}>", c.id));
+    if let Some(ch) = o.alert_channel {
+        d.alert_channel_id = Some(ch.id.to_string());
+        changed.push(said(c.cmd.changed_alert_channel, format!("<#{}>", ch.id)));
     }
     Ok(changed)
 }
@@ -174,33 +181,37 @@ struct TimingOptions {
 }
 
 /// Time zone, business hours, survey delay and language; returns what changed, in words.
-fn apply_timing(rules: &mut GuildRules, o: TimingOptions) -> Result<Vec<String>, Error> {
+fn apply_timing(rules: &mut GuildRules, o: TimingOptions, c: &Texts) -> Result<Vec<String>, Error> {
     let mut changed = Vec::new();
     if let Some(tz) = o.timezone {
-        rules.timezone = tz.trim().parse().map_err(|_| {
-            user_error(format!("`{tz}` is not an IANA time zone: use a name like Europe/Paris or America/New_York."))
-        })?;
-        changed.push(format!("time zone {}", rules.timezone.name()));
+        rules.timezone = tz
+            .trim()
+            .parse()
+            .map_err(|_| user_error(c.cmd.bad_timezone.replace("{value}", &tz)))?;
+        changed.push(said(c.cmd.changed_timezone, rules.timezone.name()));
     }
     if let Some(h) = o.business_hours {
-        rules.business_hours = h.parse().map_err(user_error)?;
-        changed.push(format!("business hours {}", rules.business_hours));
+        rules.business_hours = h
+            .parse()
+            .map_err(|e: String| user_error(c.cmd.bad_business_hours.replace("{error}", &e)))?;
+        changed.push(said(
+            c.cmd.changed_business_hours,
+            rules.business_hours.to_string(),
+        ));
     }
     if let Some(s) = o.survey_delay {
         if !(0..=86_400).contains(&s) {
-            return Err(user_error(
-                "survey_delay is in seconds, from 0 to 86400 (e.g. 60).",
-            ));
+            return Err(user_error(c.cmd.survey_delay_range));
         }
         rules.survey_delay_ms = s * SECOND;
-        changed.push(format!("survey delay {s} s"));
+        changed.push(said(c.cmd.changed_survey_delay, s.to_string()));
     }
     if let Some(l) = o.locale {
         rules.locale = match l {
             LocaleChoice::En => Locale::En,
             LocaleChoice::Fr => Locale::Fr,
         };
-        changed.push(format!("locale {}", rules.locale));
+        changed.push(said(c.cmd.changed_locale, rules.locale.to_string()));
     }
     Ok(changed)
 }
@@ -212,32 +223,31 @@ struct BadgeOptions {
 }
 
 /// The badge's thresholds; returns what changed, in words.
-fn apply_badge(rules: &mut GuildRules, o: BadgeOptions) -> Result<Vec<String>, Error> {
+fn apply_badge(rules: &mut GuildRules, o: BadgeOptions, c: &Texts) -> Result<Vec<String>, Error> {
     let mut changed = Vec::new();
     if let Some(p) = o.badge_min_rate {
         if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
-            return Err(user_error(
-                "badge_min_rate is a percentage from 0 to 100 (e.g. 90).",
-            ));
+            return Err(user_error(c.cmd.badge_min_rate_range));
         }
         rules.badge.min_rate_bp = (p * 100.0).round() as u32;
-        changed.push(format!("badge minimum rate {p} %"));
+        changed.push(said(c.cmd.changed_badge_rate, p.to_string()));
     }
     if let Some(s) = o.badge_max_delay {
         if !(1..=7 * 86_400).contains(&s) {
-            return Err(user_error(
-                "badge_max_delay is in seconds, from 1 to 604800 (e.g. 300).",
-            ));
+            return Err(user_error(c.cmd.badge_max_delay_range));
         }
         rules.badge.max_delay_ms = s * SECOND;
-        changed.push(format!("badge delay limit {s} s"));
+        changed.push(said(c.cmd.changed_badge_delay, s.to_string()));
     }
     if let Some(s) = o.badge_statistic {
         rules.badge.statistic = match s {
             StatisticChoice::Mean => BadgeStatistic::Mean,
             StatisticChoice::Median => BadgeStatistic::Median,
         };
-        changed.push(format!("badge statistic {}", rules.badge.statistic.name()));
+        changed.push(said(
+            c.cmd.changed_badge_statistic,
+            c.statistic(rules.badge.statistic),
+        ));
     }
     Ok(changed)
 }
@@ -247,56 +257,72 @@ fn apply_privacy(
     d: &mut DiscordSetup,
     show_agent_names: Option<bool>,
     transcripts: Option<bool>,
+    c: &Texts,
 ) -> Vec<String> {
     let mut changed = Vec::new();
     if let Some(b) = show_agent_names {
         d.show_agent_names = b;
-        changed.push(format!("agent names shown to customers: {b}"));
+        changed.push(said(c.cmd.changed_agent_names, c.cmd.yes_no(b)));
     }
     if let Some(b) = transcripts {
         d.transcripts = b;
-        changed.push(format!("transcripts kept: {b}"));
+        changed.push(said(c.cmd.changed_transcripts, c.cmd.yes_no(b)));
     }
     changed
 }
 
 /// The settings as they are now, one a line.
-fn describe(rules: &GuildRules, d: &DiscordSetup) -> String {
-    let channel = |c: &Option<String>| {
-        c.as_ref()
-            .map(|c| format!("<#{c}>"))
-            .unwrap_or_else(|| "not set".into())
+fn describe(rules: &GuildRules, d: &DiscordSetup, c: &Texts) -> String {
+    let channel = |id: &Option<String>| {
+        id.as_ref()
+            .map(|id| format!("<#{id}>"))
+            .unwrap_or_else(|| c.cmd.not_set.into())
     };
-    let roles = if d.agent_roles.is_empty() {
-        "none".to_string()
-    } else {
-        d.agent_roles
-            .iter()
-            .map(|r| format!("<@&{r}>"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let listed = |items: Vec<String>| {
+        if items.is_empty() {
+            c.cmd.none.to_string()
+        } else {
+            items.join(", ")
+        }
     };
-    let watched = if d.watched.is_empty() {
-        "none".to_string()
-    } else {
+    let roles = listed(d.agent_roles.iter().map(|r| format!("<@&{r}>")).collect());
+    let watched = listed(
         d.watched
             .iter()
-            .map(|w| format!("<#{}> ({})", w.channel_id, w.kind.name()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "staff channel: {}\nagent roles: {roles}\nwatched: {watched}\nalert channel: {}\ntime zone: {}\nbusiness hours: {}\nsurvey delay: {} s\nlocale: {}\nbadge: rate ≥ {} %, {} delay < {} s\nagent names shown: {}\ntranscripts kept: {}",
-        channel(&d.staff_channel_id),
-        channel(&d.alert_channel_id),
-        rules.timezone.name(),
-        rules.business_hours,
-        rules.survey_delay_ms / SECOND,
-        rules.locale,
-        rules.badge.min_rate_bp as f64 / 100.0,
-        rules.badge.statistic.name(),
-        rules.badge.max_delay_ms / SECOND,
-        d.show_agent_names,
-        d.transcripts,
-    )
+            .map(|w| format!("<#{}> ({})", w.channel_id, kind_name(w.kind, c.cmd)))
+            .collect(),
+    );
+    c.cmd
+        .describe
+        .replace("{staff}", &channel(&d.staff_channel_id))
+        .replace("{roles}", &roles)
+        .replace("{watched}", &watched)
+        .replace("{alert}", &channel(&d.alert_channel_id))
+        .replace("{timezone}", rules.timezone.name())
+        .replace("{hours}", &rules.business_hours.to_string())
+        .replace(
+            "{survey_delay}",
+            &(rules.survey_delay_ms / SECOND).to_string(),
+        )
+        .replace("{locale}", &rules.locale.to_string())
+        .replace(
+            "{rate}",
+            &(rules.badge.min_rate_bp as f64 / 100.0).to_string(),
+        )
+        .replace("{statistic}", c.statistic(rules.badge.statistic))
+        .replace("{delay}", &(rules.badge.max_delay_ms / SECOND).to_string())
+        .replace("{names}", c.cmd.yes_no(d.show_agent_names))
+        .replace("{transcripts}", c.cmd.yes_no(d.transcripts))
+}
+
+/// One change, in words: `template` with its `{value}`.
+fn said(template: &str, value: impl AsRef<str>) -> String {
+    template.replace("{value}", value.as_ref())
+}
+
+fn kind_name(kind: WatchKind, c: &crate::i18n::CommandTexts) -> &'static str {
+    match kind {
+        WatchKind::Text => c.kind_text,
+        WatchKind::Forum => c.kind_forum,
+    }
 }

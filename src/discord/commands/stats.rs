@@ -80,9 +80,16 @@ fn window(
     since: Option<&str>,
     until: Option<&str>,
 ) -> Result<Window, Error> {
+    let t = crate::i18n::texts(rules.locale);
     let spec = |s: &str, what: &str| -> Result<TimeSpec, Error> {
-        s.parse::<TimeSpec>()
-            .map_err(|e| user_error(format!("{what}: {e}")))
+        s.parse::<TimeSpec>().map_err(|e| {
+            user_error(
+                t.cmd
+                    .bad_time
+                    .replace("{what}", what)
+                    .replace("{error}", &e.to_string()),
+            )
+        })
     };
     let to = match until {
         Some(u) => spec(u, "until")?.resolve(&rules.timezone, now, now),
@@ -97,9 +104,7 @@ fn window(
     };
     let from = from_spec.resolve(&rules.timezone, to, now);
     if from >= to {
-        return Err(user_error(
-            "The period is empty: `since` must be before `until`.",
-        ));
+        return Err(user_error(t.cmd.empty_period));
     }
     Ok(Window { from, to, now })
 }
