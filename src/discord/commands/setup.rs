@@ -101,8 +101,15 @@ pub async fn setup(
     if !changed.is_empty() {
         store.save_guild_rules(&guild, &rules).await?;
         store.save_discord_setup(&guild, &d).await?;
+        ctx.data().known.forget_guild(&guild);
+        ctx.data().lost_staff.found(&guild);
     }
-    let current = describe(&rules, &d);
+    let mut current = describe(&rules, &d);
+    if let Some((channel, status)) = ctx.data().lost_staff.get(&guild) {
+        current = format!(
+            "⚠ Discord refused ({status}) to open a ticket thread in <#{channel}>: it was deleted or the bot lost access. DMs are not relayed until you choose another staff_channel or give the bot access again.\n{current}"
+        );
+    }
     let text = if changed.is_empty() {
         format!("**reactif settings**\n{current}")
     } else {
