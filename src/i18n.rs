@@ -66,6 +66,17 @@ pub struct Texts {
     pub ticket_ack: &'static str,
     pub ticket_closed_customer: &'static str,
     pub ticket_closed_staff: &'static str,
+    /// In a ticket thread, to someone who is neither agent nor admin (once per person).
+    pub not_an_agent: &'static str,
+    /// To a customer whose relayed message Discord refused for good.
+    pub relay_refused_customer: &'static str,
+    /// To a customer whose team's staff channel is gone.
+    pub team_unreachable: &'static str,
+    pub comment_empty: &'static str,
+    /// A comment over the cap (1,000 characters).
+    pub comment_too_long: &'static str,
+    /// `/stats` while the database cannot write: `{n}` messages waiting for `{age}`.
+    pub store_backlog: &'static str,
     pub not_allowed_stats: &'static str,
     pub not_allowed_setup: &'static str,
     pub no_data: &'static str,
@@ -167,6 +178,12 @@ pub const EN: Texts = Texts {
     ticket_ack: "Thanks for your message: the support team has it and will answer here.",
     ticket_closed_customer: "This conversation is closed. Write again any time to open a new one.",
     ticket_closed_staff: "Ticket closed.",
+    store_backlog: "⚠ {n} message(s) waiting for the database (it cannot write) for {age}; nothing is lost: they are stored as soon as it can.",
+    comment_empty: "The comment is empty: nothing was saved.",
+    comment_too_long: "The comment is longer than 1,000 characters: nothing was saved. Please shorten it.",
+    relay_refused_customer: "⚠ Discord refused to deliver this message of yours to the support team; please write again later or reach them another way:",
+    team_unreachable: "⚠ The support team cannot receive messages here right now (their channel is unavailable). Your message is recorded; please try again later or reach them another way.",
+    not_an_agent: "Only agents speak for Support: this message was not sent to the customer and does not count as an answer.",
     relay_refused_dms_closed:
         "⚠ The customer does not accept DMs from this bot: your message was not delivered.",
     relay_refused: "⚠ Discord refused to deliver your message to the customer; it is recorded.",
@@ -266,6 +283,12 @@ pub const FR: Texts = Texts {
     ticket_closed_customer:
         "Cette conversation est close. Écrivez-nous à tout moment pour en ouvrir une nouvelle.",
     ticket_closed_staff: "Ticket clos.",
+    store_backlog: "⚠ {n} message(s) en attente de la base de données (elle ne peut pas écrire) depuis {age} ; rien n'est perdu : ils seront enregistrés dès qu'elle le pourra.",
+    comment_empty: "Le commentaire est vide : rien n'a été enregistré.",
+    comment_too_long: "Le commentaire dépasse 1 000 caractères : rien n'a été enregistré. Merci de le raccourcir.",
+    relay_refused_customer: "⚠ Discord a refusé de remettre ce message à l'équipe de support ; réécrivez plus tard ou joignez-la autrement :",
+    team_unreachable: "⚠ L'équipe de support ne peut pas recevoir de messages ici pour le moment (son salon est indisponible). Votre message est enregistré ; réessayez plus tard ou joignez-la autrement.",
+    not_an_agent: "Seuls les agents parlent au nom du support : ce message n'a pas été transmis au client et ne compte pas comme une réponse.",
     relay_refused_dms_closed:
         "⚠ Le client n'accepte pas les messages privés de ce bot : votre message n'a pas été remis.",
     relay_refused: "⚠ Discord a refusé de remettre votre message au client ; il est enregistré.",

@@ -845,3 +845,87 @@ async fn both_backends_migrate_to_the_same_tables_and_columns() {
     lite.cleanup().await;
     pg.cleanup().await;
 }
+
+// --- Storage that cannot write is an outage that passes, on both backends. ---
+
+/// A commit of one event with a relay of `size` bytes, for filling a database.
+fn bulky_commit(i: usize, size: usize) -> Commit {
+    let at = format!("2026-11-02T10:{:02}:{:02}Z", (i / 60) % 60, i % 60);
+    let e = ev(
+        &format!("fill-{i}"),
+        "g1",
+        "p1",
+        &at,
+        EventKind::CustomerMessage,
+    );
+    let item = OutboxItem::post_text(format!("fill:{i}"), "1", &"x".repeat(size), 0);
+    Commit {
+        events: vec![e],
+        outbox: vec![OutboxOp::enqueue(item)],
+        ..Commit::default()
+    }
+}
+
+/// SQLite's size limit reached (as on a full disk): the write fails with SQLITE_FULL, which
+/// the bot must treat like an unreachable database (the message waits), not as a wrong query.
+#[tokio::test]
+async fn sqlite_full_is_an_outage_that_passes() {
+    use reactif::store::sqlite::SqliteStore;
+    use reactif::store::{CommitStore, Outage};
+    let db = support::db::sqlite().await;
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let limit = pages + 8;
+    let capped = SqliteStore::connect_with(&db.url, move |o| {
+        o.pragma("max_page_count", limit.to_string())
+    })
+    .await
+    .unwrap();
+    let mut failure = None;
+    for i in 0..1_000 {
+        if let Err(e) = capped.commit(&bulky_commit(i, 3_000)).await {
+            failure = Some(e);
+            break;
+        }
+    }
+    let e = failure.expect("the capped file filled up");
+    assert_eq!(e.outage(), Some(Outage::Full), "{e}");
+    assert!(e.is_transient());
+    db.cleanup().await;
+}
+
+/// A PostgreSQL database that turned read-only (a standby after a failover, or
+/// `default_transaction_read_only`): the write fails with 25006, an outage that passes.
+#[tokio::test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+async fn postgres_read_only_is_an_outage_that_passes() {
+    use reactif::store::postgres::PgStore;
+    use reactif::store::{CommitStore, Outage};
+    use sqlx::Connection;
+    let db = support::db::postgres().await;
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {name} SET default_transaction_read_only = on"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    admin.close().await.unwrap();
+    let read_only = PgStore::connect(&db.url).await.unwrap();
+    let e = read_only
+        .commit(&bulky_commit(1, 10))
+        .await
+        .expect_err("a read-only database refuses the write");
+    assert_eq!(e.outage(), Some(Outage::ReadOnly), "{e}");
+    assert!(e.is_transient());
+    reactif::store::Store::close(&read_only).await;
+    db.cleanup().await;
+}

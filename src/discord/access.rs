@@ -95,3 +95,89 @@ pub async fn staff(ctx: Context<'_>) -> Result<bool, Error> {
     }
     Ok(true)
 }
+
+/// Whether the author of a guild message may speak for Support with it: an agent role, or
+/// Manage Server (Administrator, the owner), as `/close` asks, checked at this message. The
+/// roles come from the message (the gateway sends them), else the cache, else Discord (a
+/// message read back from history carries none); the permissions from the guild's roles. An
+/// error means Discord could not say (a passing failure): the caller reads the message later.
+pub async fn speaks_for_support(
+    ctx: &serenity::Context,
+    msg: &serenity::Message,
+    setup: &DiscordSetup,
+) -> anyhow::Result<bool> {
+    let Some(guild_id) = msg.guild_id else {
+        return Ok(false);
+    };
+    let roles = match member_roles(ctx, msg, guild_id).await? {
+        Some(roles) => roles,
+        // No longer a member: nobody to speak for Support.
+        None => return Ok(false),
+    };
+    if is_agent(setup, &roles) {
+        return Ok(true);
+    }
+    let (owner, everyone_and_roles) = guild_permissions(ctx, guild_id, &roles).await?;
+    Ok(owner == msg.author.id
+        || everyone_and_roles.manage_guild()
+        || everyone_and_roles.administrator())
+}
+
+/// The author's roles at the message; `None` when Discord says they are not a member.
+async fn member_roles(
+    ctx: &serenity::Context,
+    msg: &serenity::Message,
+    guild_id: serenity::GuildId,
+) -> anyhow::Result<Option<Vec<serenity::RoleId>>> {
+    if let Some(m) = &msg.member {
+        return Ok(Some(m.roles.clone()));
+    }
+    let cached = ctx
+        .cache
+        .guild(guild_id)
+        .and_then(|g| g.members.get(&msg.author.id).map(|m| m.roles.clone()));
+    if cached.is_some() {
+        return Ok(cached);
+    }
+    match guild_id.member(&ctx.http, msg.author.id).await {
+        Ok(m) => Ok(Some(m.roles)),
+        Err(e) if http_status(&e) == Some(404) => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("cannot read the author's roles: {e}")),
+    }
+}
+
+/// The guild's owner, and the permissions of everyone plus `roles` (from the cache, else
+/// Discord).
+async fn guild_permissions(
+    ctx: &serenity::Context,
+    guild_id: serenity::GuildId,
+    roles: &[serenity::RoleId],
+) -> anyhow::Result<(serenity::UserId, serenity::Permissions)> {
+    let sum = |all: &std::collections::HashMap<serenity::RoleId, serenity::Role>| {
+        let everyone = serenity::RoleId::new(guild_id.get());
+        all.iter()
+            .filter(|(id, _)| **id == everyone || roles.contains(id))
+            .fold(serenity::Permissions::empty(), |p, (_, r)| {
+                p | r.permissions
+            })
+    };
+    if let Some(g) = ctx.cache.guild(guild_id) {
+        return Ok((g.owner_id, sum(&g.roles)));
+    }
+    let g = ctx
+        .http
+        .get_guild(guild_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the server's roles: {e}"))?;
+    Ok((g.owner_id, sum(&g.roles)))
+}
+
+/// The HTTP status of a refused Discord call, if that is what `e` is.
+pub fn http_status(e: &serenity::Error) -> Option<u16> {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
+            Some(r.status_code.as_u16())
+        }
+        _ => None,
+    }
+}

@@ -4,7 +4,9 @@
 
 use super::holes::Holes;
 use super::outbox::Outbox;
-use super::state::{Intake, Lifecycle, PlaceLocks};
+use super::state::{
+    GuildChannels, Intake, KnownChannels, Lifecycle, LostStaffChannels, PlaceLocks, StoreWaits,
+};
 use crate::clock::Clock;
 use crate::desk::Desk;
 use crate::domain::{GuildRules, Millis};
@@ -20,15 +22,23 @@ pub struct Bot {
     pub desk: Desk,
     pub clock: Arc<dyn Clock>,
     pub bot_user_id: serenity::UserId,
-    pub outbox: Outbox,
+    pub outbox: Arc<Outbox>,
     pub places: PlaceLocks,
     pub lifecycle: Lifecycle,
     pub intake: Intake,
     pub holes: Holes,
+    pub known: KnownChannels,
+    pub store_waits: StoreWaits,
+    pub lost_staff: LostStaffChannels,
 }
 
 impl Bot {
-    pub fn new(desk: Desk, clock: Arc<dyn Clock>, me: serenity::UserId, outbox: Outbox) -> Bot {
+    pub fn new(
+        desk: Desk,
+        clock: Arc<dyn Clock>,
+        me: serenity::UserId,
+        outbox: Arc<Outbox>,
+    ) -> Bot {
         Bot {
             desk,
             clock,
@@ -38,6 +48,9 @@ impl Bot {
             lifecycle: Lifecycle::default(),
             intake: Intake::default(),
             holes: Holes::default(),
+            known: KnownChannels::default(),
+            store_waits: StoreWaits::default(),
+            lost_staff: LostStaffChannels::default(),
         }
     }
 
@@ -81,7 +94,18 @@ impl Bot {
     }
 
     pub async fn setup(&self, guild_id: &str) -> anyhow::Result<DiscordSetup> {
-        Ok(self.desk.store().discord_setup(guild_id).await?)
+        let setup = self.desk.store().discord_setup(guild_id).await?;
+        self.known.remember_guild(guild_id, guild_channels(&setup));
+        Ok(setup)
+    }
+
+    /// The guild's staff and watched channels, from memory when read recently (ordinary chat
+    /// must not cost a database read per message).
+    pub async fn guild_channels(&self, guild_id: &str) -> anyhow::Result<GuildChannels> {
+        if let Some(known) = self.known.guild(guild_id) {
+            return Ok(known);
+        }
+        Ok(guild_channels(&self.setup(guild_id).await?))
     }
 
     pub async fn texts(&self, guild_id: &str) -> &'static Texts {
@@ -92,13 +116,25 @@ impl Bot {
     }
 }
 
-/// True when `e` comes from a database that cannot be reached right now (down, restarting,
-/// locked past the busy timeout), as opposed to a query that is wrong. Every database error
-/// reaches this edge as a `StoreError`, which says itself whether it is transient.
+fn guild_channels(setup: &DiscordSetup) -> GuildChannels {
+    GuildChannels {
+        staff: setup.staff_channel_id.clone(),
+        watched: setup.watched.iter().map(|w| w.channel_id.clone()).collect(),
+    }
+}
+
+/// True when `e` comes from a database that cannot take the call right now (down, locked
+/// past the busy timeout, full, read-only), as opposed to a query that is wrong. Every
+/// database error reaches this edge as a `StoreError`, which says itself whether it passes.
 pub fn database_unreachable(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
+    database_outage(e).is_some()
+}
+
+/// Why the database cannot take the call, when that is what `e` says.
+pub fn database_outage(e: &anyhow::Error) -> Option<crate::store::Outage> {
+    e.chain().find_map(|cause| {
         cause
             .downcast_ref::<StoreError>()
-            .is_some_and(StoreError::is_transient)
+            .and_then(StoreError::outage)
     })
 }

@@ -53,3 +53,36 @@ pub async fn thread_info(
 pub fn channel(id: &str) -> serenity::ChannelId {
     serenity::ChannelId::new(id.parse::<u64>().unwrap_or(1).max(1))
 }
+
+/// What the gateway's cache says a guild channel is (no REST call).
+pub enum Cached {
+    /// A channel that is not a thread.
+    Plain,
+    /// A thread (a forum post too), with its parent.
+    Thread { parent: Option<String> },
+}
+
+/// The channel as the cache knows it; `None` when the cache does not know it.
+pub fn cached(
+    ctx: &serenity::Context,
+    guild: serenity::GuildId,
+    channel: serenity::ChannelId,
+) -> Option<Cached> {
+    let guild = ctx.cache.guild(guild)?;
+    if let Some(c) = guild.channels.get(&channel) {
+        return Some(if is_thread(c.kind) {
+            Cached::Thread {
+                parent: c.parent_id.map(|p| p.to_string()),
+            }
+        } else {
+            Cached::Plain
+        });
+    }
+    guild
+        .threads
+        .iter()
+        .find(|t| t.id == channel)
+        .map(|t| Cached::Thread {
+            parent: t.parent_id.map(|p| p.to_string()),
+        })
+}

@@ -15,6 +15,9 @@ pub struct Hole {
     pub first: u64,
     pub tries: u32,
     pub next_try: Instant,
+    /// It waits for the database (away, full, read-only): never given up, tried at least
+    /// once a minute.
+    pub database: bool,
 }
 
 pub const HOLE_TRIES: u32 = 10;
@@ -48,14 +51,28 @@ impl Holes {
 
     /// Records a message that could not be handled now: the channel is read again from it.
     pub fn record(&self, channel: &str, guild: Option<&str>, message: u64) {
+        self.insert(channel, guild, message, false);
+    }
+
+    /// Records a message that waits for the database: read again from it, never given up.
+    pub fn record_for_database(&self, channel: &str, guild: Option<&str>, message: u64) {
+        self.insert(channel, guild, message, true);
+    }
+
+    fn insert(&self, channel: &str, guild: Option<&str>, message: u64, database: bool) {
         self.lock()
             .entry(channel.to_string())
-            .and_modify(|h| h.first = h.first.min(message))
+            .and_modify(|h| {
+                h.first = h.first.min(message);
+                // Once the database was the cause, the hole is never given up.
+                h.database |= database;
+            })
             .or_insert(Hole {
                 guild: guild.map(str::to_string),
                 first: message,
                 tries: 0,
                 next_try: Instant::now(),
+                database,
             });
     }
 
@@ -104,6 +121,11 @@ impl Holes {
             again.tries = 0;
         } else {
             again.tries = hole.tries + 1;
+        }
+        if again.database {
+            // Storage failures pass once an operator mends them: never skip the message.
+            again.next_try = Instant::now() + Duration::from_secs(2u64.pow(again.tries.min(6)));
+            return;
         }
         if again.tries >= HOLE_TRIES {
             if end == ReadEnd::Unreadable {

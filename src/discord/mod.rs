@@ -91,7 +91,7 @@ pub async fn run(
         );
     }
     let sender = Sender::new(config.api_base(), config.token.clone())?;
-    let outbox = Outbox::new(desk.clone(), Arc::clone(&clock), sender);
+    let outbox = Arc::new(Outbox::new(desk.clone(), Arc::clone(&clock), sender));
     let bot = Arc::new(Bot::new(desk, clock, me, outbox));
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(framework(Arc::clone(&bot), config.dev_guild_id))

@@ -18,6 +18,8 @@ pub struct CommandTexts {
     /// `{what}` is `since` or `until`, `{error}` why it was refused.
     pub bad_time: &'static str,
     pub settings_title: &'static str,
+    /// Shown by `/setup` while Discord refuses the staff channel: `{status}`, `{channel}`.
+    pub lost_staff_channel: &'static str,
     pub saved: &'static str,
     pub staff_channel_not_text: &'static str,
     pub support_channel_kind: &'static str,
@@ -64,6 +66,7 @@ pub const EN: CommandTexts = CommandTexts {
     empty_period: "The period is empty: `since` must be before `until`.",
     bad_time: "{what}: {error}",
     settings_title: "**reactif settings**",
+    lost_staff_channel: "⚠ Discord refused ({status}) to open a ticket thread in {channel}: it was deleted or the bot lost access. DMs are not relayed until you choose another staff_channel or give the bot access again.",
     saved: "**Saved:**",
     staff_channel_not_text: "staff_channel must be a text channel, e.g. #staff.",
     support_channel_kind: "support_channel must be a text or forum channel, e.g. #support.",
@@ -109,6 +112,7 @@ pub const FR: CommandTexts = CommandTexts {
     empty_period: "La période est vide : `since` doit précéder `until`.",
     bad_time: "{what} : {error}",
     settings_title: "**Réglages de reactif**",
+    lost_staff_channel: "⚠ Discord a refusé ({status}) d'ouvrir un fil de ticket dans {channel} : le salon a été supprimé ou le bot y a perdu l'accès. Les DM ne sont pas relayés tant que vous n'avez pas choisi un autre staff_channel ou rendu l'accès au bot.",
     saved: "**Enregistré :**",
     staff_channel_not_text: "staff_channel doit être un salon textuel, par exemple #staff.",
     support_channel_kind: "support_channel doit être un salon textuel ou un forum, par exemple #support.",

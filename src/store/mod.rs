@@ -64,6 +64,7 @@ pub use rollups::{
     RollupStatus, RollupStore,
 };
 pub use rules::RulesStore;
+pub use sqlite::SqliteOptions;
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -80,31 +81,89 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Why the database cannot take writes right now, when it is something that passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Down, restarting, cut off, out of connections, locked past the busy timeout.
+    Unreachable,
+    /// The disk (or SQLite's size limit) is full.
+    Full,
+    /// The database or its file is read-only (permissions, a PostgreSQL standby).
+    ReadOnly,
+    /// The disk or the file system failed a read or a write.
+    Io,
+}
+
+impl Outage {
+    /// What the operator reads in the log.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Outage::Unreachable => "the database cannot be reached",
+            Outage::Full => "the database is full (free disk space, or raise its size limit)",
+            Outage::ReadOnly => "the database is read-only (check the file's permissions, or that PostgreSQL is the primary)",
+            Outage::Io => "the database's disk failed a read or write (check the disk)",
+        }
+    }
+}
+
 impl StoreError {
-    /// True when the database cannot be reached right now (down, restarting, out of
-    /// connections, locked past the busy timeout), so the same call may succeed later; false
-    /// for a query, a migration or data that is wrong.
+    /// True when the same call may succeed later: the database cannot be reached, or cannot
+    /// write for a reason an operator mends (full, read-only, a failing disk); false for a
+    /// query, a migration or data that is wrong.
     pub fn is_transient(&self) -> bool {
+        self.outage().is_some()
+    }
+
+    /// Why the database cannot take the call right now, if that is what this error says.
+    pub fn outage(&self) -> Option<Outage> {
         let StoreError::Database(sql) = self else {
-            return false;
+            return None;
         };
         match sql {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
             | sqlx::Error::PoolTimedOut
-            | sqlx::Error::WorkerCrashed => true,
+            | sqlx::Error::WorkerCrashed => Some(Outage::Unreachable),
             sqlx::Error::Database(db) => {
                 let code = db.code().unwrap_or_default();
-                // SQLite: BUSY, LOCKED (and their extended codes). PostgreSQL: connection
-                // exceptions (08…), shutdown and crash (57P…), out of resources (53…).
-                matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
-                    || code.starts_with("08")
-                    || code.starts_with("57P")
-                    || code.starts_with("53")
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    sqlite_outage(code.parse().unwrap_or(0))
+                } else {
+                    postgres_outage(&code)
+                }
             }
-            _ => false,
+            _ => None,
         }
+    }
+}
+
+/// SQLite's result codes (the extended code's low byte is the primary code): BUSY 5 and
+/// LOCKED 6 (locked past the busy timeout), READONLY 8, IOERR 10, FULL 13, CANTOPEN 14.
+fn sqlite_outage(extended: i32) -> Option<Outage> {
+    match extended & 0xff {
+        5 | 6 => Some(Outage::Unreachable),
+        8 => Some(Outage::ReadOnly),
+        10 | 14 => Some(Outage::Io),
+        13 => Some(Outage::Full),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's SQLSTATE: connection exceptions (08…), shutdown and crash (57P…), disk full
+/// (53100) and other missing resources (53…), I/O errors (58030, and the system errors 58…),
+/// a read-only transaction (25006: a standby, or `default_transaction_read_only`).
+fn postgres_outage(code: &str) -> Option<Outage> {
+    if code == "53100" {
+        Some(Outage::Full)
+    } else if code == "25006" {
+        Some(Outage::ReadOnly)
+    } else if code.starts_with("58") {
+        Some(Outage::Io)
+    } else if code.starts_with("08") || code.starts_with("57P") || code.starts_with("53") {
+        Some(Outage::Unreachable)
+    } else {
+        None
     }
 }
 
@@ -120,6 +179,23 @@ mod transient_tests {
         assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_transient());
         assert!(!StoreError::Corrupt("bad row".into()).is_transient());
         assert!(!StoreError::UnsupportedUrl("mysql://x".into()).is_transient());
+    }
+
+    #[test]
+    fn a_full_read_only_or_failing_disk_is_an_outage_that_passes() {
+        use super::{postgres_outage, sqlite_outage, Outage};
+        // SQLITE_FULL, SQLITE_READONLY_DBMOVED (8 | 4 << 8), SQLITE_IOERR_WRITE (10 | 3 << 8).
+        assert_eq!(sqlite_outage(13), Some(Outage::Full));
+        assert_eq!(sqlite_outage(8 | (4 << 8)), Some(Outage::ReadOnly));
+        assert_eq!(sqlite_outage(10 | (3 << 8)), Some(Outage::Io));
+        assert_eq!(sqlite_outage(517), Some(Outage::Unreachable));
+        // SQLITE_CONSTRAINT_UNIQUE (19 | 8 << 8) is a wrong write, not an outage.
+        assert_eq!(sqlite_outage(2067), None);
+        assert_eq!(postgres_outage("53100"), Some(Outage::Full));
+        assert_eq!(postgres_outage("25006"), Some(Outage::ReadOnly));
+        assert_eq!(postgres_outage("58030"), Some(Outage::Io));
+        assert_eq!(postgres_outage("08006"), Some(Outage::Unreachable));
+        assert_eq!(postgres_outage("23505"), None);
     }
 }
 

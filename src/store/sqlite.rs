@@ -49,8 +49,32 @@ impl Dialect for Sqlite {
     const ANALYZE_GROWING: &'static [&'static str] = &[];
 }
 
+/// Whether a connection given back to the pool may be used again. On a full disk or an I/O
+/// error SQLite rolls the transaction back by itself; sqlx's own ROLLBACK then fails ("no
+/// transaction is active") and it keeps counting a transaction as open, so that every later
+/// `BEGIN` on that connection fails for ever. Such a connection is closed (the pool opens a
+/// new one) rather than reused: without this, one full disk broke the writers until restart.
+async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // The ping waits for the rollback a dropped transaction queued.
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
+/// Connection options, for a caller that adds its own (a test sets `max_page_count` on the
+/// bot's connections to fill the file).
+pub type SqliteOptions = SqliteConnectOptions;
+
 impl SqlStore<Sqlite> {
     pub async fn connect(url: &str) -> super::Result<SqliteStore> {
+        Self::connect_with(url, |o| o).await
+    }
+
+    /// `connect`, with `tune` applied to every connection's options.
+    pub async fn connect_with(
+        url: &str,
+        tune: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
+    ) -> super::Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -60,9 +84,11 @@ impl SqlStore<Sqlite> {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT);
+        let options = tune(options);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
+            .after_release(|conn, _| Box::pin(still_usable(conn)))
             .connect_with(options.clone())
             .await?;
         // Opened lazily: a process that never reports never maps the file. A database in

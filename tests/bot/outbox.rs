@@ -239,6 +239,11 @@ async fn a_customer_with_closed_dms_is_reported_in_the_thread() {
         .count();
     assert_eq!(tries, 1, "a refusal is not retried");
     assert_eq!(shown(&bot.fake, thread, "does not accept DMs"), 1);
+    // The undelivered words are kept in the notice, until it is delivered.
+    assert_eq!(
+        shown(&bot.fake, thread, "> **Support:** We will call you at noon"),
+        1
+    );
     bot.stop().await;
 }
 
@@ -299,5 +304,91 @@ async fn stats_shows_a_stuck_backlog() {
             && stuck.contains("message(s) to Discord waiting, the oldest for 3 min"),
         "{stuck}"
     );
+    bot.stop().await;
+}
+
+/// Discord leaves the relay of one answer hanging for 10 s: the agent's next answer in the
+/// same ticket is relayed without waiting for it, and the hung one still arrives, once.
+#[tokio::test]
+async fn one_hung_send_does_not_hold_back_the_rest_of_the_ticket() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Two questions").await;
+    bot.wait_outbox_empty().await;
+    let dm = format!("/channels/{}/messages", ids::CARLA_DM);
+    bot.fake
+        .hang("POST", &dm, "First answer", 1, Duration::from_secs(10));
+    alex_answers(&bot, thread, "First answer").await;
+    a_moment_later().await;
+    alex_answers(&bot, thread, "Second answer").await;
+    let second = bot
+        .request(|r| r.is("POST", &dm) && r.content().is_some_and(|c| c.contains("Second answer")))
+        .await;
+    let first = bot
+        .request(|r| r.is("POST", &dm) && r.content().is_some_and(|c| c.contains("First answer")))
+        .await;
+    assert!(
+        second.seq < first.seq,
+        "the second answer waited for the hung first one"
+    );
+    bot.wait_outbox_empty().await;
+    assert_eq!(shown(&bot.fake, ids::CARLA_DM, "First answer"), 1);
+    assert_eq!(shown(&bot.fake, ids::CARLA_DM, "Second answer"), 1);
+    bot.stop().await;
+}
+
+/// The staff channel was deleted: Carla's next message finds her thread gone (404) and no
+/// new thread can be opened (404). She is told, with her words quoted; nothing is retried in
+/// a loop; `/setup` tells the admins why.
+#[tokio::test]
+async fn a_lost_staff_channel_is_told_to_the_customer_and_in_setup_without_retry_loops() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "First message").await;
+    bot.wait_outbox_empty().await;
+    let gone = json!({"message": "Unknown Channel", "code": 10003});
+    let to_thread = format!("/channels/{thread}/messages");
+    let new_thread = format!("/channels/{}/threads", ids::STAFF);
+    bot.fake
+        .respond_with("POST", &to_thread, 1_000, 404, gone.clone());
+    bot.fake.respond_with("POST", &new_thread, 1_000, 404, gone);
+    let n = bot.fake.request_count();
+    let msg = message_create(
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        "Second message",
+        now_ms(),
+    );
+    bot.fake.dispatch("MESSAGE_CREATE", msg).await;
+    let told = bot
+        .request(|r| {
+            r.seq >= n
+                && r.is("POST", &format!("/channels/{}/messages", ids::CARLA_DM))
+                && r.content().is_some_and(|c| {
+                    c.contains("refused to deliver") && c.contains("Second message")
+                })
+        })
+        .await;
+    let quoted = told.content().unwrap();
+    assert!(quoted.contains("\n> **Carla-Customer**"), "{quoted}");
+    bot.wait_handled(ids::CARLA_DM).await;
+    bot.wait_outbox_empty().await;
+    let tries = bot.fake.requests()[n..]
+        .iter()
+        .filter(|r| r.is("POST", &to_thread))
+        .count();
+    assert_eq!(tries, 1, "a refusal for good is not retried");
+    let opens = bot.fake.requests()[n..]
+        .iter()
+        .filter(|r| r.is("POST", &new_thread))
+        .count();
+    assert_eq!(opens, 1, "one try to reopen the thread, no loop");
+    let setup = bot
+        .slash("setup", vec![], ids::ADA, Place::guild(ids::SUPPORT))
+        .await;
+    let reply = bot.interaction_reply(&setup).await;
+    let text = reply.body.as_ref().unwrap()["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("refused (404)"), "{text}");
     bot.stop().await;
 }

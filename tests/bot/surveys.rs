@@ -277,3 +277,106 @@ async fn surveys_and_acknowledgements_speak_the_guild_language() {
     );
     bot.stop().await;
 }
+
+/// Sends the comment form with `text` as Carla would (or as a forged form would: Discord's
+/// own length limit is not trusted); returns the bot's reply.
+async fn submit_comment(bot: &TestBot, survey_id: &str, text: &str) -> RecordedRequest {
+    let submit = modal_submit(
+        &format!("survey-comment:v1:{survey_id}"),
+        &[("comment", text)],
+        ids::CARLA,
+        Place::dm(ids::CARLA_DM),
+        None,
+    );
+    let submit_id = submit["id"].as_str().unwrap().to_string();
+    bot.fake.dispatch("INTERACTION_CREATE", submit).await;
+    bot.interaction_reply(&submit_id).await
+}
+
+fn reply_text(reply: &RecordedRequest) -> String {
+    reply.body.as_ref().unwrap()["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The comment form is refused, with a word why, when the comment is over 1,000 characters or
+/// the survey has closed: nothing is stored.
+#[tokio::test]
+async fn the_comment_form_is_refused_when_too_long_or_once_the_survey_closed() {
+    let clock = ShiftedClock::new();
+    let bot = spawn_clocked(FakeConfig::default(), &[], clock.clone()).await;
+    let (message, survey_id, _) = answered_and_surveyed(&bot).await;
+    let too_long = submit_comment(&bot, &survey_id, &"a".repeat(1_001)).await;
+    assert!(too_long.is_ephemeral());
+    assert!(
+        reply_text(&too_long).contains("longer than 1,000"),
+        "{too_long:?}"
+    );
+    let message_id = id_of(&message["id"]).unwrap();
+    clock.shift(DAY + MINUTE);
+    bot.request(|r| {
+        r.is(
+            "PATCH",
+            &format!("/channels/{}/messages/{message_id}", ids::CARLA_DM),
+        )
+    })
+    .await;
+    let (store, id) = (bot.store(), &survey_id);
+    eventually(
+        "the survey to be recorded as closed",
+        WAIT,
+        move || async move {
+            let survey = store.survey(id).await.unwrap().unwrap();
+            (survey.status == SurveyStatus::Closed).then_some(())
+        },
+    )
+    .await;
+    let late = submit_comment(&bot, &survey_id, "Late thoughts").await;
+    assert!(late.is_ephemeral());
+    let events = bot.events(&dm_key()).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Comment { .. })),
+        "no comment stored: {}",
+        reply_text(&late)
+    );
+    bot.stop().await;
+}
+
+/// Discord fails the answer's relay three times (503; retried after 1, 2 and 4 s): the
+/// survey, due 1 s after the answer, waits until the customer has the answer it asks about.
+#[tokio::test]
+async fn the_survey_goes_out_only_after_the_answer_it_rates_was_delivered() {
+    let bot = spawn_bot().await;
+    let (_, thread) = carla_writes(&bot, "Is it in stock?").await;
+    bot.wait_outbox_empty().await;
+    let dm = format!("/channels/{}/messages", ids::CARLA_DM);
+    bot.fake.respond_to_body_with(
+        "POST",
+        &dm,
+        "Back in stock on Monday",
+        3,
+        503,
+        json!({"message": "Service Unavailable", "code": 0}),
+    );
+    alex_answers(&bot, thread, "Back in stock on Monday").await;
+    let answer = bot
+        .request(|r| {
+            r.is("POST", &dm)
+                && r.status == 200
+                && r.content().is_some_and(|c| c.contains("Back in stock"))
+        })
+        .await;
+    let survey = bot
+        .request(|r| r.is("POST", &dm) && !r.custom_ids().is_empty())
+        .await;
+    assert!(
+        answer.seq < survey.seq,
+        "the survey (request {}) went before the answer it rates (request {})",
+        survey.seq,
+        answer.seq
+    );
+    bot.stop().await;
+}

@@ -150,3 +150,93 @@ async fn an_answer_handled_before_its_question_still_gets_its_survey() {
     assert!(survey.content().unwrap().contains("How satisfied"));
     bot.stop().await;
 }
+
+/// #general: a text channel of the default guild that nobody watched.
+const GENERAL: u64 = 1191169098776707116;
+
+/// The rows of every table but the report rollups (which a timer may rebuild), by table.
+async fn row_counts(db_url: &str) -> std::collections::BTreeMap<String, i64> {
+    let pool = sqlx::SqlitePool::connect(db_url).await.unwrap();
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'kpi_%' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for (t,) in tables {
+        let sql = format!("SELECT COUNT(*) FROM \"{t}\"");
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        counts.insert(t, n);
+    }
+    pool.close().await;
+    counts
+}
+
+/// Ordinary chat costs nothing: 1,000 messages in a channel that is neither watched nor a
+/// ticket, and 100 in a thread of it, make no REST call and write no row. Cody's messages in
+/// #support before and after mark the start and the end; the bot is halted (every event it took
+/// handled to the end) before the rows are counted.
+#[tokio::test]
+async fn ordinary_chat_costs_no_rest_call_and_no_write() {
+    let mut guild = default_guild();
+    guild["channels"]
+        .as_array_mut()
+        .unwrap()
+        .push(guild_channel_json(ids::GUILD, GENERAL, 0, "general", 9));
+    let config = FakeConfig {
+        guilds: vec![guild],
+        echo_bot_events: true,
+        ..FakeConfig::default()
+    };
+    let mut bot = spawn_with(config, &[]).await;
+    let before_chat =
+        |text: &str| message_create(ids::CODY, Place::guild(ids::SUPPORT), text, now_ms());
+    bot.fake
+        .dispatch("MESSAGE_CREATE", before_chat("Hello support"))
+        .await;
+    bot.wait_handled(ids::SUPPORT).await;
+    let thread = thread_create(ids::GUILD, GENERAL, "memes", ids::OTTO, now_ms());
+    let thread_id = id_of(&thread["id"]).unwrap();
+    bot.fake.add_channel(thread.clone());
+    bot.fake.dispatch("THREAD_CREATE", thread).await;
+    let rows = row_counts(bot.db_url()).await;
+    let mark = bot.fake.request_count();
+    for i in 0..1_000 {
+        let text = format!("chat {i}");
+        let msg = message_create(ids::OTTO, Place::guild(GENERAL), &text, now_ms());
+        bot.fake.dispatch("MESSAGE_CREATE", msg).await;
+        if i % 10 == 0 {
+            let msg = message_create(ids::OTTO, Place::guild(thread_id), &text, now_ms());
+            bot.fake.dispatch("MESSAGE_CREATE", msg).await;
+        }
+    }
+    bot.fake
+        .dispatch("MESSAGE_CREATE", before_chat("Still there?"))
+        .await;
+    bot.wait_handled(ids::SUPPORT).await;
+    bot.halt().await;
+    let calls: Vec<String> = bot.fake.requests()[mark..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(calls.is_empty(), "REST calls made: {calls:?}");
+    let after = row_counts(bot.db_url()).await;
+    for (table, n) in &rows {
+        let expected = if table == "events" { n + 1 } else { *n };
+        assert_eq!(after[table], expected, "rows of {table}");
+    }
+    assert_eq!(
+        bot.store().cursor(&GENERAL.to_string()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        bot.store().cursor(&thread_id.to_string()).await.unwrap(),
+        None
+    );
+    bot.stop().await;
+}

@@ -187,6 +187,21 @@ impl FakeDiscord {
         self.shared.state().world.learn_user(&user);
     }
 
+    /// Make `member` (a guild member object with its `user`) a member of `guild_id` as REST
+    /// knows it (`GET /guilds/{guild}/members/{user}`), without telling the gateway: the bot's
+    /// cache does not have them, as for someone who joined while the bot was away.
+    pub fn add_member(&self, guild_id: u64, member: Value) {
+        let mut state = self.shared.state();
+        if let Some(members) = state
+            .world
+            .guilds
+            .get_mut(&guild_id)
+            .and_then(|g| g["members"].as_array_mut())
+        {
+            members.push(member);
+        }
+    }
+
     /// Make a channel known to `GET /channels/{id}` (without telling the bot).
     pub fn add_channel(&self, channel: Value) {
         self.shared.state().world.learn_channel(&channel);

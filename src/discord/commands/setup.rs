@@ -105,8 +105,18 @@ pub async fn setup(
     if !changed.is_empty() {
         store.save_guild_rules(&guild, &rules).await?;
         store.save_discord_setup(&guild, &d).await?;
+        ctx.data().known.forget_guild(&guild);
+        ctx.data().lost_staff.found(&guild);
     }
-    let current = describe(&rules, &d, c);
+    let mut current = describe(&rules, &d, c);
+    if let Some((channel, status)) = ctx.data().lost_staff.get(&guild) {
+        let lost = c
+            .cmd
+            .lost_staff_channel
+            .replace("{status}", &status.to_string())
+            .replace("{channel}", &format!("<#{channel}>"));
+        current = format!("{lost}\n{current}");
+    }
     let text = if changed.is_empty() {
         format!("{}\n{current}", c.cmd.settings_title)
     } else {

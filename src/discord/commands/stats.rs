@@ -58,14 +58,28 @@ pub async fn stats(
         agent_id: agent.as_ref().map(|a| a.id.to_string()),
         conversations,
     };
-    let report = bot.desk.report(&scope, window).await?;
     let texts = i18n::texts(rules.locale);
+    let report = match bot.desk.report(&scope, window).await {
+        Ok(report) => report,
+        // The database cannot write (the report's rollups need it): say what waits for it.
+        Err(e) => match store_note(bot, now, texts) {
+            Some(note) if e.is_transient() => {
+                return crate::discord::replies::say(ctx, note).await;
+            }
+            _ => return Err(e.into()),
+        },
+    };
     let mut reply = report_reply(&report, texts)?;
     if export == Some(true) {
         reply = reply.attachment(export_csv(bot, &guild, &scope, window).await?);
     }
-    if let Some(note) = backlog_note(bot, &guild, now, texts).await? {
-        reply = reply.content(note);
+    let notes: Vec<String> = backlog_note(bot, &guild, now, texts)
+        .await?
+        .into_iter()
+        .chain(store_note(bot, now, texts))
+        .collect();
+    if !notes.is_empty() {
+        reply = reply.content(notes.join("\n"));
     }
     ctx.send(reply).await?;
     Ok(())
@@ -160,4 +174,16 @@ async fn backlog_note(
                 .replace("{n}", &pending.to_string())
                 .replace("{age}", &crate::report::human_ms(Some(now - oldest)))
         }))
+}
+
+/// Messages waiting for the database (it cannot write: away, full, read-only): the figures
+/// miss them until then.
+fn store_note(bot: &Bot, now: Millis, texts: &Texts) -> Option<String> {
+    let (n, since, _) = bot.store_waits.now()?;
+    Some(
+        texts
+            .store_backlog
+            .replace("{n}", &n.to_string())
+            .replace("{age}", &crate::report::human_ms(Some(now - since))),
+    )
 }

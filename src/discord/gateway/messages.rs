@@ -3,8 +3,8 @@
 //! and the channel's cursor moved on.
 
 use crate::discord::access::is_human_message;
-use crate::discord::bot::{database_unreachable, Bot};
-use crate::discord::channels::thread_info;
+use crate::discord::bot::{database_outage, Bot};
+use crate::discord::channels::{cached, thread_info, Cached};
 use crate::discord::live::discord_time;
 use crate::discord::state::NoTurn;
 use crate::discord::{relay, watch};
@@ -25,16 +25,20 @@ pub async fn on_live_message(ctx: &serenity::Context, bot: &Arc<Bot>, msg: &sere
         channel = %msg.channel_id,
         guild = ?msg.guild_id.map(|g| g.get()),
     );
-    // The bot's own relays come back through the gateway: they take no place in line.
-    if !is_human_message(msg) {
+    // The bot's own relays come back through the gateway: they take no place in line; nor
+    // does ordinary chat.
+    if !is_human_message(msg) || ordinary_chat(ctx, bot, msg).await {
         return;
     }
     let _turn = match bot.intake.turn().await {
         Ok(turn) => turn,
         Err(NoTurn::Full) => {
             let guild = msg.guild_id.map(|g| g.to_string());
-            bot.holes
-                .record(&msg.channel_id.to_string(), guild.as_deref(), msg.id.get());
+            bot.holes.record_for_database(
+                &msg.channel_id.to_string(),
+                guild.as_deref(),
+                msg.id.get(),
+            );
             tracing::error!(message = %msg.id, "too many messages waiting: this one is left in Discord's history for the catch-up");
             return;
         }
@@ -86,7 +90,16 @@ async fn on_message(
     if msg.guild_id.is_none() && !delayed {
         first_contact(ctx, bot, msg).await;
     }
-    route_while_unreachable(ctx, bot, msg, delayed).await?;
+    match route_while_unreachable(ctx, bot, msg, delayed).await? {
+        Routed::Handled => {}
+        // Nothing kept for this channel: no cursor either.
+        Routed::Ignored => return Ok(()),
+        // Read again from here once the customer chose a team (or at the next start).
+        Routed::WaitingForTeam => {
+            bot.remember_before(&channel, None, msg.id.get()).await;
+            return Ok(());
+        }
+    }
     // Past a hole, the cursor must not move: a restart reads the channel from before it.
     if delayed || !bot.holes.contains(&channel) {
         let id = i64::try_from(msg.id.get()).unwrap_or(i64::MAX);
@@ -110,35 +123,40 @@ async fn route_while_unreachable(
     bot: &Arc<Bot>,
     msg: &serenity::Message,
     delayed: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Routed> {
     let channel = msg.channel_id.to_string();
     let guild = msg.guild_id.map(|g| g.to_string());
-    let mut waited = false;
+    let mut waiting = None;
     let mut wait = Duration::from_millis(250);
-    loop {
-        let Err(e) = route_message(ctx, bot, msg, delayed).await else {
-            break;
+    let routed = loop {
+        let e = match route_message(ctx, bot, msg, delayed).await {
+            Ok(routed) => break routed,
+            Err(e) => e,
         };
-        if !database_unreachable(&e) {
+        let Some(outage) = database_outage(&e) else {
             // Discord failed us (a thread could not be opened, say): read it again later.
             bot.holes.record(&channel, guild.as_deref(), msg.id.get());
             return Err(e);
-        }
-        // A catch-up does not wait long: its hole brings it back once the database answers.
+        };
+        // A catch-up does not wait long: its hole brings it back once the database answers
+        // (a hole for the database is never given up).
         if bot.stopping() || (delayed && wait >= Duration::from_secs(8)) {
-            bot.holes.record(&channel, guild.as_deref(), msg.id.get());
-            tracing::error!(error = %format!("{e:#}"), "database unreachable: the message stays in Discord's history for a later catch-up");
+            bot.holes
+                .record_for_database(&channel, guild.as_deref(), msg.id.get());
+            tracing::error!(error = %format!("{e:#}"), cause = outage.describe(), "the message stays in Discord's history for a later catch-up");
             return Err(e);
         }
-        waited = true;
-        tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "database unreachable; the message waits");
+        if waiting.is_none() {
+            waiting = Some(bot.store_waits.start(bot.now(), outage));
+        }
+        tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, cause = outage.describe(), "the message waits for the database");
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(15));
-    }
-    if waited {
+    };
+    if waiting.is_some() {
         tracing::info!("message stored after the database came back");
     }
-    Ok(())
+    Ok(routed)
 }
 
 /// A DM channel the bot has never handled a message in: what the customer wrote there while
@@ -182,6 +200,42 @@ async fn first_contact(ctx: &serenity::Context, bot: &Arc<Bot>, msg: &serenity::
     }
 }
 
+/// A guild message in a channel that is neither watched nor a ticket thread, nor a thread of
+/// a watched channel: ordinary chat, dropped before it costs a REST call, a lock or a write.
+/// Told by the gateway's cache and the bot's memory of the guild's setup; a channel the cache
+/// does not know, or a thread not yet known not to be a ticket, takes the full path.
+async fn ordinary_chat(ctx: &serenity::Context, bot: &Bot, msg: &serenity::Message) -> bool {
+    let Some(guild) = msg.guild_id else {
+        return false;
+    };
+    let known = match bot.guild_channels(&guild.to_string()).await {
+        Ok(known) => known,
+        Err(_) => return false,
+    };
+    let channel = msg.channel_id.to_string();
+    if known.matters(&channel) {
+        return false;
+    }
+    match cached(ctx, guild, msg.channel_id) {
+        Some(Cached::Plain) => true,
+        Some(Cached::Thread { parent }) => {
+            !parent.is_some_and(|p| known.matters(&p))
+                && bot.known.is_not_a_ticket(msg.channel_id.get())
+        }
+        None => false,
+    }
+}
+
+/// What became of a message.
+enum Routed {
+    /// Stored (or already stored) and acted on.
+    Handled,
+    /// Ordinary chat, or a message no feature takes: nothing kept.
+    Ignored,
+    /// A DM whose customer was asked which team they mean: relayed once they choose.
+    WaitingForTeam,
+}
+
 /// The feature a message belongs to: a DM to the relay, a ticket thread's message to the
 /// relay, a watched channel's or its threads' to the watch; anything else is ignored.
 async fn route_message(
@@ -189,9 +243,14 @@ async fn route_message(
     bot: &Arc<Bot>,
     msg: &serenity::Message,
     delayed: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Routed> {
     let Some(guild_id) = msg.guild_id else {
-        return relay::customer_dm(ctx, bot, msg, None, delayed).await;
+        return Ok(
+            match relay::customer_dm(ctx, bot, msg, None, delayed).await? {
+                relay::Dm::Relayed => Routed::Handled,
+                relay::Dm::WaitingForTeam => Routed::WaitingForTeam,
+            },
+        );
     };
     let guild = guild_id.to_string();
     if let Some(ticket) = bot
@@ -200,23 +259,25 @@ async fn route_message(
         .ticket_by_thread(&msg.channel_id.to_string())
         .await?
     {
-        return relay::staff_message(ctx, bot, msg, ticket, delayed).await;
+        relay::staff_message(ctx, bot, msg, ticket, delayed).await?;
+        return Ok(Routed::Handled);
     }
     let setup = bot.setup(&guild).await?;
-    if setup.watched.is_empty() {
-        return Ok(());
-    }
     let channel = msg.channel_id.get().to_string();
     if let Some(w) = setup.watched.iter().find(|w| w.channel_id == channel) {
         if w.kind == WatchKind::Text {
-            return watch::channel_message(ctx, bot, msg, &setup, &guild).await;
+            watch::channel_message(ctx, bot, msg, &setup, &guild).await?;
+            return Ok(Routed::Handled);
         }
-        return Ok(());
+        return Ok(Routed::Ignored);
+    }
+    if let Some(Cached::Plain) = cached(ctx, guild_id, msg.channel_id) {
+        return Ok(Routed::Ignored);
     }
     // A thread (forum post, or a thread in a watched text channel)?
     let Some(thread) = thread_info(ctx, msg.channel_id).await else {
         tracing::debug!("not a thread of a watched channel");
-        return Ok(());
+        return Ok(Routed::Ignored);
     };
     tracing::debug!(parent = ?thread.parent_id, "message in a thread");
     match setup
@@ -224,7 +285,13 @@ async fn route_message(
         .iter()
         .find(|w| Some(&w.channel_id) == thread.parent_id.as_ref())
     {
-        Some(w) => watch::thread_message(ctx, bot, msg, &setup, &guild, &thread, w.kind).await,
-        None => Ok(()),
+        Some(w) => {
+            watch::thread_message(ctx, bot, msg, &setup, &guild, &thread, w.kind).await?;
+            Ok(Routed::Handled)
+        }
+        None => {
+            bot.known.remember_not_a_ticket(msg.channel_id.get());
+            Ok(Routed::Ignored)
+        }
     }
 }

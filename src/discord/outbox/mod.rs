@@ -26,6 +26,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// How long a sender holds an item it is delivering before another may take it over.
 const LEASE: Millis = MINUTE;
 
+/// How long a handler or a timer's pass waits for one delivery before leaving it to finish on
+/// its own: a request Discord leaves hanging (up to the sender's 20 s timeout) must not hold
+/// back the rest of a ticket, other tickets, or the catch-up. The item stays leased meanwhile,
+/// and the pieces that wait for it go once it is done.
+const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A message Discord accepted, as `message_id`.
 #[derive(Debug, Clone)]
 pub struct Delivered {
@@ -128,7 +134,7 @@ impl Outbox {
 
     /// Commits `commit` and, once it is committed, delivers the messages it queued at once; what
     /// cannot go now waits in the outbox for the timer. Nothing is sent before the commit.
-    pub async fn commit_and_send(&self, commit: Commit) -> anyhow::Result<Sent> {
+    pub async fn commit_and_send(self: &Arc<Self>, commit: Commit) -> anyhow::Result<Sent> {
         let keys: Vec<String> = commit
             .outbox
             .iter()
@@ -143,7 +149,7 @@ impl Outbox {
             match self.desk.store().outbox_by_keys(&keys).await {
                 Ok(items) => {
                     for item in items {
-                        let step = self.deliver(item).await;
+                        let step = self.deliver_within_budget(item).await;
                         follow_ups.extend(step.follow_up);
                         if !step.delivered {
                             break;
@@ -162,11 +168,11 @@ impl Outbox {
     }
 
     /// Sends what is due (the timers' part); returns the follow-ups of what was delivered.
-    pub async fn deliver_due(&self) -> anyhow::Result<Vec<FollowUp>> {
+    pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Vec<FollowUp>> {
         let store = self.desk.store();
         let mut follow_ups = Vec::new();
         for item in store.due_outbox(self.now(), 50).await? {
-            follow_ups.extend(self.deliver(item).await.follow_up);
+            follow_ups.extend(self.deliver_within_budget(item).await.follow_up);
         }
         let crate::store::OutboxBacklog { pending, oldest } = store.outbox_backlog(None).await?;
         if let Some(oldest) = oldest.filter(|o| self.now() - o > 5 * MINUTE) {
@@ -199,6 +205,31 @@ impl Outbox {
         let mut left = guard(&self.left);
         let id = *left.keys().next()?;
         left.remove(&id)
+    }
+
+    /// Tries one item, waiting at most `INLINE_BUDGET`; a delivery still hanging then goes on
+    /// by itself, and its follow-up is left to the timers.
+    async fn deliver_within_budget(self: &Arc<Self>, item: OutboxItem) -> Step {
+        let this = Arc::clone(self);
+        let key = item.dedupe_key.clone();
+        let mut task = tokio::spawn(async move { this.deliver(item).await });
+        match tokio::time::timeout(INLINE_BUDGET, &mut task).await {
+            Ok(Ok(step)) => step,
+            Ok(Err(e)) => {
+                tracing::error!(key = %key, error = %e, "a delivery failed; will retry");
+                Step::waiting()
+            }
+            Err(_) => {
+                tracing::warn!(key = %key, "Discord is slow to answer; the delivery goes on in the background");
+                let this = Arc::clone(self);
+                tokio::spawn(async move {
+                    if let Ok(step) = task.await {
+                        this.leave(step.follow_up.into_iter().collect());
+                    }
+                });
+                Step::waiting()
+            }
+        }
     }
 
     /// Tries one item. Errors are logged, never returned: an item whose delivery could not be

@@ -10,14 +10,23 @@ mod thread;
 pub use team::on_team_choice;
 
 use crate::desk::{LivePlace, SurveyTarget};
+use crate::discord::access::speaks_for_support;
 use crate::discord::bot::Bot;
 use crate::discord::live::{agent_kind, commit_live, event, lock_conversation, relayed_body};
 use crate::discord::outbox::{FollowUp, Refusal};
 use crate::domain::EventKind;
-use crate::store::{OutboxItem, Ticket};
+use crate::store::{Commit, OutboxItem, OutboxOp, Ticket};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 use text::{delay_mark, display_name, relay_items};
+
+/// What became of a customer's DM.
+pub enum Dm {
+    /// Relayed (or already relayed), or answered (the customer shares no team with the bot).
+    Relayed,
+    /// The customer was asked which team they mean: it waits for their choice.
+    WaitingForTeam,
+}
 
 /// A customer's DM: stored as a customer message of the DM conversation, relayed to the staff
 /// thread (opened with the conversation), acknowledged once per conversation. `chosen` is the
@@ -28,18 +37,19 @@ pub async fn customer_dm(
     msg: &serenity::Message,
     chosen: Option<String>,
     delayed: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Dm> {
     let guild = match chosen {
         Some(g) => g,
         None => match team::guild_for(ctx, bot, msg).await? {
-            Some(g) => g,
-            None => return Ok(()),
+            team::Team::Guild(g) => g,
+            team::Team::Answered => return Ok(Dm::Relayed),
+            team::Team::Asked => return Ok(Dm::WaitingForTeam),
         },
     };
     let setup = bot.setup(&guild).await?;
     let Some(staff) = setup.staff_channel_id.clone() else {
         tracing::warn!(guild = %guild, "DM for a guild without a staff channel");
-        return Ok(());
+        return Ok(Dm::Relayed);
     };
     let conversation = format!("dm-{}", msg.channel_id);
     let ev = event(
@@ -52,20 +62,48 @@ pub async fn customer_dm(
     let _conversation = lock_conversation(bot, &guild, &conversation).await;
     let place = bot.desk.replay_live(&ev).await?;
     if !place.new {
-        return Ok(());
+        return Ok(Dm::Relayed);
     }
     bot.desk
         .store()
         .set_conversation_channel(&guild, &conversation, &staff)
         .await?;
-    let ticket = ticket_for(&ctx.http, bot, msg, &place, &staff).await?;
+    let ticket = match ticket_for(&ctx.http, bot, msg, &place, &staff).await {
+        Ok(ticket) => ticket,
+        Err(e) if e.is::<thread::StaffChannelLost>() => {
+            return staff_channel_lost(bot, &ctx.http, msg, &place, &staff).await;
+        }
+        Err(e) => return Err(e),
+    };
     let body = relayed_body(msg);
     let items = dm_items(bot, msg, &ticket, &place, &body, delayed);
     let target = dm_target(&ticket.dm_channel_id);
     let kept = setup.transcripts.then_some(body.as_str());
     let follow_ups = commit_live(bot, &place, Some(target), items, kept).await?;
     perform(bot, &ctx.http, follow_ups).await;
-    Ok(())
+    Ok(Dm::Relayed)
+}
+
+/// Discord refuses ticket threads in the staff channel (deleted, or closed to the bot): the
+/// message is stored (the request counts) and the customer told, once per DM channel, that it
+/// could not reach the team; it is not retried in a loop. `/setup` and the log say why.
+async fn staff_channel_lost(
+    bot: &Bot,
+    http: &serenity::Http,
+    msg: &serenity::Message,
+    place: &LivePlace,
+    staff: &str,
+) -> anyhow::Result<Dm> {
+    let t = crate::i18n::texts(place.rules.locale);
+    let notice = OutboxItem::post_text(
+        format!("staff-lost:{}:{staff}", msg.channel_id),
+        &msg.channel_id.to_string(),
+        t.team_unreachable,
+        bot.now(),
+    );
+    let follow_ups = commit_live(bot, place, None, vec![notice], None).await?;
+    perform(bot, http, follow_ups).await;
+    Ok(Dm::Relayed)
 }
 
 /// The customer's ticket in the place's guild, saved with its DM channel, conversation and a
@@ -97,7 +135,7 @@ async fn ticket_for(
         .and_then(|t| t.parse::<u64>().ok())
         .is_some_and(|t| t > msg.id.get());
     if (place.opened_conversation && !opened_for_it) || ticket.thread_id.is_none() {
-        ticket.thread_id = Some(thread::open_thread(http, bot, staff, &msg.author).await?);
+        ticket.thread_id = Some(thread::open_thread(http, bot, guild, staff, &msg.author).await?);
     }
     store.save_ticket(&ticket).await?;
     Ok(ticket)
@@ -131,6 +169,8 @@ fn dm_items(
     for item in &mut items {
         item.guild_id = Some(ticket.guild_id.clone());
         item.ticket_customer_id = Some(customer.to_string());
+        // Refused for good (and no thread to reopen): the customer is told in their DM.
+        item.notify_channel_id = Some(msg.channel_id.to_string());
     }
     if place.opened_conversation {
         let texts = crate::i18n::texts(place.rules.locale);
@@ -161,6 +201,10 @@ pub async fn staff_message(
     ticket: Ticket,
     delayed: bool,
 ) -> anyhow::Result<()> {
+    let setup = bot.setup(&ticket.guild_id).await?;
+    if !speaks_for_support(ctx, msg, &setup).await? {
+        return not_an_agent(bot, &ctx.http, msg, &ticket).await;
+    }
     let rules = bot.rules(&ticket.guild_id).await?;
     let kind = agent_kind(&msg.content, &rules.note_prefix);
     let is_note = kind == EventKind::Note;
@@ -177,7 +221,6 @@ pub async fn staff_message(
         return Ok(());
     }
     let body = relayed_body(msg);
-    let setup = bot.setup(&ticket.guild_id).await?;
     let kept = setup.transcripts.then_some(body.as_str());
     if is_note {
         let follow_ups = commit_live(bot, &place, None, Vec::new(), kept).await?;
@@ -208,6 +251,34 @@ pub async fn staff_message(
     let target = dm_target(&ticket.dm_channel_id);
     let follow_ups = commit_live(bot, &place, Some(target), items, kept).await?;
     perform(bot, &ctx.http, follow_ups).await;
+    Ok(())
+}
+
+/// Someone who is neither agent nor admin wrote in a ticket thread (anyone who can see the
+/// staff channel can): the message is not stored, not relayed and not counted; the thread is
+/// told why, once per author and thread (the notice's key makes a second one a no-op).
+async fn not_an_agent(
+    bot: &Bot,
+    http: &serenity::Http,
+    msg: &serenity::Message,
+    ticket: &Ticket,
+) -> anyhow::Result<()> {
+    tracing::info!(author = %msg.author.id, "message in a ticket thread by someone who is not an agent: not relayed");
+    let t = bot.texts(&ticket.guild_id).await;
+    let thread = msg.channel_id.to_string();
+    let notice = OutboxItem::post_text(
+        format!("not-agent:{thread}:{}", msg.author.id),
+        &thread,
+        t.not_an_agent,
+        bot.now(),
+    )
+    .in_place(&ticket.guild_id, &ticket.conversation);
+    let commit = Commit {
+        outbox: vec![OutboxOp::enqueue(notice)],
+        ..Commit::default()
+    };
+    let sent = bot.outbox.commit_and_send(commit).await?;
+    perform(bot, http, sent.follow_ups).await;
     Ok(())
 }
 
@@ -246,26 +317,46 @@ async fn try_refused(bot: &Bot, http: &serenity::Http, r: &Refusal) -> anyhow::R
     bot.outbox.give_up(r, notice).await
 }
 
-/// What the agents read in the thread when their message could not reach the customer.
+/// What the other side reads when a relayed message could not be delivered: the agents in
+/// the thread (their answer did not reach the customer), or the customer in their DM (their
+/// message did not reach the team). The notice quotes the text, which is kept (in the notice)
+/// until the notice is delivered.
 async fn refusal_notice(bot: &Bot, r: &Refusal, channel: &str) -> OutboxItem {
     let item = &r.item;
     let t = match &item.guild_id {
         Some(g) => bot.texts(g).await,
         None => &crate::i18n::EN,
     };
-    let text = if r.status == 403 {
+    let text = if item.ticket_customer_id.is_some() {
+        t.relay_refused_customer
+    } else if r.status == 403 {
         t.relay_refused_dms_closed
     } else {
         t.relay_refused
     };
-    // One notice per relayed message, however many pieces it had.
-    let message_key = item
-        .dedupe_key
-        .rsplit_once(':')
-        .map_or(item.dedupe_key.as_str(), |(k, _)| k);
-    let mut notice =
-        OutboxItem::post_text(format!("notice:{message_key}"), channel, text, bot.now());
+    let sent: serde_json::Value = serde_json::from_str(&item.body).unwrap_or_default();
+    let quoted = quote(sent["content"].as_str().unwrap_or_default());
+    // One notice per relayed message and piece (each piece's text is quoted once).
+    let mut notice = OutboxItem::post_text(
+        format!("notice:{}", item.dedupe_key),
+        channel,
+        &format!("{text}\n{quoted}"),
+        bot.now(),
+    );
     notice.guild_id = item.guild_id.clone();
     notice.conversation = item.conversation.clone();
     notice
+}
+
+/// `text` as a Markdown quote, cut so that the notice stays under Discord's 2,000 characters.
+fn quote(text: &str) -> String {
+    const KEPT: usize = 1_700;
+    let mut cut: String = text.chars().take(KEPT).collect();
+    if text.chars().count() > KEPT {
+        cut.push('…');
+    }
+    cut.lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

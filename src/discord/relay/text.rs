@@ -35,10 +35,54 @@ pub fn delay_mark(msg: &serenity::Message, delayed: bool) -> String {
     }
 }
 
-pub fn display_name(user: &serenity::User) -> String {
+/// A person's name as chosen by them: it may hold Markdown (`**`, `__`, `>`, `` ` ``...) or
+/// look like a link, so it is shown through `escape_markdown` or `plain_title`.
+fn raw_name(user: &serenity::User) -> String {
     user.global_name
         .clone()
         .unwrap_or_else(|| user.name.clone())
+}
+
+/// The name as written into a relay header, where Discord renders Markdown: every character
+/// Markdown gives a meaning to is escaped, so that the name reads as typed and cannot restyle
+/// the header or forge a line.
+pub fn display_name(user: &serenity::User) -> String {
+    escape_markdown(&raw_name(user))
+}
+
+/// The name as a thread's title, where a backslash would show: the styling characters are
+/// left out, and line breaks become spaces.
+pub fn title_name(user: &serenity::User) -> String {
+    raw_name(user)
+        .chars()
+        .filter(|c| !TITLE_DROPPED.contains(c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The characters Discord's Markdown gives a meaning to inside a line (a name is never at a
+/// line's start, where `#`, `-` and `>` would matter too), links and mentions included.
+const MARKDOWN: &[char] = &[
+    '\\', '*', '_', '~', '`', '|', '>', '[', ']', '(', ')', '<', ':', '@',
+];
+
+/// What a thread's title leaves out: the characters that style text (a title does not
+/// render Markdown, but a backslash would show).
+const TITLE_DROPPED: &[char] = &['\\', '*', '_', '~', '`', '|', '>'];
+
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.push(' ');
+            continue;
+        }
+        if MARKDOWN.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The outbox items of one relayed message: its pieces under Discord's limit, each waiting for
@@ -67,6 +111,14 @@ pub fn relay_items(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_escaped_for_markdown() {
+        assert_eq!(escape_markdown("**Boss**"), "\\*\\*Boss\\*\\*");
+        assert_eq!(escape_markdown("a_b`c"), "a\\_b\\`c");
+        assert_eq!(escape_markdown("> quote\nline"), "\\> quote line");
+        assert_eq!(escape_markdown("[x](http://e)"), "\\[x\\]\\(http\\://e\\)");
+    }
 
     #[test]
     fn long_messages_are_cut_below_discords_limit_without_splitting_characters() {

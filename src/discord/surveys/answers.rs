@@ -26,7 +26,7 @@ pub async fn on_comment_button(
         t.comment_label,
         "comment",
     )
-    .max_length(1000)
+    .max_length(COMMENT_MAX_CHARS as u16)
     .required(true);
     c.create_response(
         &ctx.http,
@@ -48,7 +48,12 @@ async fn open_survey_for(
     survey_id: &str,
 ) -> anyhow::Result<Option<(SurveyJob, &'static Texts)>> {
     let Some(mut job) = bot.desk.store().survey(survey_id).await? else {
-        ephemeral(ctx, c, "This survey no longer exists.").await?;
+        ephemeral(
+            ctx,
+            c,
+            "This survey no longer exists. / Ce questionnaire n'existe plus.",
+        )
+        .await?;
         return Ok(None);
     };
     // A click can only follow the survey message, but it may arrive before the sender has
@@ -64,28 +69,38 @@ async fn open_survey_for(
         }
     }
     let t = bot.texts(&job.guild_id).await;
-    if c.user.id.to_string() != job.customer_id {
-        ephemeral(ctx, c, t.survey_not_yours).await?;
+    if let Some(text) = refusal(bot, &job, c.user.id, c.id.get(), t).await? {
+        ephemeral(ctx, c, text).await?;
         return Ok(None);
     }
-    let refusal = match job.status {
+    Ok(Some((job, t)))
+}
+
+/// Why `user` may not answer `job` with the interaction `interaction_id` (whose snowflake is
+/// the time of the click or the form), if they may not: not their survey, or no longer open.
+async fn refusal(
+    bot: &Bot,
+    job: &SurveyJob,
+    user: serenity::UserId,
+    interaction_id: u64,
+    t: &'static Texts,
+) -> anyhow::Result<Option<&'static str>> {
+    if user.to_string() != job.customer_id {
+        return Ok(Some(t.survey_not_yours));
+    }
+    Ok(match job.status {
         SurveyStatus::Withdrawn | SurveyStatus::Cancelled => Some(t.survey_withdrawn),
         SurveyStatus::Closed | SurveyStatus::Scheduled | SurveyStatus::Sending => {
             Some(t.survey_closed)
         }
         SurveyStatus::Sent => {
             let rules = bot.rules(&job.guild_id).await?;
-            let click_at = snowflake_time(c.id.get());
+            let at = snowflake_time(interaction_id);
             job.sent_at
-                .is_some_and(|s| click_at > s + rules.survey_close_ms)
+                .is_some_and(|s| at > s + rules.survey_close_ms)
                 .then_some(t.survey_closed)
         }
-    };
-    if let Some(text) = refusal {
-        ephemeral(ctx, c, text).await?;
-        return Ok(None);
-    }
-    Ok(Some((job, t)))
+    })
 }
 
 /// A rating button: stored as the survey's rating, and shown highlighted.
@@ -142,7 +157,10 @@ pub async fn on_rate(
     Ok(())
 }
 
-/// The comment typed in the form, at most 1,000 characters.
+/// The longest comment kept (the form says so too; a forged form is refused beyond it).
+pub const COMMENT_MAX_CHARS: usize = 1_000;
+
+/// The comment typed in the form.
 fn comment_text(m: &serenity::ModalInteraction) -> String {
     m.data
         .components
@@ -155,12 +173,10 @@ fn comment_text(m: &serenity::ModalInteraction) -> String {
             _ => None,
         })
         .unwrap_or_default()
-        .chars()
-        .take(1000)
-        .collect()
 }
 
-/// The comment form, sent: the comment is stored with the survey.
+/// The comment form, sent: the comment is stored with the survey, if it is its customer's,
+/// the survey is still open, and the comment is not empty nor over the cap.
 pub async fn on_modal(
     ctx: &serenity::Context,
     bot: &Bot,
@@ -174,25 +190,36 @@ pub async fn on_modal(
         )
     };
     let Some(ComponentId::Comment { survey_id }) = parse_component_id(&m.data.custom_id) else {
-        m.create_response(&ctx.http, reply("This form is not recognised."))
-            .await?;
+        m.create_response(
+            &ctx.http,
+            reply("This form is not recognised. / Ce formulaire n'est pas reconnu."),
+        )
+        .await?;
         return Ok(());
     };
     let Some(job) = bot.desk.store().survey(&survey_id).await? else {
-        m.create_response(&ctx.http, reply("This survey no longer exists."))
-            .await?;
+        m.create_response(
+            &ctx.http,
+            reply("This survey no longer exists. / Ce questionnaire n'existe plus."),
+        )
+        .await?;
         return Ok(());
     };
     let t = bot.texts(&job.guild_id).await;
-    if m.user.id.to_string() != job.customer_id {
-        m.create_response(&ctx.http, reply(t.survey_not_yours))
-            .await?;
+    if let Some(text) = refusal(bot, &job, m.user.id, m.id.get(), t).await? {
+        m.create_response(&ctx.http, reply(text)).await?;
         return Ok(());
     }
     let text = comment_text(m);
-    if text.trim().is_empty() {
-        m.create_response(&ctx.http, reply("The comment is empty: nothing was saved."))
-            .await?;
+    let refused = if text.trim().is_empty() {
+        Some(t.comment_empty)
+    } else if text.chars().count() > COMMENT_MAX_CHARS {
+        Some(t.comment_too_long)
+    } else {
+        None
+    };
+    if let Some(why) = refused {
+        m.create_response(&ctx.http, reply(why)).await?;
         return Ok(());
     }
     let ev = event(

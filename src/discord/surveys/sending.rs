@@ -11,6 +11,9 @@ use crate::store::{Commit, CommitOutcome, OutboxOp, SurveyJob, SurveyOp, SurveyS
 pub async fn send_due(bot: &Bot) -> anyhow::Result<()> {
     let store = bot.desk.store();
     for job in store.due_surveys(bot.now(), 50).await? {
+        if answer_on_its_way(bot, &job).await? {
+            continue;
+        }
         let t = bot.texts(&job.guild_id).await;
         let item = survey_post(t, &job, bot.now())?;
         let commit = Commit {
@@ -32,6 +35,21 @@ pub async fn send_due(bot: &Bot) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The relay of a DM answer has this many pieces at most (Discord's 4,000 characters and ten
+/// attachment links, cut below 2,000 characters a piece).
+const ANSWER_PIECES: usize = 8;
+
+/// Whether the answer the survey rates is still on its way to the customer (its relay waits
+/// for a retry, or is being sent): the survey then waits for it, so that the customer reads
+/// the answer before the question about it. (In a watched channel the answer is the agent's
+/// own message: nothing is on its way.)
+async fn answer_on_its_way(bot: &Bot, job: &SurveyJob) -> anyhow::Result<bool> {
+    let keys: Vec<String> = (0..ANSWER_PIECES)
+        .map(|j| format!("relay:{}:{j}", job.answer_message_id))
+        .collect();
+    Ok(!bot.desk.store().outbox_by_keys(&keys).await?.is_empty())
 }
 
 /// Disables the buttons of surveys whose rating window has passed.

@@ -152,3 +152,105 @@ async fn messages_wait_while_postgres_is_unreachable() {
     assert_none_sent_before(&bot.fake, back, "During the outage");
     bot.stop().await;
 }
+
+/// The content of the next reply to a `/stats` by Alex that mentions `needle`.
+async fn stats_saying(bot: &TestBot, needle: &str) -> String {
+    let n = bot.fake.request_count();
+    bot.slash("stats", vec![], ids::ALEX, Place::guild(ids::STAFF))
+        .await;
+    let reply = bot
+        .request(|r| {
+            r.seq >= n
+                && r.path.starts_with("/webhooks/")
+                && r.content().is_some_and(|c| c.contains(needle))
+        })
+        .await;
+    reply.content().unwrap().to_string()
+}
+
+/// Fills the SQLite file at `url` up to `limit` pages, as a full disk would, with a table of
+/// blobs (big ones first, then small ones to take the last room); returns the connection that
+/// holds them, to free the room again.
+async fn fill_up(url: &str, limit: i64) -> sqlx::SqliteConnection {
+    let mut filler = <sqlx::SqliteConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA max_page_count = {limit}"
+    )))
+    .execute(&mut filler)
+    .await
+    .unwrap();
+    sqlx::query("CREATE TABLE filler (b BLOB)")
+        .execute(&mut filler)
+        .await
+        .unwrap();
+    for size in [8_000, 1_000, 100, 10] {
+        // Each insert takes room until the file is full (SQLITE_FULL).
+        while sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO filler VALUES (zeroblob({size}))"
+        )))
+        .execute(&mut filler)
+        .await
+        .is_ok()
+        {}
+    }
+    filler
+}
+
+/// The SQLite file fills up (its size limit reached, as on a full disk) while Carla writes:
+/// her messages wait instead of being skipped, `/stats` tells the agents, and once room is
+/// freed every message is stored and relayed exactly once.
+#[tokio::test]
+async fn messages_wait_while_the_sqlite_file_is_full() {
+    use reactif::store::sqlite::SqliteStore;
+    let db = support::db::sqlite().await;
+    let url = db.url.clone();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    // Room for the start; the test takes the rest.
+    let limit = pages + 64;
+    let bot_store =
+        SqliteStore::connect_with(&url, move |o| o.pragma("max_page_count", limit.to_string()))
+            .await
+            .unwrap();
+    let bot = spawn_on(
+        FakeConfig {
+            echo_bot_events: true,
+            ..FakeConfig::default()
+        },
+        &[],
+        Arc::new(SystemClock),
+        db,
+        Desk::new(Arc::new(bot_store)),
+    )
+    .await;
+    let (_, thread) = carla_writes(&bot, "Before the disk filled").await;
+    bot.wait_outbox_empty().await;
+    let mut filler = fill_up(&url, limit).await;
+    // Each message is relayed in three pieces: more than a page of the file, so it cannot fit
+    // in room left in pages the file already has.
+    let long = "x".repeat(5_000);
+    let texts: Vec<String> = (1..=3).map(|i| format!("While full #{i}")).collect();
+    let sent: Vec<String> = texts.iter().map(|t| format!("{t} {long}")).collect();
+    carla_sends(&bot, &sent).await;
+    let note = stats_saying(&bot, "waiting for the database").await;
+    assert!(
+        note.contains("message(s) waiting for the database"),
+        "{note}"
+    );
+    assert_eq!(shown(&bot.fake, thread, "While full"), 0);
+    let freed = bot.fake.request_count();
+    sqlx::query("DELETE FROM filler")
+        .execute(&mut filler)
+        .await
+        .unwrap();
+    drop(filler);
+    assert_each_stored_and_relayed_once(&bot, thread, &texts).await;
+    assert_none_sent_before(&bot.fake, freed, "While full");
+    bot.stop().await;
+}

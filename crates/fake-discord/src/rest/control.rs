@@ -18,6 +18,8 @@ pub(super) struct Injection {
     after: bool,
     /// Only requests whose JSON body contains this text.
     body_contains: Option<String>,
+    /// Answer normally, but only after this long: a hung request.
+    hang: Option<Duration>,
 }
 
 impl Injection {
@@ -37,6 +39,8 @@ pub(super) struct Fault {
     pub reply: Reply,
     /// Carry the call out first (only the answer is lost).
     pub after: bool,
+    /// Wait this long, then answer normally (`reply` is unused).
+    pub hang: Option<Duration>,
 }
 
 impl RestState {
@@ -63,6 +67,7 @@ impl RestState {
                 body: Some(injection.body.clone()),
             },
             after: injection.after,
+            hang: injection.hang,
         };
         if injection.remaining == 0 {
             self.injections.remove(i);
@@ -142,6 +147,7 @@ impl FakeDiscord {
             body,
             after: false,
             body_contains: None,
+            hang: None,
         });
     }
 
@@ -165,6 +171,53 @@ impl FakeDiscord {
             body,
             after: true,
             body_contains: Some(body_contains.to_string()),
+            hang: None,
+        });
+    }
+
+    /// Like `respond_with`, but only for requests whose JSON body contains `body_contains`
+    /// (one message among others to the same channel).
+    pub fn respond_to_body_with(
+        &self,
+        method: &str,
+        pattern: &str,
+        body_contains: &str,
+        times: usize,
+        status: u16,
+        body: Value,
+    ) {
+        self.inject(Injection {
+            method: method.to_string(),
+            pattern: pattern.to_string(),
+            remaining: times,
+            status,
+            body,
+            after: false,
+            body_contains: Some(body_contains.to_string()),
+            hang: None,
+        });
+    }
+
+    /// The next `times` calls matching `method`, `pattern` and `body_contains` hang for `hang`
+    /// (as a Discord that does not answer), then are answered normally. The call is recorded
+    /// once answered.
+    pub fn hang(
+        &self,
+        method: &str,
+        pattern: &str,
+        body_contains: &str,
+        times: usize,
+        hang: Duration,
+    ) {
+        self.inject(Injection {
+            method: method.to_string(),
+            pattern: pattern.to_string(),
+            remaining: times,
+            status: 200,
+            body: Value::Null,
+            after: false,
+            body_contains: Some(body_contains.to_string()),
+            hang: Some(hang),
         });
     }
 

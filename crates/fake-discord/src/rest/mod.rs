@@ -241,10 +241,18 @@ pub(crate) async fn handle(
         response: Value::Null,
     };
     let mut echoes = Vec::new();
+    let fault = shared.state().rest.take_fault(&rec);
+    let fault = match fault {
+        Some(f) if f.hang.is_some() => {
+            tokio::time::sleep(f.hang.unwrap_or_default()).await;
+            None
+        }
+        other => other,
+    };
     let reply = {
         let mut state = shared.state();
         let state = &mut *state;
-        let reply = match state.rest.take_fault(&rec) {
+        let reply = match fault {
             Some(fault) => {
                 if fault.after {
                     let _ = route(&shared, &mut state.world, &rec, &mut echoes);
