@@ -242,6 +242,64 @@ mod cli {
         assert!(stdout(&out).contains("No post in this window."));
     }
 
+    #[tokio::test]
+    async fn purge_takes_the_people_off_old_posts_and_keeps_the_report() {
+        let cli = Cli::sqlite();
+        let file = examples().join("engagement-example.jsonl");
+        assert!(cli
+            .run(&["import", file.to_str().unwrap()])
+            .status
+            .success());
+        let before = engagement_json(&cli);
+        // Every post's window ended before 11-30.
+        let out = cli.run(&["purge", "--before", "2026-11-30"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("7 people's ids taken off"),
+            "{}",
+            stdout(&out)
+        );
+        assert_eq!(engagement_json(&cli), before);
+        let store = reactif::store::open(&cli.database).await.unwrap();
+        let ids: Vec<String> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                reactif::domain::engagement::EngagementEvent::parse_line(l)
+                    .unwrap()
+                    .id
+            })
+            .collect();
+        let stored = store.engagement_by_ids(&ids).await.unwrap();
+        assert_eq!(stored.len(), 24);
+        assert!(stored.iter().all(|e| e.author_id.starts_with("anon-")));
+        store.close().await;
+    }
+
+    #[test]
+    fn the_demo_shows_both_halves() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_reactif"))
+            .args(["demo", "--weeks", "3"])
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let support = text.find("Load is rising").expect("the support report");
+        let community = text
+            .find("Engagement report")
+            .expect("the engagement report");
+        assert!(support < community, "{text}");
+        assert!(text.contains("not a count of views"), "{text}");
+        for theme in ["release", "events", "tips"] {
+            assert!(text.contains(&format!("  {theme} ")), "{theme} in {text}");
+        }
+        let png = std::fs::read(dir.path().join("reactif-demo-engagement.png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+
     #[test]
     fn engagement_has_help_and_bad_options_say_what_to_write() {
         let cli = Cli::sqlite();
