@@ -114,26 +114,7 @@ fn post(g: &mut Gen, at: Millis) {
     }
     let id = g.events.last().map(|e| e.id.clone()).unwrap_or_default();
     let reactions = (audience as f64 * appeal * g.rng.gen_range(0.5..1.5)) as u32;
-    for _ in 0..reactions {
-        let who = g.member();
-        let emoji = EMOJI[g.rng.gen_range(0..EMOJI.len())].to_string();
-        let t = post_at + g.delay();
-        let add = |post_id: String, emoji: String| EngagementKind::ReactionAdd { post_id, emoji };
-        g.push(t, who.clone(), add(id.clone(), emoji.clone()));
-        // Some take it back, and some of those add it again.
-        if g.rng.gen_bool(0.1) {
-            let removed = t + g.delay() / 4;
-            let kind = EngagementKind::ReactionRemove {
-                post_id: id.clone(),
-                emoji: emoji.clone(),
-            };
-            g.push(removed, who.clone(), kind);
-            if g.rng.gen_bool(0.3) {
-                let again = removed + g.delay() / 4;
-                g.push(again, who, add(id.clone(), emoji));
-            }
-        }
-    }
+    react(g, &id, post_at, reactions);
     // The author's own reaction, which never counts.
     if g.rng.gen_bool(0.2) {
         let kind = EngagementKind::ReactionAdd {
@@ -153,6 +134,32 @@ fn post(g: &mut Gen, at: Millis) {
                 post_id: id.clone(),
             },
         );
+    }
+}
+
+/// `n` members react to post `id`: some take it back, and some of those add it again.
+fn react(g: &mut Gen, id: &str, post_at: Millis, n: u32) {
+    let add = |post_id: &str, emoji: &str| EngagementKind::ReactionAdd {
+        post_id: post_id.to_string(),
+        emoji: emoji.to_string(),
+    };
+    for _ in 0..n {
+        let who = g.member();
+        let emoji = EMOJI[g.rng.gen_range(0..EMOJI.len())];
+        let t = post_at + g.delay();
+        g.push(t, who.clone(), add(id, emoji));
+        if g.rng.gen_bool(0.1) {
+            let removed = t + g.delay() / 4;
+            let kind = EngagementKind::ReactionRemove {
+                post_id: id.to_string(),
+                emoji: emoji.to_string(),
+            };
+            g.push(removed, who.clone(), kind);
+            if g.rng.gen_bool(0.3) {
+                let again = removed + g.delay() / 4;
+                g.push(again, who, add(id, emoji));
+            }
+        }
     }
 }
 
