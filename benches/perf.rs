@@ -6,7 +6,9 @@
 //!   `reactif run` process until stored, and that process's peak memory (RSS);
 //! - `/stats`: p50 and p95 latency of the full report for 7, 30 and 90 days, for a guild and for
 //!   an agent, over a large store, against the time to read the raw rows such a report covers;
-//! - `reactif demo`'s run time.
+//! - `reactif demo`'s run time;
+//! - `/engagement`: p50 and p95 of the engagement report over 90 days of a large guild, next to
+//!   the time to read its raw rows (`perf/engagement.rs`).
 //!
 //! It prints figures; it asserts nothing (targets are read, not enforced). Run it with
 //! `cargo bench --bench perf -- --help`.
@@ -16,6 +18,9 @@ use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::{Event, EventKind, Millis, Rating, DAY, HOUR, MINUTE, SECOND};
 use reactif::store;
 use std::time::{Duration, Instant};
+
+#[path = "perf/engagement.rs"]
+mod engagement;
 
 struct Options {
     backends: Vec<String>,
@@ -30,6 +35,8 @@ struct Options {
     baseline_samples: usize,
     parts: Vec<String>,
     keep: bool,
+    eng_posts: u64,
+    eng_reactions: u64,
 }
 
 const HELP: &str = "reactif benchmark: prints figures with their ratio to a baseline of the same run.
@@ -38,7 +45,8 @@ cargo bench --bench perf -- [options]
   --backend sqlite|postgres|both   (default both when REACTIF_TEST_POSTGRES_URL is set, else sqlite)
   --pg-url URL                     admin URL of a PostgreSQL server (default $REACTIF_TEST_POSTGRES_URL);
                                    the benchmark creates and drops its own databases there
-  --parts ingest,e2e,stats,demo    which parts to run (default all)
+  --parts ingest,e2e,stats,demo,engagement
+                                   which parts to run (default all)
   --ingest-messages N              sizes the ingest part: N/10 conversations of 5 requests, about
                                    1.25 x N messages (default 1000000)
   --store-messages N               sizes the /stats store the same way (default 10000000)
@@ -49,6 +57,8 @@ cargo bench --bench perf -- [options]
   --samples N                      reports per figure for p50/p95 (default 20)
   --baseline-samples N             replays from raw rows per figure (default 1: each takes seconds;
                                    0 skips the baseline, to time the reports alone)
+  --eng-posts N                    posts of the /engagement guild, over 90 days (default 100000)
+  --eng-reactions N                its reaction events (default 10000000)
   --keep                           keeps the /stats store for the next run with the same sizes
                                    (SQLite under target/, PostgreSQL as database reactif_bench_keep_*)
 ";
@@ -70,8 +80,16 @@ fn parse_options() -> Options {
         e2e_ahead: 1_000,
         samples: 20,
         baseline_samples: 1,
-        parts: vec!["ingest".into(), "e2e".into(), "stats".into(), "demo".into()],
+        parts: vec![
+            "ingest".into(),
+            "e2e".into(),
+            "stats".into(),
+            "demo".into(),
+            "engagement".into(),
+        ],
         keep: false,
+        eng_posts: 100_000,
+        eng_reactions: 10_000_000,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -116,6 +134,8 @@ fn parse_options() -> Options {
             "--guilds" => o.guilds = number(v, "--guilds").max(1),
             "--e2e-messages" => o.e2e_messages = number(v, "--e2e-messages"),
             "--e2e-ahead" => o.e2e_ahead = number(v, "--e2e-ahead"),
+            "--eng-posts" => o.eng_posts = number(v, "--eng-posts").max(1),
+            "--eng-reactions" => o.eng_reactions = number(v, "--eng-reactions"),
             "--samples" => o.samples = number(v, "--samples").max(1) as usize,
             "--baseline-samples" => o.baseline_samples = number(v, "--baseline-samples") as usize,
             other => panic!("unknown option {other}; see --help"),
@@ -776,6 +796,11 @@ async fn main() {
     if part("stats") {
         for b in &o.backends {
             bench_stats(b, &o).await;
+        }
+    }
+    if part("engagement") {
+        for b in &o.backends {
+            engagement::bench_engagement(b, &o).await;
         }
     }
 }

@@ -1,4 +1,7 @@
-//! The command line: `reactif run | stats | import | export | demo | migrate`.
+//! The command line: `reactif run | stats | engagement | import | export | demo | migrate`.
+
+mod engagement;
+pub use engagement::{engagement, parse_import_line, EngagementArgs, EngagementOutput, ImportLine};
 
 use crate::clock::Clock;
 use crate::desk::{self, Desk, IngestSummary};
@@ -43,7 +46,15 @@ pub enum Command {
     Run,
     /// Print the KPI report for a window.
     Stats(StatsArgs),
-    /// Import events from a JSON-lines file (docs/kpi.md format); `-` reads standard input.
+    /// Print the engagement report of the community's posts: reactions, replies and engagement
+    /// rate per post and per theme (docs/engagement.md).
+    ///
+    /// The audience of a post is a ceiling of its reach (the members who could see it), not a
+    /// count of views: Discord gives no view counts. Engaged users are a floor (those who
+    /// visibly reacted or replied).
+    Engagement(EngagementArgs),
+    /// Import events from a JSON-lines file (docs/kpi.md and docs/engagement.md formats, mixed
+    /// freely); `-` reads standard input.
     Import(ImportArgs),
     /// Export one CSV row per request (conversation, customer, start, answer, delay, agent, survey, rating).
     Export(ExportArgs),
@@ -338,6 +349,8 @@ pub async fn import_lines<R: BufRead>(
     let mut out = ImportOutcome::default();
     let mut batch: Vec<Event> = Vec::with_capacity(IMPORT_BATCH);
     let mut numbers: Vec<u64> = Vec::with_capacity(IMPORT_BATCH);
+    let mut posts: Vec<crate::domain::engagement::EngagementEvent> = Vec::new();
+    let mut post_numbers: Vec<u64> = Vec::new();
     for (i, line) in reader.split(b'\n').enumerate() {
         let number = i as u64 + 1;
         let bytes = line.with_context(|| format!("reading line {number}"))?;
@@ -353,21 +366,33 @@ pub async fn import_lines<R: BufRead>(
         if text.is_empty() {
             continue;
         }
-        match Event::parse_line(text) {
-            Ok(e) => {
+        match parse_import_line(text) {
+            Ok(ImportLine::Support(e)) => {
                 batch.push(e);
                 numbers.push(number);
             }
-            Err(e) => out.bad.push((number, e.to_string())),
+            Ok(ImportLine::Engagement(e)) => {
+                posts.push(e);
+                post_numbers.push(number);
+            }
+            Err(why) => out.bad.push((number, why)),
         }
         if batch.len() >= IMPORT_BATCH {
             ingest_batch(desk, &batch, &numbers, &mut out).await?;
             batch.clear();
             numbers.clear();
         }
+        if posts.len() >= IMPORT_BATCH {
+            engagement::ingest_batch(desk, &posts, &post_numbers, &mut out).await?;
+            posts.clear();
+            post_numbers.clear();
+        }
     }
     if !batch.is_empty() {
         ingest_batch(desk, &batch, &numbers, &mut out).await?;
+    }
+    if !posts.is_empty() {
+        engagement::ingest_batch(desk, &posts, &post_numbers, &mut out).await?;
     }
     Ok(out)
 }
@@ -497,9 +522,10 @@ pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::
         ));
     }
     let n = desk.purge_before(before).await?;
+    let people = desk.purge_engagement_before(before).await?;
     Ok(format!(
-        "{n} conversations ended before {} anonymised; figures unchanged",
-        crate::domain::format_time(before)
+        "{n} conversations ended before {} anonymised; {people} people's ids taken off the community posts whose engagement window ended by then, with their reactions and replies; figures unchanged",
+        crate::domain::format_time(before),
     ))
 }
 

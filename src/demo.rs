@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+pub mod engagement;
+
 pub const DEMO_GUILD: &str = "1100000000000000042";
 pub const DEMO_BOT: &str = "1100000000000000001";
 

@@ -10,9 +10,11 @@ use crate::store::{
 };
 use std::collections::HashMap;
 
+mod engagement;
 mod export;
 mod group;
 mod rollup;
+pub use engagement::build_engagement_report;
 pub use export::{export_rows, ExportRow};
 pub use group::GroupStats;
 pub use rollup::RefreshSummary;
@@ -142,7 +144,8 @@ impl Desk {
 
 impl Desk {
     /// Anonymises every conversation whose last event is before `before` (see
-    /// `PrivacyStore::anonymize_place`); returns how many. Figures are unchanged.
+    /// `PrivacyStore::anonymize_place`); returns how many. Figures are unchanged. The
+    /// community's posts have their own: `purge_engagement_before`.
     pub async fn purge_before(&self, before: crate::domain::Millis) -> Result<usize> {
         let places = self.store.places_ended_before(before).await?;
         for p in &places {
@@ -153,8 +156,16 @@ impl Desk {
         Ok(places.len())
     }
 
-    /// Anonymises every conversation in which `user_id` wrote as a customer, and forgets their
-    /// choices; returns how many conversations. Figures are unchanged.
+    /// Takes the people's ids off the posts whose engagement window ended by `before`, and off
+    /// their reactions and replies (see `EngagementStore::purge_engagement_before`); returns how
+    /// many people. Figures are unchanged.
+    pub async fn purge_engagement_before(&self, before: crate::domain::Millis) -> Result<u64> {
+        self.store.purge_engagement_before(before).await
+    }
+
+    /// Anonymises every conversation in which `user_id` wrote as a customer, forgets their
+    /// choices, and takes their id off their posts, reactions and replies; returns how many
+    /// conversations. Figures are unchanged.
     pub async fn forget_customer(&self, user_id: &str) -> Result<usize> {
         let places = self.store.places_of_customer(user_id).await?;
         for p in &places {
@@ -163,6 +174,7 @@ impl Desk {
                 .await?;
         }
         self.store.forget_dm_choice(user_id).await?;
+        self.store.forget_engagement_user(user_id).await?;
         Ok(places.len())
     }
 }

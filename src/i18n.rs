@@ -347,6 +347,10 @@ pub struct EngagementTexts {
     pub title: &'static str,
     pub guild: &'static str,
     pub theme: &'static str,
+    /// The theme of posts without any (`untagged` in JSON and CSV, which are a contract).
+    pub untagged: &'static str,
+    /// `reactif demo`'s line before the engagement report: `{events}`, `{weeks}`.
+    pub demo_intro: &'static str,
     pub posts: &'static str,
     /// `{n}`: how many of the window's posts are still inside their engagement window.
     pub maturing: &'static str,
@@ -386,6 +390,8 @@ pub const ENGAGEMENT_EN: EngagementTexts = EngagementTexts {
     title: "Engagement report",
     guild: "Guild",
     theme: "Theme",
+    untagged: "untagged",
+    demo_intro: "And the community half: {events} events (posts, reactions, replies) over {weeks} weeks.",
     posts: "Posts",
     maturing: "{n} still maturing",
     reactions: "Reactions",
@@ -420,6 +426,8 @@ pub const ENGAGEMENT_FR: EngagementTexts = EngagementTexts {
     title: "Rapport d'engagement",
     guild: "Serveur",
     theme: "Thème",
+    untagged: "sans thème",
+    demo_intro: "Et la moitié communauté : {events} événements (publications, réactions, réponses) sur {weeks} semaines.",
     posts: "Publications",
     maturing: "{n} encore dans leur fenêtre d'engagement",
     reactions: "Réactions",
@@ -440,7 +448,7 @@ pub const ENGAGEMENT_FR: EngagementTexts = EngagementTexts {
     col_audience: "audience",
     col_rate: "taux",
     col_mean_rate: "taux moyen",
-    col_trend: "vs précédente",
+    col_trend: "évolution",
     top_post_line: "engagements {engagements} (réactions {reactions}, réponses {replies}) · membres {users} · audience {audience} · taux {rate}",
     chart_engagements: "Engagements par jour (jour de publication)",
     chart_theme_rates: "Taux d'engagement par thème (%)",
@@ -455,6 +463,17 @@ impl Texts {
         match s {
             crate::domain::BadgeStatistic::Mean => self.statistic_mean,
             crate::domain::BadgeStatistic::Median => self.statistic_median,
+        }
+    }
+}
+
+impl EngagementTexts {
+    /// A theme as people read it: the contract's `untagged` in their language.
+    pub fn theme_name<'a>(&self, theme: &'a str) -> &'a str {
+        if theme == crate::domain::engagement::UNTAGGED {
+            self.untagged
+        } else {
+            theme
         }
     }
 }

@@ -89,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Stats(args) => stats_command(&cli.database, args, &clock).await?,
+        Command::Engagement(args) => engagement_command(&cli.database, args, &clock).await?,
         Command::Import(args) => import_command(&cli.database, args).await?,
         Command::Export(args) => {
             let desk = cli::open_desk(&cli.database).await?;
@@ -130,6 +131,28 @@ async fn stats_command(
     Ok(())
 }
 
+async fn engagement_command(
+    database: &str,
+    args: &cli::EngagementArgs,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    let desk = cli::open_desk(database).await?;
+    if let Some(g) = &args.guild {
+        if desk.store().count_posts(Some(g)).await? == 0 {
+            eprintln!("warning: no posts stored for guild {g}: the report is empty");
+        }
+    }
+    let out = cli::engagement(&desk, args, clock).await?;
+    print!("{}", out.stdout);
+    if let Some(note) = out.note {
+        eprintln!("note: {note}");
+    }
+    if let Some(path) = &args.chart {
+        eprintln!("chart written to {}", path.display());
+    }
+    Ok(())
+}
+
 /// Imports, then says what was skipped and why; exits with 2 when not one line was valid.
 async fn import_command(database: &str, args: &cli::ImportArgs) -> anyhow::Result<()> {
     let desk = cli::open_desk(database).await?;
@@ -151,7 +174,7 @@ async fn import_command(database: &str, args: &cli::ImportArgs) -> anyhow::Resul
     );
     if !out.bad.is_empty() && out.summary.new + out.summary.duplicates == 0 {
         eprintln!(
-            "error: not one line of {} is a valid event (see docs/kpi.md for the format)",
+            "error: not one line of {} is a valid event (see docs/kpi.md and docs/engagement.md for the formats)",
             args.file
         );
         std::process::exit(2);
@@ -255,6 +278,60 @@ async fn demo_command(
         out,
         "{}: reactif stats --guild {} --since 30d --format json",
         texts.demo_try,
+        demo::DEMO_GUILD
+    )?;
+    demo_engagement(&desk, args, locale, now, &mut out).await?;
+    Ok(())
+}
+
+/// The community half of the demo: posts with themes, reactions and replies, and their report.
+async fn demo_engagement(
+    desk: &reactif::desk::Desk,
+    args: &cli::DemoArgs,
+    locale: Locale,
+    now: i64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let events = demo::engagement::generate(now, args.weeks, args.seed);
+    desk.store()
+        .delete_guild_engagement(demo::DEMO_GUILD)
+        .await?;
+    for chunk in events.chunks(5_000) {
+        desk.ingest_engagement(chunk).await?;
+    }
+    let filters = reactif::domain::engagement::Filters {
+        guild_id: Some(demo::DEMO_GUILD.to_string()),
+        theme: None,
+    };
+    let report = desk
+        .engagement_report(&filters, Window::last_days(now, 7))
+        .await?;
+    let texts = reactif::i18n::engagement_texts(locale);
+    let chart = args.chart.with_file_name(format!(
+        "{}-engagement.png",
+        args.chart
+            .file_stem()
+            .map_or("reactif-demo".into(), |s| s.to_string_lossy())
+    ));
+    let png = reactif::report::engagement::chart::render_png(&report, texts)?;
+    std::fs::write(&chart, png)
+        .with_context(|| format!("cannot write the chart to {}", chart.display()))?;
+    let intro = texts
+        .demo_intro
+        .replace("{events}", &events.len().to_string())
+        .replace("{weeks}", &args.weeks.to_string());
+    writeln!(out, "\n{intro}\n")?;
+    write!(
+        out,
+        "{}",
+        reactif::report::engagement::text::render(&report, texts)
+    )?;
+    let shown = std::fs::canonicalize(&chart).unwrap_or(chart);
+    writeln!(out, "\n{}: {}", texts.common.demo_chart, shown.display())?;
+    writeln!(
+        out,
+        "{}: reactif engagement --guild {} --since 30d --theme events",
+        texts.common.demo_try,
         demo::DEMO_GUILD
     )?;
     Ok(())

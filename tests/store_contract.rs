@@ -762,7 +762,13 @@ fn both_migration_folders_hold_the_same_versions_under_the_same_names() {
                 .unwrap_or_else(|e| panic!("{name}: version {version}: {e}"))
         })
         .collect();
-    let expected: Vec<u32> = (1..=versions.len() as u32).collect();
+    // Numbers given to branches not merged yet (HELPERS.md): a gap there is expected until
+    // they are. Empty this list once they are all merged.
+    const RESERVED_ELSEWHERE: [u32; 1] = [9];
+    let last = versions.last().copied().unwrap_or(0);
+    let expected: Vec<u32> = (1..=last)
+        .filter(|v| versions.contains(v) || !RESERVED_ELSEWHERE.contains(v))
+        .collect();
     assert_eq!(versions, expected, "versions numbered 1, 2, 3, ...");
 }
 
@@ -929,3 +935,7 @@ async fn postgres_read_only_is_an_outage_that_passes() {
     reactif::store::Store::close(&read_only).await;
     db.cleanup().await;
 }
+
+// --- The engagement store, after `contract!` so that it can use it. ---
+#[path = "store_contract/engagement.rs"]
+mod engagement;

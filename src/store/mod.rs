@@ -15,6 +15,7 @@
 //! | `outbox.rs`    | `OutboxStore`   | every action towards Discord, until delivered           |
 //! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                      |
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
+//! | `engagement.rs`| `EngagementStore` | posts, reactions and replies (docs/engagement.md)     |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:
@@ -44,6 +45,7 @@ pub mod sqlite;
 mod backend;
 mod bot_state;
 mod commit;
+mod engagement;
 mod events;
 mod outbox;
 mod privacy;
@@ -56,6 +58,7 @@ pub use bot_state::{
     WatchKind, WatchedChannel,
 };
 pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp};
+pub use engagement::EngagementStore;
 pub use events::{EventStore, Inserted};
 pub use outbox::{OutboxBacklog, OutboxItem, OutboxMethod, OutboxStore};
 pub use privacy::{anon_token, Place, PrivacyStore, ANON_PREFIX};
@@ -204,7 +207,14 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Every concern of the store, on one backend.
 #[async_trait]
 pub trait Store:
-    EventStore + RulesStore + CommitStore + BotStateStore + OutboxStore + PrivacyStore + RollupStore
+    EventStore
+    + RulesStore
+    + CommitStore
+    + BotStateStore
+    + OutboxStore
+    + PrivacyStore
+    + RollupStore
+    + EngagementStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -117,9 +117,10 @@ pub(super) struct RulesRow {
     pub badge_statistic: String,
     pub locale: String,
     pub note_prefix: String,
+    pub engagement_window_ms: i64,
 }
 
-pub(super) const RULES_COLUMNS: &str = "guild_id, timezone, business_hours, idle_ms, deadline_ms, survey_delay_ms, survey_close_ms, badge_min_rate_bp, badge_max_delay_ms, badge_window_ms, badge_statistic, locale, note_prefix";
+pub(super) const RULES_COLUMNS: &str = "guild_id, timezone, business_hours, idle_ms, deadline_ms, survey_delay_ms, survey_close_ms, badge_min_rate_bp, badge_max_delay_ms, badge_window_ms, badge_statistic, locale, note_prefix, engagement_window_ms";
 
 impl TryFrom<RulesRow> for GuildRules {
     type Error = StoreError;
@@ -152,7 +153,8 @@ impl TryFrom<RulesRow> for GuildRules {
             },
             locale: r.locale.parse().map_err(|e| bad("locale", e))?,
             note_prefix: r.note_prefix,
-            // Not stored yet: the SLA and engagement steps add their columns.
+            engagement_window_ms: r.engagement_window_ms,
+            // Not stored yet: the SLA step adds its columns.
             ..GuildRules::default()
         })
     }

@@ -128,3 +128,81 @@ async fn forget_me_removes_the_customers_ids_and_keeps_the_figures() {
     );
     bot.stop().await;
 }
+
+/// `/forget-me` also takes the person's id off their reactions and replies to the community's
+/// posts (and off their posts), and the engagement report stays the same.
+#[tokio::test]
+async fn forget_me_takes_the_id_off_reactions_and_replies() {
+    use reactif::domain::engagement::{EngagementEvent, EngagementKind, Filters};
+    let bot = spawn_bot().await;
+    let carla = ids::CARLA.to_string();
+    let now = now_ms();
+    let event = |id: &str, author: &str, at: i64, kind: EngagementKind| EngagementEvent {
+        id: id.into(),
+        guild_id: GUILD.into(),
+        author_id: author.into(),
+        at,
+        kind,
+    };
+    let post_id = "1300000000000000900".to_string();
+    let events = vec![
+        event(
+            &post_id,
+            "1400000000000000001",
+            now - DAY,
+            EngagementKind::Post {
+                channel_id: "1300000000000000001".into(),
+                themes: vec!["release".into()],
+                audience: 10,
+            },
+        ),
+        event(
+            "1",
+            &carla,
+            now - DAY + 1000,
+            EngagementKind::ReactionAdd {
+                post_id: post_id.clone(),
+                emoji: "👍".into(),
+            },
+        ),
+        event(
+            "1300000000000000901",
+            &carla,
+            now - DAY + 2000,
+            EngagementKind::Reply {
+                post_id: post_id.clone(),
+            },
+        ),
+    ];
+    bot.desk.ingest_engagement(&events).await.unwrap();
+    let window = Window {
+        from: now - 2 * DAY,
+        to: now,
+        now,
+    };
+    let report = || async {
+        let r = bot
+            .desk
+            .engagement_report(&Filters::default(), window)
+            .await
+            .unwrap();
+        reactif::report::engagement::json(&r)
+    };
+    let before = report().await;
+    assert_eq!(before["engagements"], 2);
+    assert_eq!(before["unique_engaged_users"], 1);
+
+    let id = bot
+        .slash("forget-me", vec![], ids::CARLA, Place::dm(ids::CARLA_DM))
+        .await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    let text = reply.content().unwrap_or_default().to_string();
+    assert!(text.contains("reactions and replies"), "{text}");
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let stored = bot.desk.store().engagement_by_ids(&ids).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    assert!(stored.iter().all(|e| e.author_id != carla), "{stored:?}");
+    assert_eq!(report().await, before);
+    bot.stop().await;
+}

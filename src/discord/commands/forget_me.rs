@@ -14,7 +14,7 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
     say(
         ctx,
         format!(
-            "Done: {n} conversation(s) no longer carry your id, and your comments are deleted. Anonymous counts stay for the team's statistics. / C'est fait : vos identifiants et commentaires sont effacés."
+            "Done: {n} conversation(s) no longer carry your id, nor do your reactions and replies to the community's posts, and your comments are deleted. Anonymous counts stay for the team's statistics. / C'est fait : vos identifiants (conversations, réactions et réponses aux publications) et vos commentaires sont effacés."
         ),
     )
     .await

@@ -119,7 +119,7 @@ fn theme_rates(area: &Area, r: &Report, t: &EngagementTexts) -> Result<(), Chart
         SegmentValue::CenterOf(row) => themes
             .get((m - 1 - row).max(0) as usize)
             .filter(|_| *row < m)
-            .map(|th| super::text::clip(&th.theme, 22))
+            .map(|th| super::text::clip(t.theme_name(&th.theme), 22))
             .unwrap_or_default(),
         _ => String::new(),
     };

@@ -120,7 +120,7 @@ fn theme_table(
         let _ = writeln!(
             out,
             "  {:<24} {:>12} {:>12} {:>9} {:>10} {:>10} {:>11}   {}",
-            clip(&th.theme, 24),
+            clip(t.theme_name(&th.theme), 24),
             f.posts,
             f.engagements(),
             f.unique_engaged_users,
@@ -145,7 +145,12 @@ fn top_post(out: &mut String, rank: usize, p: &PostFigures, tz: &Tz, t: &Engagem
         out,
         "  {rank}. {} · {} · {line}",
         local_time(p.post.at, tz),
-        p.post.themes.join(", ")
+        p.post
+            .themes
+            .iter()
+            .map(|th| t.theme_name(th))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let _ = writeln!(out, "     {}", post_link(p));
 }
@@ -169,7 +174,7 @@ pub fn render(r: &Report, t: &EngagementTexts) -> String {
         let _ = writeln!(out, "{}: {g}", t.guild);
     }
     if let Some(theme) = &r.filters.theme {
-        let _ = writeln!(out, "{}: {theme}", t.theme);
+        let _ = writeln!(out, "{}: {}", t.theme, t.theme_name(theme));
     }
     let _ = writeln!(out);
     let cur = &r.current;

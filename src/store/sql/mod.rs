@@ -11,6 +11,7 @@ use sqlx::QueryBuilder;
 mod bot_state;
 mod commit;
 mod days;
+mod engagement;
 mod events;
 mod facts;
 mod outbox;

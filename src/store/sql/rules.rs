@@ -53,7 +53,7 @@ impl RulesStore for SqlStore<Db> {
         }
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO guild_settings ({RULES_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, \
              business_hours = excluded.business_hours, idle_ms = excluded.idle_ms, \
              deadline_ms = excluded.deadline_ms, survey_delay_ms = excluded.survey_delay_ms, \
@@ -62,7 +62,8 @@ impl RulesStore for SqlStore<Db> {
              badge_max_delay_ms = excluded.badge_max_delay_ms, \
              badge_window_ms = excluded.badge_window_ms, \
              badge_statistic = excluded.badge_statistic, locale = excluded.locale, \
-             note_prefix = excluded.note_prefix"
+             note_prefix = excluded.note_prefix, \
+             engagement_window_ms = excluded.engagement_window_ms"
         )))
         .bind(guild_id)
         .bind(r.timezone.name())
@@ -77,6 +78,7 @@ impl RulesStore for SqlStore<Db> {
         .bind(r.badge.statistic.name())
         .bind(r.locale.code())
         .bind(r.note_prefix.as_str())
+        .bind(r.engagement_window_ms)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
