@@ -6,7 +6,9 @@
 //!   `reactif run` process until stored, and that process's peak memory (RSS);
 //! - `/stats`: p50 and p95 latency of the full report for 7, 30 and 90 days, for a guild and for
 //!   an agent, over a large store, against the time to read the raw rows such a report covers;
-//! - `reactif demo`'s run time.
+//! - `reactif demo`'s run time;
+//! - live: the time to handle one message of a DM channel with 10, 1,000 and 100,000 earlier
+//!   events, and its ratio to the first (`perf/live.rs`).
 //!
 //! It prints figures; it asserts nothing (targets are read, not enforced). Run it with
 //! `cargo bench --bench perf -- --help`.
@@ -16,6 +18,9 @@ use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::{Event, EventKind, Millis, Rating, DAY, HOUR, MINUTE, SECOND};
 use reactif::store;
 use std::time::{Duration, Instant};
+
+#[path = "perf/live.rs"]
+mod live;
 
 struct Options {
     backends: Vec<String>,
@@ -38,7 +43,7 @@ cargo bench --bench perf -- [options]
   --backend sqlite|postgres|both   (default both when REACTIF_TEST_POSTGRES_URL is set, else sqlite)
   --pg-url URL                     admin URL of a PostgreSQL server (default $REACTIF_TEST_POSTGRES_URL);
                                    the benchmark creates and drops its own databases there
-  --parts ingest,e2e,stats,demo    which parts to run (default all)
+  --parts ingest,e2e,stats,demo,live  which parts to run (default all)
   --ingest-messages N              sizes the ingest part: N/10 conversations of 5 requests, about
                                    1.25 x N messages (default 1000000)
   --store-messages N               sizes the /stats store the same way (default 10000000)
@@ -70,7 +75,13 @@ fn parse_options() -> Options {
         e2e_ahead: 1_000,
         samples: 20,
         baseline_samples: 1,
-        parts: vec!["ingest".into(), "e2e".into(), "stats".into(), "demo".into()],
+        parts: vec![
+            "ingest".into(),
+            "e2e".into(),
+            "stats".into(),
+            "demo".into(),
+            "live".into(),
+        ],
         keep: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -776,6 +787,13 @@ async fn main() {
     if part("stats") {
         for b in &o.backends {
             bench_stats(b, &o).await;
+        }
+    }
+    if part("live") {
+        for b in &o.backends {
+            for url in live::bench_live(b, async |name: &str| fresh(b, &o, name).await).await {
+                drop_pg(&url, &o).await;
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::holes::Holes;
 use super::outbox::Outbox;
-use super::state::{Intake, Lifecycle, PlaceLocks};
+use super::state::{HeavyReports, Intake, Lifecycle, PlaceLocks, RateLimits};
 use crate::clock::Clock;
 use crate::desk::Desk;
 use crate::domain::{GuildRules, Millis};
@@ -25,6 +25,10 @@ pub struct Bot {
     pub lifecycle: Lifecycle,
     pub intake: Intake,
     pub holes: Holes,
+    /// Per-person limits on commands.
+    pub limits: RateLimits,
+    /// Exports and channel reports: one at a time per guild.
+    pub heavy: HeavyReports,
 }
 
 impl Bot {
@@ -38,6 +42,8 @@ impl Bot {
             lifecycle: Lifecycle::default(),
             intake: Intake::default(),
             holes: Holes::default(),
+            limits: RateLimits::default(),
+            heavy: HeavyReports::default(),
         }
     }
 

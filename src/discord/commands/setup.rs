@@ -70,6 +70,8 @@ pub async fn setup(
     show_agent_names: Option<bool>,
     #[description = "Keep the text of messages, for `reactif transcript` (default: off)"]
     transcripts: Option<bool>,
+    #[description = "New tickets one customer may open per hour (1 to 100, default 5)"]
+    tickets_per_hour: Option<i64>,
 ) -> Result<(), Error> {
     let guild = super::guild(ctx)?;
     let store = ctx.data().desk.store();
@@ -102,7 +104,16 @@ pub async fn setup(
         store.save_guild_rules(&guild, &rules).await?;
         store.save_discord_setup(&guild, &d).await?;
     }
-    let current = describe(&rules, &d);
+    if let Some(n) = tickets_per_hour {
+        let n = ticket_limit(n)?;
+        store.set_ticket_limit(&guild, n).await?;
+        changed.push(format!("tickets per customer per hour: {n}"));
+    }
+    let current = format!(
+        "{}\ntickets per customer per hour: {}",
+        describe(&rules, &d),
+        store.ticket_limit(&guild).await?
+    );
     let text = if changed.is_empty() {
         format!("**reactif settings**\n{current}")
     } else {
@@ -261,6 +272,16 @@ fn apply_privacy(
 }
 
 /// The settings as they are now, one a line.
+/// The new tickets a customer may open per hour: 1 to 100.
+fn ticket_limit(n: i64) -> Result<u32, Error> {
+    match u32::try_from(n) {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(user_error(format!(
+            "tickets_per_hour must be 1 to 100 (e.g. 5), not {n}"
+        ))),
+    }
+}
+
 fn describe(rules: &GuildRules, d: &DiscordSetup) -> String {
     let channel = |c: &Option<String>| {
         c.as_ref()
