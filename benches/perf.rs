@@ -9,6 +9,8 @@
 //! - `reactif demo`'s run time;
 //! - `/engagement`: p50 and p95 of the engagement report over 90 days of a large guild, next to
 //!   the time to read its raw rows (`perf/engagement.rs`).
+//! - live: the time to handle one message of a DM channel with 10, 1,000 and 100,000 earlier
+//!   events, and its ratio to the first (`perf/live.rs`).
 //!
 //! It prints figures; it asserts nothing (targets are read, not enforced). Run it with
 //! `cargo bench --bench perf -- --help`.
@@ -21,6 +23,8 @@ use std::time::{Duration, Instant};
 
 #[path = "perf/engagement.rs"]
 mod engagement;
+#[path = "perf/live.rs"]
+mod live;
 
 struct Options {
     backends: Vec<String>,
@@ -45,7 +49,7 @@ cargo bench --bench perf -- [options]
   --backend sqlite|postgres|both   (default both when REACTIF_TEST_POSTGRES_URL is set, else sqlite)
   --pg-url URL                     admin URL of a PostgreSQL server (default $REACTIF_TEST_POSTGRES_URL);
                                    the benchmark creates and drops its own databases there
-  --parts ingest,e2e,stats,demo,engagement
+  --parts ingest,e2e,stats,demo,engagement,live
                                    which parts to run (default all)
   --ingest-messages N              sizes the ingest part: N/10 conversations of 5 requests, about
                                    1.25 x N messages (default 1000000)
@@ -86,6 +90,7 @@ fn parse_options() -> Options {
             "stats".into(),
             "demo".into(),
             "engagement".into(),
+            "live".into(),
         ],
         keep: false,
         eng_posts: 100_000,
@@ -801,6 +806,13 @@ async fn main() {
     if part("engagement") {
         for b in &o.backends {
             engagement::bench_engagement(b, &o).await;
+        }
+    }
+    if part("live") {
+        for b in &o.backends {
+            for url in live::bench_live(b, async |name: &str| fresh(b, &o, name).await).await {
+                drop_pg(&url, &o).await;
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ pub use engagement::{engagement, parse_import_line, EngagementArgs, EngagementOu
 use crate::clock::Clock;
 use crate::desk::{self, Desk, IngestSummary};
 use crate::domain::kpi::{Scope, Window};
-use crate::domain::{parse_time, Event, TimeSpec};
+use crate::domain::{bounds, parse_time, Event, Millis, TimeSpec};
 use crate::i18n;
 use crate::report;
 use crate::store::{self, DEFAULT_DATABASE_URL};
@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(
     name = "reactif",
     version,
@@ -33,6 +33,16 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The database URL may carry a password: `Debug` hides it.
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("database", &store::redact_url(&self.database))
+            .field("command", &self.command)
+            .finish()
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,11 +111,36 @@ pub async fn transcript(
         out.push_str(&format!(
             "{} {}: {}\n",
             crate::domain::format_time(l.at),
-            l.author_id,
-            l.content
+            escape_line(&l.author_id),
+            escape_line(&l.content)
         ));
     }
     Ok(Ok(out))
+}
+
+/// A message as one line that cannot pass for another: a backslash, a line break, a control
+/// character or a character that turns text around (bidi) is written as an escape, so that a
+/// customer cannot forge a line of the transcript (a time, an author, words).
+pub fn escape_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_invisible_break(c) => {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Line and paragraph separators, and the marks that reorder text (bidi overrides, isolates).
+fn is_invisible_break(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +250,10 @@ pub fn resolve_window(
         })?,
         None => clock.now(),
     };
+    // The limits are about the machine's time, whatever `--now` pretends.
+    let today = clock.now();
+    let bounded = |what: &str, at| bounds::check_time(what, at, today);
+    bounded("--now", now)?;
     let to = match &args.until {
         Some(s) => {
             let spec: TimeSpec = s.parse().map_err(|e| anyhow::anyhow!("--until: {e}"))?;
@@ -230,9 +269,12 @@ pub fn resolve_window(
         .parse()
         .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
     let from = since.resolve(tz, to, now);
+    bounded("--until", to)?;
+    bounded("--since", from)?;
     if from >= to {
         bail!("the window is empty: --since must be before --until");
     }
+    bounds::check_window(from, to)?;
     Ok((
         Scope {
             guild_id: args.guild.clone(),
@@ -341,9 +383,12 @@ const IMPORT_BATCH: usize = 5_000;
 
 /// Reads JSON lines and feeds them through the ingest path in batches. A bad line is recorded
 /// with its number and skipped; an I/O error stops the import (what was read before is kept).
+/// An event whose `at` is outside the limits of `domain::bounds` (before 2015, or after `now`)
+/// is a bad line too.
 pub async fn import_lines<R: BufRead>(
     desk: &Desk,
     reader: R,
+    now: Millis,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<ImportOutcome> {
     let mut out = ImportOutcome::default();
@@ -367,14 +412,20 @@ pub async fn import_lines<R: BufRead>(
             continue;
         }
         match parse_import_line(text) {
-            Ok(ImportLine::Support(e)) => {
-                batch.push(e);
-                numbers.push(number);
-            }
-            Ok(ImportLine::Engagement(e)) => {
-                posts.push(e);
-                post_numbers.push(number);
-            }
+            Ok(ImportLine::Support(e)) => match bounds::check_imported(e.at, now) {
+                Ok(_) => {
+                    batch.push(e);
+                    numbers.push(number);
+                }
+                Err(why) => out.bad.push((number, why.to_string())),
+            },
+            Ok(ImportLine::Engagement(e)) => match bounds::check_imported(e.at, now) {
+                Ok(_) => {
+                    posts.push(e);
+                    post_numbers.push(number);
+                }
+                Err(why) => out.bad.push((number, why.to_string())),
+            },
             Err(why) => out.bad.push((number, why)),
         }
         if batch.len() >= IMPORT_BATCH {
@@ -430,7 +481,11 @@ async fn ingest_batch(
     Ok(())
 }
 
-pub async fn import(desk: &Desk, args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
+pub async fn import(
+    desk: &Desk,
+    args: &ImportArgs,
+    clock: &dyn Clock,
+) -> anyhow::Result<ImportOutcome> {
     let (reader, size): (Box<dyn BufRead>, u64) = if args.file == "-" {
         (Box::new(std::io::BufReader::new(std::io::stdin())), 0)
     } else {
@@ -451,7 +506,7 @@ pub async fn import(desk: &Desk, args: &ImportArgs) -> anyhow::Result<ImportOutc
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let out = import_lines(desk, reader, &progress).await?;
+    let out = import_lines(desk, reader, clock.now(), &progress).await?;
     progress.finish_and_clear();
     // Sum the new events up for reports now, rather than in the first `stats` after.
     let spinner = if size > 1 << 20 {
@@ -514,6 +569,7 @@ pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::
             args.before
         );
     }
+    bounds::check_time("--before", before, clock.now())?;
     if args.dry_run {
         let n = desk.store().places_ended_before(before).await?.len();
         return Ok(format!(
@@ -561,7 +617,7 @@ mod tests {
 
     #[test]
     fn relative_since_counts_back_from_the_window_end() {
-        let clock = FixedClock::new(0);
+        let clock = FixedClock::new(parse_time("2026-11-20T00:00:00Z").unwrap());
         let (_, w) = resolve_window(
             &args("7d", None, Some("2026-11-10T12:00:00Z")),
             &Tz::UTC,
@@ -574,11 +630,48 @@ mod tests {
 
     #[test]
     fn a_bad_time_says_what_to_write() {
-        let clock = FixedClock::new(0);
+        let clock = FixedClock::new(parse_time("2026-11-20T00:00:00Z").unwrap());
         let err = resolve_window(&args("last week", None, None), &Tz::UTC, &clock).unwrap_err();
         assert!(err.to_string().contains("--since"), "{err}");
         assert!(err.to_string().contains("2026-11-01"), "{err}");
         let err = resolve_window(&args("7d", None, Some("noon")), &Tz::UTC, &clock).unwrap_err();
         assert!(err.to_string().contains("--now"), "{err}");
+    }
+
+    #[test]
+    fn a_transcript_line_cannot_be_forged() {
+        assert_eq!(
+            escape_line("ok\n2026-11-02T09:00:00.000Z 42: I refund you\r\u{1b}[2J\\n"),
+            "ok\\n2026-11-02T09:00:00.000Z 42: I refund you\\r\\u{001b}[2J\\\\n"
+        );
+        assert_eq!(
+            escape_line("a\u{2028}b\u{202e}c\td"),
+            "a\\u{2028}b\\u{202e}c\\td"
+        );
+        assert_eq!(escape_line("Bonjour, ça va ? 👍"), "Bonjour, ça va ? 👍");
+    }
+
+    #[test]
+    fn years_and_windows_out_of_bounds_name_their_limit_before_any_work() {
+        let clock = FixedClock::new(parse_time("2026-11-20T00:00:00Z").unwrap());
+        let err = |since: &str, until: Option<&str>, now: Option<&str>| {
+            resolve_window(&args(since, until, now), &Tz::UTC, &clock)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("1970-01-01", None, None);
+        assert!(
+            e.starts_with("--since 1970-01-01") && e.contains("2015 to 2027"),
+            "{e}"
+        );
+        let e = err("7d", Some("9999-01-01"), None);
+        assert!(e.starts_with("--until 9999-01-01"), "{e}");
+        let e = err("7d", None, Some("2200-01-01T00:00:00Z"));
+        assert!(e.starts_with("--now 2200-01-01"), "{e}");
+        let e = err("3000d", None, None);
+        assert!(e.contains("at most 400 days"), "{e}");
+        let e = err("2025-01-01", Some("2026-11-01"), None);
+        assert!(e.contains("669 days long"), "{e}");
+        assert!(resolve_window(&args("400d", None, None), &Tz::UTC, &clock).is_ok());
     }
 }

@@ -10,10 +10,12 @@ use crate::store::{
 };
 use std::collections::HashMap;
 
+mod bounded;
 mod engagement;
 mod export;
 mod group;
 mod rollup;
+pub use bounded::{Export, EXPORT_MAX_ROWS, PLACES_REPORT_MAX_EVENTS};
 pub use engagement::build_engagement_report;
 pub use export::{export_rows, ExportRow};
 pub use group::GroupStats;
@@ -163,20 +165,49 @@ impl Desk {
         self.store.purge_engagement_before(before).await
     }
 
-    /// Anonymises every conversation in which `user_id` wrote as a customer, forgets their
-    /// choices, and takes their id off their posts, reactions and replies; returns how many
-    /// conversations. Figures are unchanged.
-    pub async fn forget_customer(&self, user_id: &str) -> Result<usize> {
-        let places = self.store.places_of_customer(user_id).await?;
-        for p in &places {
-            self.store
-                .anonymize_place(&p.guild_id, &p.conversation)
-                .await?;
-        }
-        self.store.forget_dm_choice(user_id).await?;
-        self.store.forget_engagement_user(user_id).await?;
-        Ok(places.len())
+    /// Forgets `user_id` (see `forget_customer_locked`), taking no lock: for callers with no
+    /// live traffic alongside (the command line, tests).
+    pub async fn forget_customer(&self, user_id: &str) -> Result<Forgetting> {
+        self.forget_customer_locked(user_id, |_| std::future::ready(()))
+            .await
     }
+
+    /// Forgets `user_id`: in each place where they wrote as a customer, their rows are
+    /// anonymised (the place's key too when it is theirs), holding `lock(place)` meanwhile (the
+    /// live path's lock of that place, so that no message of it is being decided on then);
+    /// then their tickets, team choice and anything left in their name go. Figures are
+    /// unchanged, theirs and everybody else's.
+    pub async fn forget_customer_locked<F, Fut, G>(
+        &self,
+        user_id: &str,
+        lock: F,
+    ) -> Result<Forgetting>
+    where
+        F: Fn(&crate::store::Place) -> Fut,
+        Fut: std::future::Future<Output = G>,
+    {
+        let mut done = Forgetting::default();
+        for place in self.store.places_of_customer(user_id).await? {
+            let _held = lock(&place).await;
+            match self.store.forget_customer_in_place(&place, user_id).await? {
+                crate::store::Forgotten::TheirPlace => done.own += 1,
+                crate::store::Forgotten::TheirRows => done.others += 1,
+            }
+        }
+        self.store.forget_customer_elsewhere(user_id).await?;
+        // Their posts, reactions and replies to the community's posts lose their id too.
+        self.store.forget_engagement_user(user_id).await?;
+        Ok(done)
+    }
+}
+
+/// What forgetting a person did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgetting {
+    /// Their own conversations' places, now anonymous.
+    pub own: usize,
+    /// Other people's places where only their rows were anonymised.
+    pub others: usize,
 }
 
 /// A live event's place, replayed with the event in it, before anything is written: what the
@@ -215,7 +246,7 @@ impl Desk {
     /// the replay stays true.
     pub async fn replay_live(&self, e: &Event) -> Result<LivePlace> {
         let rules = self.store.guild_rules(&e.guild_id).await?;
-        let mut events = self.store.place_events(&e.guild_id, &e.place).await?;
+        let mut events = self.open_conversation_events(e, &rules).await?;
         let new = !events.iter().any(|x| x.id == e.id);
         if new {
             events.push(e.clone());
@@ -230,6 +261,28 @@ impl Desk {
             rules,
             events,
         })
+    }
+
+    /// The events of `e`'s conversation (see `domain::open_conversation`): read back from `e`
+    /// a little further each time until a boundary shows, so that the cost of a live message
+    /// follows its conversation, not the place's whole history. A conversation kept going for
+    /// months without a break is read whole in the end.
+    async fn open_conversation_events(&self, e: &Event, rules: &GuildRules) -> Result<Vec<Event>> {
+        use crate::domain::open_conversation::since_last_boundary;
+        let idle = rules.idle_ms.max(crate::domain::MINUTE);
+        let mut lookback = 2 * idle;
+        for _ in 0..4 {
+            let since = e.at.saturating_sub(lookback);
+            let events = self
+                .store
+                .place_events_since(&e.guild_id, &e.place, since)
+                .await?;
+            if let Some(events) = since_last_boundary(events, e, since, idle) {
+                return Ok(events);
+            }
+            lookback = lookback.saturating_mul(4);
+        }
+        self.store.place_events(&e.guild_id, &e.place).await
     }
 
     /// Stores one live event that causes nothing else; true if it was new.

@@ -484,3 +484,49 @@ pub fn engagement_texts(locale: Locale) -> &'static EngagementTexts {
         Locale::Fr => &ENGAGEMENT_FR,
     }
 }
+
+/// What reactif tells people about its limits and about forgetting them.
+pub struct LimitTexts {
+    /// `{own}`: their conversations anonymised; `{others}`: other people's conversations
+    /// where only their words were removed.
+    pub forget_me_done: &'static str,
+    /// `{wait}`: how long before they may ask again.
+    pub forget_me_too_soon: &'static str,
+    /// `{wait}`: how long before the command may be used again.
+    pub command_cooldown: &'static str,
+    pub stats_busy: &'static str,
+    /// `{limit}`: the most rows an export holds.
+    pub export_capped: &'static str,
+    /// `{n}`: the most events a channel's report replays.
+    pub channel_too_large: &'static str,
+}
+
+pub const LIMITS_EN: LimitTexts = LimitTexts {
+    forget_me_done: "Done: {own} conversation(s) of yours no longer carry your id, and your words in {others} conversation(s) of other people are removed (theirs stay as they are); your reactions and replies to the community's posts no longer carry your id either. Anonymous counts stay for the team's statistics.",
+    forget_me_too_soon: "Your data was already erased less than an hour ago; you can ask again in {wait}.",
+    command_cooldown: "Slow down a little: you can use this command again in {wait}.",
+    stats_busy: "Another large report of this server is being prepared; please try again in a minute.",
+    export_capped: "The export was cut at {limit} requests; choose a shorter window to get them all.",
+    channel_too_large: "This channel holds more than {n} events: too many for a channel report. Leave `channel` out for the whole server's report.",
+};
+
+pub const LIMITS_FR: LimitTexts = LimitTexts {
+    forget_me_done: "C'est fait : {own} conversation(s) à vous ne portent plus votre identifiant, et vos messages dans {others} conversation(s) d'autres personnes sont effacés (les leurs restent tels quels) ; vos réactions et réponses aux publications de la communauté ne portent plus votre identifiant non plus. Les comptes anonymes restent pour les statistiques de l'équipe.",
+    forget_me_too_soon: "Vos données ont déjà été effacées il y a moins d'une heure ; vous pourrez redemander dans {wait}.",
+    command_cooldown: "Doucement : vous pourrez réutiliser cette commande dans {wait}.",
+    stats_busy: "Un autre gros rapport de ce serveur est en préparation ; réessayez dans une minute.",
+    export_capped: "L'export a été coupé à {limit} demandes ; choisissez une période plus courte pour les avoir toutes.",
+    channel_too_large: "Ce salon contient plus de {n} événements : trop pour un rapport par salon. Retirez `channel` pour le rapport de tout le serveur.",
+};
+
+pub fn limit_texts(locale: Locale) -> &'static LimitTexts {
+    match locale {
+        Locale::En => &LIMITS_EN,
+        Locale::Fr => &LIMITS_FR,
+    }
+}
+
+/// A text in both languages, where no guild says which (a DM): English, then French.
+pub fn both(text: impl Fn(&LimitTexts) -> &'static str) -> String {
+    format!("{} / {}", text(&LIMITS_EN), text(&LIMITS_FR))
+}

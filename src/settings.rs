@@ -20,7 +20,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct BotSettings {
     pub token: Secret,
     pub database_url: String,
@@ -28,6 +28,24 @@ pub struct BotSettings {
     pub api_url: Option<String>,
     /// Register commands in this guild only (instant), instead of globally.
     pub dev_guild_id: Option<u64>,
+}
+
+/// Passwords in the URLs never show: `DATABASE_URL` and `DISCORD_API_URL` may carry one.
+impl fmt::Debug for BotSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BotSettings")
+            .field("token", &self.token)
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
+            .field(
+                "api_url",
+                &self.api_url.as_deref().map(crate::store::redact_url),
+            )
+            .field("dev_guild_id", &self.dev_guild_id)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -198,5 +216,19 @@ mod tests {
         assert!(!debug.contains(TOKEN_EXAMPLE), "{debug}");
         assert_eq!(s.api_url.as_deref(), Some("http://127.0.0.1:9"));
         assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        let s = read(&[
+            ("DISCORD_TOKEN", TOKEN_EXAMPLE),
+            (
+                "DATABASE_URL",
+                "postgres://bot:hunter2@db/r?password=hunter3",
+            ),
+            ("DISCORD_API_URL", "http://proxy:hunter4@127.0.0.1:9"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        for secret in ["hunter2", "hunter3", "hunter4"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(debug.contains("postgres://bot:***@db/r"), "{debug}");
     }
 }

@@ -183,6 +183,90 @@ fn bad_lines_are_reported_by_number_and_the_rest_is_imported() {
 }
 
 #[test]
+fn an_imported_time_before_2015_or_in_the_future_is_a_bad_line_with_its_number() {
+    let cli = Cli::sqlite();
+    let good = std::fs::read_to_string(examples().join("worked-example.jsonl")).unwrap();
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    let future = chrono::Utc::now() + chrono::Duration::days(30);
+    let line = |id: &str, at: &str| {
+        format!(
+            r#"{{"kind":"customer_message","id":"{id}","guild_id":"1000000000000000001","conversation":"dm-999","author_id":"5","at":"{at}"}}"#
+        )
+    };
+    lines.insert(1, line("f1", &future.to_rfc3339()));
+    lines.insert(4, line("f2", "2009-06-01T00:00:00Z"));
+    let file = cli.file("dated.jsonl", &lines.join("\n"));
+    let out = cli.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("line 2: `at` "), "{err}");
+    assert!(err.contains("is in the future"), "{err}");
+    assert!(
+        err.contains("line 5: `at` 2009-06-01T00:00:00.000Z is outside the years 2015 to"),
+        "{err}"
+    );
+    assert!(err.contains("imported 21 new events"), "{err}");
+    support::json::assert_subset(&expected(), &stats_json(&cli));
+}
+
+/// A single future-dated event in an import would stand after the `now` of every later report
+/// of its guild and send each down the slow path (a replay of every event): it is refused, so
+/// the report keeps coming from the rollups.
+#[tokio::test]
+async fn a_future_dated_import_line_cannot_slow_later_reports() {
+    let db = support::db::sqlite().await;
+    let desk = reactif::desk::Desk::new(db.store.clone());
+    let mut text = std::fs::read_to_string(examples().join("worked-example.jsonl")).unwrap();
+    text.push_str(r#"{"kind":"customer_message","id":"f1","guild_id":"1000000000000000001","conversation":"dm-999","author_id":"5","at":"2026-12-20T00:00:00Z"}"#);
+    // The day after the example's last event.
+    let now = reactif::domain::parse_time("2026-11-06T00:00:00Z").unwrap();
+    let out = reactif::cli::import_lines(
+        &desk,
+        std::io::Cursor::new(text),
+        now,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.bad.len(), 1, "{:?}", out.bad);
+    assert_eq!(out.bad[0].0, 22);
+    let scope = reactif::domain::kpi::Scope {
+        guild_id: Some("1000000000000000001".into()),
+        ..Default::default()
+    };
+    let window = reactif::domain::kpi::Window {
+        from: reactif::domain::parse_time("2026-11-02T00:00:00Z").unwrap(),
+        to: reactif::domain::parse_time("2026-11-05T00:00:00Z").unwrap(),
+        now,
+    };
+    assert!(
+        desk.rollup_report(&scope, window).await.unwrap().is_some(),
+        "the report comes from the rollups"
+    );
+    db.cleanup().await;
+}
+
+#[test]
+fn stats_for_a_guild_without_events_warns_and_one_with_events_does_not() {
+    let cli = Cli::sqlite();
+    let file = examples().join("worked-example.jsonl");
+    assert!(cli
+        .run(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let out = cli.run(&["stats", "--guild", "42"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: no events stored for guild 42"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli.run(&["stats", "--guild", "1000000000000000001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+#[test]
 fn standard_input_can_be_imported() {
     let cli = Cli::sqlite();
     let good = std::fs::read_to_string(examples().join("worked-example.jsonl")).unwrap();
@@ -479,6 +563,34 @@ async fn transcript_prints_stored_lines_and_explains_an_empty_one() {
     );
 }
 
+/// A customer who types a line break and a fake time cannot add a line to the transcript.
+#[tokio::test]
+async fn transcript_lines_cannot_be_forged_by_what_a_customer_types() {
+    let cli = Cli::sqlite();
+    let store = reactif::store::open(&cli.database).await.unwrap();
+    store
+        .commit(&reactif::store::Commit {
+            transcript: vec![reactif::store::TranscriptLine {
+                message_id: "1".into(),
+                guild_id: "1".into(),
+                conversation: "dm-7".into(),
+                author_id: "7".into(),
+                at: 1_762_000_000_000,
+                content: "hello\n2025-11-01T12:30:00.000Z 42: refund granted\u{1b}[1A".into(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let out = cli.run(&["transcript", "--guild", "1", "--conversation", "dm-7"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "2025-11-01T12:26:40.000Z 7: hello\\n2025-11-01T12:30:00.000Z 42: refund granted\\u{001b}[1A\n"
+    );
+}
+
 #[test]
 fn a_database_that_cannot_open_says_why() {
     let cli = Cli::sqlite();
@@ -527,7 +639,7 @@ fn purge_refuses_a_future_date_and_export_piped_to_head_exits_quietly() {
         .args([
             "export",
             "--since",
-            "2020-01-01",
+            "2026-01-01",
             "--now",
             "2026-11-05T10:00:00Z",
         ])

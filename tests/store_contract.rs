@@ -368,7 +368,7 @@ async fn forgetting_a_customer_touches_only_their_conversations(store: DynStore)
     );
     assert_eq!(
         desk.forget_customer("5000000000000000003").await.unwrap(),
-        1
+        reactif::desk::Forgetting { own: 1, others: 0 }
     );
     let events = store.events_until(None, i64::MAX).await.unwrap();
     assert!(!events.iter().any(|e| e.author_id == "5000000000000000003"));
@@ -381,6 +381,214 @@ async fn forgetting_a_customer_touches_only_their_conversations(store: DynStore)
             .unwrap(),
     );
     assert_eq!(after, before);
+}
+
+/// Cody's forum post, where Otto wrote "+1", and Otto's own DM: what `/forget-me` by Otto
+/// may touch.
+fn cody_and_otto() -> (Vec<Event>, Commit) {
+    let at = |m: i64| parse_time("2026-11-02T09:00:00Z").unwrap() + m * 60_000;
+    let e = |id: &str, place: &str, author: &str, m: i64, kind: EventKind| Event {
+        id: id.into(),
+        guild_id: "g".into(),
+        place: place.into(),
+        author_id: author.into(),
+        at: at(m),
+        kind,
+    };
+    let events = vec![
+        e("c1", "post-1", "cody", 0, EventKind::CustomerMessage),
+        e("o1", "post-1", "otto", 1, EventKind::CustomerMessage),
+        e("a1", "post-1", "alex", 5, EventKind::AgentMessage),
+        e(
+            "s1",
+            "post-1",
+            "bot",
+            7,
+            EventKind::SurveySent {
+                survey_id: "a1".into(),
+                answer_message_id: "a1".into(),
+            },
+        ),
+        e(
+            "r1",
+            "post-1",
+            "cody",
+            8,
+            EventKind::Rating {
+                survey_id: "a1".into(),
+                rating: Rating::parse(5).unwrap(),
+            },
+        ),
+        e("o2", "dm-9", "otto", 10, EventKind::CustomerMessage),
+        e("a2", "dm-9", "alex", 12, EventKind::AgentMessage),
+        e("c2", "post-1", "cody", 20, EventKind::CustomerMessage),
+    ];
+    let line = |id: &str, place: &str, author: &str| reactif::store::TranscriptLine {
+        message_id: id.into(),
+        guild_id: "g".into(),
+        conversation: place.into(),
+        author_id: author.into(),
+        at: 0,
+        content: format!("words of {author}"),
+    };
+    let mut cody_survey = job("a3");
+    cody_survey.conversation = "post-1".into();
+    cody_survey.customer_id = "cody".into();
+    let state = Commit {
+        transcript: vec![
+            line("c1", "post-1", "cody"),
+            line("o1", "post-1", "otto"),
+            line("o2", "dm-9", "otto"),
+        ],
+        surveys: vec![SurveyOp::Schedule(cody_survey)],
+        ..Commit::default()
+    };
+    (events, state)
+}
+
+async fn forgetting_a_member_leaves_other_customers_places_as_they_are(store: DynStore) {
+    let desk = Desk::new(store.clone());
+    let (events, state) = cody_and_otto();
+    desk.ingest(&events).await.unwrap();
+    store.commit(&state).await.unwrap();
+    store
+        .save_ticket(&reactif::store::Ticket {
+            guild_id: "g".into(),
+            customer_id: "otto".into(),
+            dm_channel_id: "9".into(),
+            thread_id: Some("99".into()),
+            conversation: "dm-9".into(),
+        })
+        .await
+        .unwrap();
+    store.set_dm_choice("otto", "g").await.unwrap();
+    store.set_dm_choice("cody", "g").await.unwrap();
+    let scope = Scope {
+        guild_id: Some("g".into()),
+        ..Scope::default()
+    };
+    let window = Window {
+        from: parse_time("2026-11-01T00:00:00Z").unwrap(),
+        to: parse_time("2026-11-03T00:00:00Z").unwrap(),
+        now: parse_time("2026-11-03T00:00:00Z").unwrap(),
+    };
+    let report = |desk: Desk| {
+        let scope = scope.clone();
+        async move { reactif::report::json::report(&desk.report(&scope, window).await.unwrap()) }
+    };
+    let before = report(desk.clone()).await;
+    let cody_before = sorted(store.place_events("g", "post-1").await.unwrap())
+        .into_iter()
+        .filter(|e| e.author_id != "otto")
+        .collect::<Vec<_>>();
+
+    let done = desk.forget_customer("otto").await.unwrap();
+    assert_eq!(done, reactif::desk::Forgetting { own: 1, others: 1 });
+
+    let post = sorted(store.place_events("g", "post-1").await.unwrap());
+    assert_eq!(post.len(), 6, "Cody's post keeps its key and every event");
+    let otto_row = post.iter().find(|e| e.id == "o1").unwrap();
+    assert!(otto_row.author_id.starts_with("anon-"), "{otto_row}");
+    let cody_after: Vec<Event> = post.into_iter().filter(|e| e.id != "o1").collect();
+    assert_eq!(cody_after, cody_before, "nothing of Cody's changes");
+    assert!(
+        store.survey("a3").await.unwrap().is_some(),
+        "Cody's survey job stays"
+    );
+    let lines = store.transcript("g", "post-1").await.unwrap();
+    assert_eq!(lines.len(), 1, "only Otto's words go: {lines:?}");
+    assert_eq!(lines[0].author_id, "cody");
+    assert!(store.place_events("g", "dm-9").await.unwrap().is_empty());
+    assert!(store.ticket("g", "otto").await.unwrap().is_none());
+    assert_eq!(store.dm_choice("otto").await.unwrap(), None);
+    assert_eq!(store.dm_choice("cody").await.unwrap().as_deref(), Some("g"));
+    let all = store.events_until(None, i64::MAX).await.unwrap();
+    assert!(!all.iter().any(|e| e.author_id == "otto"));
+    assert_eq!(report(desk.clone()).await, before, "no figure changes");
+}
+
+async fn purging_forgets_the_team_choice_of_customers_no_longer_known(store: DynStore) {
+    let desk = Desk::new(store.clone());
+    let (events, _) = cody_and_otto();
+    desk.ingest(&events).await.unwrap();
+    store.set_dm_choice("otto", "g").await.unwrap();
+    store.set_dm_choice("cody", "g").await.unwrap();
+    // dm-9 ended at 09:12; Cody's post goes on until 09:20.
+    let n = desk
+        .purge_before(parse_time("2026-11-02T09:15:00Z").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    // Otto is still known by his "+1" in Cody's post: his choice stays until that goes too.
+    assert_eq!(store.dm_choice("otto").await.unwrap().as_deref(), Some("g"));
+    desk.purge_before(parse_time("2026-11-02T10:00:00Z").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.dm_choice("otto").await.unwrap(), None);
+    assert_eq!(store.dm_choice("cody").await.unwrap(), None);
+}
+
+async fn whether_a_guild_has_events_is_one_lookup_and_live_reads_by_time(store: DynStore) {
+    let (events, _) = cody_and_otto();
+    store.insert_events(&events).await.unwrap();
+    assert!(store.guild_has_events("g").await.unwrap());
+    assert!(!store.guild_has_events("h").await.unwrap());
+    let since = parse_time("2026-11-02T09:10:00Z").unwrap();
+    let mut ids: Vec<String> = store
+        .place_events_since("g", "post-1", since)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["c2"]);
+}
+
+async fn exports_and_channel_reports_read_only_their_places_and_stop_at_a_limit(store: DynStore) {
+    let desk = Desk::new(store.clone());
+    desk.ingest(&worked_example()).await.unwrap();
+    let guild = "1000000000000000001";
+    let scope = Scope {
+        guild_id: Some(guild.into()),
+        ..Scope::default()
+    };
+    let window = worked_window();
+    let all = desk
+        .export_bounded(guild, &scope, window, 1_000)
+        .await
+        .unwrap();
+    assert!(!all.capped);
+    let whole = reactif::desk::export_rows(
+        &store.events_until(Some(guild), window.now).await.unwrap(),
+        &Default::default(),
+        &scope,
+        window,
+    );
+    assert_eq!(all.rows.len(), whole.len());
+    assert!(all.rows.windows(2).all(|w| w[0].start <= w[1].start));
+    let cut = desk.export_bounded(guild, &scope, window, 2).await.unwrap();
+    assert!(cut.capped);
+    assert_eq!(cut.rows.len(), 2);
+    // A report over one place replays that place alone, and refuses past its limit.
+    let one = Scope {
+        conversations: Some(["dm-100".to_string()].into_iter().collect()),
+        ..scope.clone()
+    };
+    let report = desk
+        .places_report(guild, &one, window, 1_000)
+        .await
+        .unwrap();
+    let replayed = desk.replay_report(&one, window).await.unwrap();
+    assert_eq!(
+        reactif::report::json::report(&report.unwrap()),
+        reactif::report::json::report(&replayed)
+    );
+    assert!(desk
+        .places_report(guild, &one, window, 3)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 fn job(id: &str) -> SurveyJob {
@@ -722,6 +930,10 @@ contract!(
     the_worked_example_gives_the_figures_worked_by_hand,
     purging_removes_customer_ids_and_keeps_every_figure,
     forgetting_a_customer_touches_only_their_conversations,
+    forgetting_a_member_leaves_other_customers_places_as_they_are,
+    purging_forgets_the_team_choice_of_customers_no_longer_known,
+    whether_a_guild_has_events_is_one_lookup_and_live_reads_by_time,
+    exports_and_channel_reports_read_only_their_places_and_stop_at_a_limit,
     a_commit_is_all_or_nothing_and_reports_survey_conflicts,
     a_group_commit_keeps_each_commits_outcome,
     concurrent_commits_share_transactions,
@@ -906,6 +1118,36 @@ async fn sqlite_full_is_an_outage_that_passes() {
 
 /// A PostgreSQL database that turned read-only (a standby after a failover, or
 /// `default_transaction_read_only`): the write fails with 25006, an outage that passes.
+// --- /forget-me finds a person's rows through an index, on both backends. ---
+
+#[tokio::test]
+async fn forgetting_reads_the_author_index_not_the_table_on_sqlite() {
+    let db = support::db::sqlite().await;
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        reactif::store::PLACES_OF_CUSTOMER_SQL
+    );
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind("5000000000000000003")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let details: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("USING COVERING INDEX events_author")),
+        "{details:?}"
+    );
+    assert!(
+        !details.iter().any(|d| d.starts_with("SCAN events")),
+        "{details:?}"
+    );
+    pool.close().await;
+    db.cleanup().await;
+}
+
 #[tokio::test]
 #[cfg_attr(
     not(reactif_pg),
@@ -939,3 +1181,46 @@ async fn postgres_read_only_is_an_outage_that_passes() {
 // --- The engagement store, after `contract!` so that it can use it. ---
 #[path = "store_contract/engagement.rs"]
 mod engagement;
+
+#[tokio::test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+async fn forgetting_reads_the_author_index_not_the_table_on_postgres() {
+    use sqlx::{Connection, Executor};
+    let db = support::db::postgres().await;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // An empty table is cheaper to scan than to look up: forbid the scan, so that the plan
+    // shows whether the index can answer at all.
+    conn.execute("SET enable_seqscan = off").await.unwrap();
+    let sql = format!("EXPLAIN {}", reactif::store::PLACES_OF_CUSTOMER_SQL);
+    let plan: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind("5000000000000000003")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = plan.into_iter().map(|(l,)| l).collect();
+    assert!(
+        plan.iter().any(|l| l.contains("events_author")),
+        "{plan:#?}"
+    );
+    assert!(!plan.iter().any(|l| l.contains("Seq Scan")), "{plan:#?}");
+    let _ = conn.close().await;
+    db.cleanup().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = support::db::sqlite().await;
+    let path = db.url.strip_prefix("sqlite://").unwrap().to_string();
+    // Something written, so that the WAL exists too.
+    db.store.set_dm_choice("1", "2").await.unwrap();
+    for file in [path.clone(), format!("{path}-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}: {mode:o}");
+    }
+    db.cleanup().await;
+}

@@ -5,7 +5,8 @@
 use super::holes::Holes;
 use super::outbox::Outbox;
 use super::state::{
-    GuildChannels, Intake, KnownChannels, Lifecycle, LostStaffChannels, PlaceLocks, StoreWaits,
+    GuildChannels, HeavyReports, Intake, KnownChannels, Lifecycle, LostStaffChannels, PlaceLocks,
+    RateLimits, StoreWaits,
 };
 use crate::clock::Clock;
 use crate::desk::Desk;
@@ -30,6 +31,10 @@ pub struct Bot {
     pub known: KnownChannels,
     pub store_waits: StoreWaits,
     pub lost_staff: LostStaffChannels,
+    /// Per-person limits on commands.
+    pub limits: RateLimits,
+    /// Exports and channel reports: one at a time per guild.
+    pub heavy: HeavyReports,
 }
 
 impl Bot {
@@ -51,6 +56,8 @@ impl Bot {
             known: KnownChannels::default(),
             store_waits: StoreWaits::default(),
             lost_staff: LostStaffChannels::default(),
+            limits: RateLimits::default(),
+            heavy: HeavyReports::default(),
         }
     }
 

@@ -18,7 +18,10 @@ impl std::fmt::Debug for DiscordConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DiscordConfig")
             .field("token", &"***")
-            .field("api_url", &self.api_url)
+            .field(
+                "api_url",
+                &self.api_url.as_deref().map(crate::store::redact_url),
+            )
             .field("dev_guild_id", &self.dev_guild_id)
             .finish()
     }
@@ -62,5 +65,11 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("secret-token"), "{debug}");
         assert!(debug.contains("127.0.0.1:9"), "{debug}");
+        let config = super::DiscordConfig {
+            api_url: Some("http://proxy:hunter2@127.0.0.1:9".into()),
+            ..config
+        };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
     }
 }

@@ -62,8 +62,13 @@ pub async fn lock_conversation(
     conversation: &str,
 ) -> tokio::sync::OwnedMutexGuard<()> {
     bot.places
-        .lock(format!("place:{guild}:{conversation}"))
+        .lock(conversation_lock(guild, conversation))
         .await
+}
+
+/// The name of a conversation's lock in `Bot::places`.
+pub fn conversation_lock(guild: &str, conversation: &str) -> String {
+    format!("place:{guild}:{conversation}")
 }
 
 /// What a live event commits: the event, what the survey rules ask for (a withdrawn survey

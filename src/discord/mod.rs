@@ -148,6 +148,7 @@ fn framework(bot: Arc<Bot>, dev_guild: Option<u64>) -> poise::Framework<Arc<Bot>
     poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
+            command_check: Some(|ctx| Box::pin(commands::cooldown(ctx))),
             on_error: |e| Box::pin(replies::on_error(e)),
             event_handler: |fw, event| {
                 Box::pin(gateway::dispatch(fw.serenity_context, event, fw.user_data))

@@ -111,15 +111,144 @@ pub enum NoTurn {
 }
 
 impl Intake {
-    /// Waits for a turn to handle one message; the turn ends when the permit is dropped.
-    pub async fn turn(&self) -> Result<OwnedSemaphorePermit, NoTurn> {
+    /// Counts one more message waiting, unless `WAITING_LIMIT` already are; it waits until its
+    /// `Waiting::turn`.
+    pub fn enter(&self) -> Result<Waiting<'_>, NoTurn> {
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= WAITING_LIMIT {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(NoTurn::Full);
         }
-        let turn = Arc::clone(&self.handlers).acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        turn.map_err(|_| NoTurn::Closed)
+        Ok(Waiting { intake: self })
+    }
+}
+
+/// A message counted as waiting for a handler (until it has one, or gives up).
+pub struct Waiting<'a> {
+    intake: &'a Intake,
+}
+
+impl Waiting<'_> {
+    /// Waits for a handler (fairly, in arrival order).
+    pub async fn turn(self) -> Result<OwnedSemaphorePermit, NoTurn> {
+        Arc::clone(&self.intake.handlers)
+            .acquire_owned()
+            .await
+            .map_err(|_| NoTurn::Closed)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.intake.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Per-person limits (`/forget-me` once an hour, a few commands every few seconds): how many
+/// turns each person took at each thing in the current period, on Discord's clock. Kept in
+/// memory: a restart forgets them, which only ever lets someone through early.
+#[derive(Default)]
+pub struct RateLimits {
+    /// (thing, person) -> (start of the period, turns taken in it).
+    turns: Mutex<HashMap<(String, u64), (i64, u32)>>,
+}
+
+/// Entries above this many are pruned of the ones no limit still needs.
+const RATE_ENTRIES: usize = 10_000;
+/// The longest period (`/forget-me`'s hour): an older one limits nothing.
+const LONGEST_LIMIT: i64 = 3_600_000;
+
+impl RateLimits {
+    /// Takes one of `who`'s `burst` turns at `what` in the period of `every` that started with
+    /// their first turn; when none is left, returns how long until the next period.
+    pub fn take(&self, what: &str, who: u64, now: i64, burst: u32, every: i64) -> Result<(), i64> {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        if turns.len() >= RATE_ENTRIES {
+            turns.retain(|_, (start, _)| now - *start < LONGEST_LIMIT);
+        }
+        let entry = turns.entry((what.to_string(), who)).or_insert((now, 0));
+        if now < entry.0 || now - entry.0 >= every {
+            *entry = (now, 0);
+        }
+        if entry.1 >= burst {
+            return Err(every - (now - entry.0));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+
+    /// Gives back a turn taken (what it was for failed on our side).
+    pub fn give_back(&self, what: &str, who: u64) {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = turns.get_mut(&(what.to_string(), who)) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::RateLimits;
+
+    #[test]
+    fn turns_run_out_within_their_period_and_come_back_with_the_next() {
+        let limits = RateLimits::default();
+        assert_eq!(limits.take("x", 1, 1_000, 1, 100), Ok(()));
+        assert_eq!(limits.take("x", 1, 1_060, 1, 100), Err(40));
+        assert_eq!(limits.take("x", 2, 1_060, 1, 100), Ok(()), "per person");
+        assert_eq!(limits.take("y", 1, 1_060, 1, 100), Ok(()), "per thing");
+        assert_eq!(limits.take("x", 1, 1_100, 1, 100), Ok(()));
+        limits.give_back("x", 1);
+        assert_eq!(limits.take("x", 1, 1_101, 1, 100), Ok(()));
+        for _ in 0..3 {
+            assert_eq!(limits.take("z", 1, 5_000, 3, 100), Ok(()));
+        }
+        assert_eq!(limits.take("z", 1, 5_010, 3, 100), Err(90));
+    }
+}
+
+/// Reports that read a guild's places one by one (an export, a channel's report): one at a
+/// time per guild, so that nobody can fill the bot's memory or the database's time with them.
+#[derive(Default)]
+pub struct HeavyReports {
+    busy: Arc<Mutex<std::collections::HashSet<String>>>,
+}
+
+/// A guild's turn for a heavy report, given back when dropped.
+pub struct HeavySlot {
+    busy: Arc<Mutex<std::collections::HashSet<String>>>,
+    guild: String,
+}
+
+impl HeavyReports {
+    /// The guild's turn, unless another of its heavy reports is being prepared.
+    pub fn try_start(&self, guild: &str) -> Option<HeavySlot> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.insert(guild.to_string()).then(|| HeavySlot {
+            busy: Arc::clone(&self.busy),
+            guild: guild.to_string(),
+        })
+    }
+}
+
+impl Drop for HeavySlot {
+    fn drop(&mut self) {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.remove(&self.guild);
+    }
+}
+
+#[cfg(test)]
+mod heavy_tests {
+    use super::HeavyReports;
+
+    #[test]
+    fn one_heavy_report_per_guild_at_a_time() {
+        let heavy = HeavyReports::default();
+        let slot = heavy.try_start("g").expect("free");
+        assert!(heavy.try_start("g").is_none());
+        assert!(heavy.try_start("h").is_some(), "another guild is not held");
+        drop(slot);
+        assert!(heavy.try_start("g").is_some());
     }
 }
 
@@ -209,9 +338,9 @@ pub struct StoreWaits {
 }
 
 /// One message waiting for the database; it stops waiting when this is dropped.
-pub struct Waiting<'a>(&'a StoreWaits);
+pub struct StoreWait<'a>(&'a StoreWaits);
 
-impl Drop for Waiting<'_> {
+impl Drop for StoreWait<'_> {
     fn drop(&mut self) {
         if self.0.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
             *self.0.lock() = None;
@@ -230,7 +359,7 @@ impl StoreWaits {
     }
 
     /// A message starts waiting because of `outage`; the first of an outage is logged loudly.
-    pub fn start(&self, now: crate::domain::Millis, outage: crate::store::Outage) -> Waiting<'_> {
+    pub fn start(&self, now: crate::domain::Millis, outage: crate::store::Outage) -> StoreWait<'_> {
         let first = self.waiting.fetch_add(1, Ordering::SeqCst) == 0;
         let mut since = self.lock();
         if first || since.is_none_or(|(_, o)| o != outage) {
@@ -240,7 +369,7 @@ impl StoreWaits {
             );
             *since = Some((since.map_or(now, |(at, _)| at), outage));
         }
-        Waiting(self)
+        StoreWait(self)
     }
 
     /// Messages waiting now, since when, and why (`None` when none waits).

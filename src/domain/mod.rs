@@ -2,11 +2,13 @@
 //! `docs/kpi.md`. Nothing here performs I/O or reads the system clock: every time is passed in as
 //! milliseconds since the Unix epoch (UTC), so a report is a pure function of its events.
 
+pub mod bounds;
 pub mod delay_kind;
 pub mod engagement;
 pub mod event;
 pub mod hours;
 pub mod kpi;
+pub mod open_conversation;
 pub mod percentile;
 pub mod rollup;
 pub mod settings;

@@ -6,6 +6,9 @@ use super::Result;
 use crate::domain::Millis;
 use async_trait::async_trait;
 
+/// New tickets one customer may open in an hour, unless `/setup` says otherwise.
+pub const DEFAULT_TICKETS_PER_HOUR: u32 = 5;
+
 #[async_trait]
 pub trait BotStateStore: Send + Sync {
     // --- A guild's setup (`/setup`). ---
@@ -14,6 +17,9 @@ pub trait BotStateStore: Send + Sync {
     async fn save_discord_setup(&self, guild_id: &str, setup: &DiscordSetup) -> Result<()>;
     /// Guilds whose staff channel is set: the teams a customer's DM can reach.
     async fn guilds_with_staff_channel(&self) -> Result<Vec<String>>;
+    /// New tickets one customer may open in an hour (`/setup tickets_per_hour`, default 5).
+    async fn ticket_limit(&self, guild_id: &str) -> Result<u32>;
+    async fn set_ticket_limit(&self, guild_id: &str, per_hour: u32) -> Result<()>;
 
     // --- DM tickets, and which team a customer's DMs go to. ---
 

@@ -25,6 +25,26 @@ pub trait EventStore: Send + Sync {
     /// Every event of one place (a guild's conversation key), in no particular order.
     async fn place_events(&self, guild_id: &str, conversation: &str) -> Result<Vec<Event>>;
 
+    /// The events of one place at or after `since`, in no particular order (one index range).
+    async fn place_events_since(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<Event>>;
+
+    /// The places of a guild where a customer wrote between `from` (included) and `to`
+    /// (excluded): those where a request of that window can start.
+    async fn places_with_customer_messages(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<String>>;
+
+    /// Whether the guild has any event (one index lookup, whatever its size).
+    async fn guild_has_events(&self, guild_id: &str) -> Result<bool>;
+
     /// Every event at or before `now`, of one guild or of all.
     async fn events_until(&self, guild_id: Option<&str>, now: Millis) -> Result<Vec<Event>>;
 

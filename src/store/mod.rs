@@ -55,13 +55,15 @@ mod rules;
 
 pub use bot_state::{
     BotStateStore, ChannelCursor, DiscordSetup, SurveyJob, SurveyStatus, Ticket, TranscriptLine,
-    WatchKind, WatchedChannel,
+    WatchKind, WatchedChannel, DEFAULT_TICKETS_PER_HOUR,
 };
 pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp};
 pub use engagement::EngagementStore;
 pub use events::{EventStore, Inserted};
 pub use outbox::{OutboxBacklog, OutboxItem, OutboxMethod, OutboxStore};
-pub use privacy::{anon_token, Place, PrivacyStore, ANON_PREFIX};
+pub use privacy::{
+    anon_token, Forgotten, Place, PrivacyStore, ANON_PREFIX, PLACES_OF_CUSTOMER_SQL,
+};
 pub use rollups::{
     dirty_version, DayRollup, DayUpdate, DirtyDay, DirtyPlace, FactsUpdate, PieceScope,
     RollupStatus, RollupStore,
@@ -237,24 +239,47 @@ pub async fn open(url: &str) -> Result<DynStore> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Arc::new(postgres::PgStore::connect(url).await?)
     } else {
-        return Err(StoreError::UnsupportedUrl(url.to_string()));
+        return Err(StoreError::UnsupportedUrl(redact_url(url)));
     };
     store.migrate().await?;
     Ok(store)
 }
 
-/// Hides a password in a database URL for logs and messages.
+/// Hides every password in a URL (a database's, or `DISCORD_API_URL`'s) for logs, messages
+/// and `Debug`: the one after `user:` and any query parameter whose name says password
+/// (`?password=`, `&sslpassword=`).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let creds = &url[scheme_end + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match main.find("://") {
+        Some(scheme_end) => {
+            let rest = &main[scheme_end + 3..];
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => {
+                    let user = rest[..at].split(':').next().unwrap_or_default();
+                    let hidden = if rest[..at].contains(':') { ":***" } else { "" };
+                    format!("{}{user}{hidden}{}", &main[..scheme_end + 3], &rest[at..])
+                }
+                None => main.to_string(),
             }
         }
-        _ => url.to_string(),
+        None => main.to_string(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 #[cfg(test)]
@@ -269,5 +294,37 @@ mod tests {
             super::redact_url("sqlite://reactif.db"),
             "sqlite://reactif.db"
         );
+    }
+
+    #[test]
+    fn a_password_anywhere_in_a_url_is_hidden() {
+        let cases = [
+            (
+                "postgres://bot@db/reactif?password=s3cret&sslmode=require",
+                "postgres://bot@db/reactif?password=***&sslmode=require",
+            ),
+            (
+                "postgresql://db/reactif?user=bot&Password=s3cret",
+                "postgresql://db/reactif?user=bot&Password=***",
+            ),
+            (
+                "postgres://bot:p@ss:w@rd@db:5432/reactif?sslpassword=s3cret",
+                "postgres://bot:***@db:5432/reactif?sslpassword=***",
+            ),
+            (
+                "http://proxy:s3cret@127.0.0.1:8080",
+                "http://proxy:***@127.0.0.1:8080",
+            ),
+            (
+                "https://gw.example/api?password=s3cret",
+                "https://gw.example/api?password=***",
+            ),
+            ("http://127.0.0.1:8080/a@b", "http://127.0.0.1:8080/a@b"),
+        ];
+        for (url, shown) in cases {
+            let redacted = super::redact_url(url);
+            assert_eq!(redacted, shown);
+            assert!(!redacted.contains("s3cret") && !redacted.contains("p@ss"));
+        }
     }
 }

@@ -75,6 +75,7 @@ impl SqlStore<Sqlite> {
         url: &str,
         tune: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
     ) -> super::Result<SqliteStore> {
+        create_private_file(url)?;
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -107,5 +108,54 @@ impl SqlStore<Sqlite> {
                 )
         };
         Ok(SqlStore { pool, reads })
+    }
+}
+
+/// Creates a new database file readable and writable by its owner only (0600): it holds
+/// customers' ids and, with transcripts on, their words. SQLite gives the WAL and shared-memory
+/// files the main file's mode. An existing file is left as it is (its owner chose its mode).
+fn create_private_file(url: &str) -> super::Result<()> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(());
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A missing folder and the like: SQLite's own open says it in its words.
+        Err(_) => Ok(()),
+    }
+}
+
+/// The file a `sqlite:` URL names, or `None` for a database in memory.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    (!memory).then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_file_of_a_sqlite_url_is_found_and_memory_has_none() {
+        assert_eq!(
+            super::sqlite_path("sqlite://reactif.db"),
+            Some("reactif.db")
+        );
+        assert_eq!(
+            super::sqlite_path("sqlite:///var/lib/r.db?mode=rwc"),
+            Some("/var/lib/r.db")
+        );
+        assert_eq!(super::sqlite_path("sqlite::memory:"), None);
+        assert_eq!(super::sqlite_path("sqlite://x.db?mode=memory"), None);
     }
 }

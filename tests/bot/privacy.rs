@@ -206,3 +206,132 @@ async fn forget_me_takes_the_id_off_reactions_and_replies() {
     assert_eq!(report().await, before);
     bot.stop().await;
 }
+
+/// Opens a thread by Cody under `parent` (a forum post, or a thread of a watched text channel)
+/// and has him ask in it, then Otto (a member, not an agent) write "+1" there; returns (thread,
+/// when Cody asked).
+async fn cody_asks_and_otto_adds_one(bot: &TestBot, parent: u64, question: &str) -> (u64, i64) {
+    let post = thread_create(ids::GUILD, parent, question, ids::CODY, now_ms());
+    let thread = id_of(&post["id"]).unwrap();
+    bot.fake.add_channel(post.clone());
+    bot.fake.dispatch("THREAD_CREATE", post).await;
+    let asked = now_ms();
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(ids::CODY, Place::guild(thread), question, asked),
+        )
+        .await;
+    a_moment_later().await;
+    bot.fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            message_create(ids::OTTO, Place::guild(thread), "+1", now_ms()),
+        )
+        .await;
+    bot.wait_handled(thread).await;
+    (thread, asked)
+}
+
+/// Otto wrote "+1" in Cody's forum post and in Cody's thread of a watched channel, then runs
+/// `/forget-me`: his rows are anonymised, and nothing of Cody's changes: the post keeps its key
+/// and its survey, the figures are the same, and the answer to Cody's open request is timed
+/// from Cody's question as before. A second `/forget-me` within the hour is refused, politely.
+#[tokio::test]
+async fn forget_me_erases_only_the_caller_in_other_customers_conversations() {
+    let bot = spawn_bot().await;
+    let (post, _) = cody_asks_and_otto_adds_one(&bot, ids::HELP_FORUM, "Cannot log in").await;
+    a_moment_later().await;
+    alex_answers(&bot, post, "Reset your password").await;
+    let post_key = post.to_string();
+    let survey = bot
+        .wait_event(&post_key, |e| {
+            matches!(e.kind, EventKind::SurveySent { .. })
+        })
+        .await;
+    let (thread, asked) = cody_asks_and_otto_adds_one(&bot, ids::SUPPORT, "Export fails").await;
+    let thread_key = format!("{}:{}", ids::SUPPORT, ids::CODY);
+    let now = now_ms() + 1;
+    let window = Window {
+        from: now - DAY,
+        to: now,
+        now,
+    };
+    let before = bot.desk.report(&Scope::default(), window).await.unwrap();
+    let post_before = bot.events(&post_key).await;
+    let store = bot.desk.store();
+    let surveys_before = store
+        .surveys_in_place(GUILD, &post_key, reactif::store::SurveyStatus::Sent)
+        .await
+        .unwrap();
+    assert_eq!(surveys_before.len(), 1);
+
+    let otto_dm = Place::dm(bot.fake.dm_channel_id(ids::OTTO));
+    let id = bot.slash("forget-me", vec![], ids::OTTO, otto_dm).await;
+    let reply = bot.interaction_reply(&id).await;
+    assert!(reply.is_ephemeral());
+    let text = reply.content().unwrap();
+    assert!(text.contains("0 conversation(s) of yours"), "{text}");
+    assert!(
+        text.contains("in 2 conversation(s) of other people"),
+        "{text}"
+    );
+
+    let all = store.events_until(None, i64::MAX).await.unwrap();
+    assert!(!all.iter().any(|e| e.author_id == ids::OTTO.to_string()));
+    let post_after = bot.events(&post_key).await;
+    assert_eq!(
+        post_after.len(),
+        post_before.len(),
+        "the post keeps its key"
+    );
+    let unchanged = |e: &reactif::domain::Event| e.author_id != ids::OTTO.to_string();
+    let mut cody_before: Vec<_> = post_before.into_iter().filter(unchanged).collect();
+    let mut cody_after: Vec<_> = post_after
+        .into_iter()
+        .filter(|e| !e.author_id.starts_with("anon-"))
+        .collect();
+    cody_before.sort_by(|a, b| a.id.cmp(&b.id));
+    cody_after.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(cody_after, cody_before);
+    assert!(bot
+        .events(&post_key)
+        .await
+        .iter()
+        .any(|e| e.id == survey.id));
+    assert_eq!(
+        store
+            .surveys_in_place(GUILD, &post_key, reactif::store::SurveyStatus::Sent)
+            .await
+            .unwrap(),
+        surveys_before,
+        "Cody's survey is still open, still his"
+    );
+    let after = bot.desk.report(&Scope::default(), window).await.unwrap();
+    assert_eq!(
+        reactif::report::json::report(&after),
+        reactif::report::json::report(&before)
+    );
+
+    // Cody's request in his thread is still open: the agent's answer is timed from it.
+    a_moment_later().await;
+    let answered = alex_answers(&bot, thread, "Fixed in 2.1").await;
+    bot.wait_event(&thread_key, |e| e.kind == EventKind::AgentMessage)
+        .await;
+    let rules = reactif::domain::GuildRules::default();
+    let tl =
+        reactif::domain::timeline::Timeline::build(&bot.events(&thread_key).await, None, &|_| {
+            &rules
+        });
+    assert_eq!(tl.conversations.len(), 1);
+    assert_eq!(tl.conversations[0].customer_id, ids::CODY.to_string());
+    assert_eq!(tl.requests[0].delay(), Some(answered - asked));
+
+    let again = bot.slash("forget-me", vec![], ids::OTTO, otto_dm).await;
+    let reply = bot.interaction_reply(&again).await;
+    assert!(reply.is_ephemeral());
+    let text = reply.content().unwrap();
+    assert!(text.contains("less than an hour"), "{text}");
+    assert!(text.contains("moins d'une heure"), "{text}");
+    bot.stop().await;
+}

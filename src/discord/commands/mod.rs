@@ -10,8 +10,15 @@ mod setup;
 mod stats;
 
 use super::bot::{Bot, Context, Error};
+use super::live::discord_time;
 use super::replies::{user_error, user_texts};
+use crate::domain::{Millis, SECOND};
 use std::sync::Arc;
+
+/// Commands one person may use in a row, in `COMMAND_PERIOD`, before being asked to wait: a
+/// person using the bot never meets it; a script that floods it does.
+pub const COMMAND_BURST: u32 = 5;
+pub const COMMAND_PERIOD: Millis = 10 * SECOND;
 
 pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
     vec![
@@ -28,4 +35,31 @@ fn guild(ctx: Context<'_>) -> Result<String, Error> {
         .guild_id()
         .ok_or_else(|| user_error(user_texts(ctx).cmd.use_in_server))?
         .to_string())
+}
+
+/// Every command's first check: the per-person cooldown (`COMMAND_BURST` commands in
+/// `COMMAND_PERIOD`), told in an ephemeral message.
+pub async fn cooldown(ctx: Context<'_>) -> Result<bool, Error> {
+    let bot = ctx.data();
+    let now = discord_time(ctx.id());
+    let Err(wait) = bot.limits.take(
+        "command",
+        ctx.author().id.get(),
+        now,
+        COMMAND_BURST,
+        COMMAND_PERIOD,
+    ) else {
+        return Ok(true);
+    };
+    let wait = crate::report::human_ms(Some(wait));
+    let text = match ctx.guild_id() {
+        Some(g) => {
+            let locale = bot.rules(&g.to_string()).await?.locale;
+            crate::i18n::limit_texts(locale)
+                .command_cooldown
+                .to_string()
+        }
+        None => crate::i18n::both(|t| t.command_cooldown),
+    };
+    Err(user_error(text.replace("{wait}", &wait)))
 }

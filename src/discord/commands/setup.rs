@@ -71,6 +71,8 @@ pub async fn setup(
     show_agent_names: Option<bool>,
     #[description = "Keep the text of messages, for `reactif transcript` (default: off)"]
     transcripts: Option<bool>,
+    #[description = "New tickets one customer may open per hour (1 to 100, default 5)"]
+    tickets_per_hour: Option<i64>,
 ) -> Result<(), Error> {
     let guild = super::guild(ctx)?;
     let store = ctx.data().desk.store();
@@ -117,6 +119,18 @@ pub async fn setup(
             .replace("{channel}", &format!("<#{channel}>"));
         current = format!("{lost}\n{current}");
     }
+    if let Some(n) = tickets_per_hour {
+        let n = ticket_limit(n, c)?;
+        store.set_ticket_limit(&guild, n).await?;
+        changed.push(said(c.cmd.changed_tickets_per_hour, n.to_string()));
+    }
+    let current = format!(
+        "{current}\n{}",
+        said(
+            c.cmd.changed_tickets_per_hour,
+            store.ticket_limit(&guild).await?.to_string()
+        )
+    );
     let text = if changed.is_empty() {
         format!("{}\n{current}", c.cmd.settings_title)
     } else {
@@ -282,6 +296,17 @@ fn apply_privacy(
 }
 
 /// The settings as they are now, one a line.
+/// The new tickets a customer may open per hour: 1 to 100.
+fn ticket_limit(n: i64, c: &Texts) -> Result<u32, Error> {
+    match u32::try_from(n) {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(user_error(said(
+            c.cmd.tickets_per_hour_range,
+            n.to_string(),
+        ))),
+    }
+}
+
 fn describe(rules: &GuildRules, d: &DiscordSetup, c: &Texts) -> String {
     let channel = |id: &Option<String>| {
         id.as_ref()

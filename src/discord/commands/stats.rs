@@ -1,11 +1,13 @@
 //! `/stats`: the guild's support KPIs, for agents and admins.
 
+use crate::desk::{EXPORT_MAX_ROWS, PLACES_REPORT_MAX_EVENTS};
 use crate::discord::access;
 use crate::discord::bot::{Bot, Context, Error};
+use crate::discord::live::discord_time;
 use crate::discord::render::report::{embed, CHART_NAME};
 use crate::discord::replies::{no_pings, user_error};
 use crate::domain::kpi::{Report, Scope, Window};
-use crate::domain::{GuildRules, Millis, TimeSpec, MINUTE};
+use crate::domain::{bounds, GuildRules, Millis, TimeSpec, MINUTE};
 use crate::i18n::{self, Texts};
 use poise::serenity_prelude as serenity;
 
@@ -40,13 +42,69 @@ pub async fn stats(
     // Large histories take longer than Discord's 3 s: acknowledge first.
     ctx.defer_ephemeral().await?;
     let rules = bot.rules(&guild).await?;
-    let now = bot.now();
+    // Discord's clock, not the host's: the interaction came after every message it reports
+    // on, so a host clock a few seconds off neither hides the latest ones nor sends the report
+    // down the slow path (a `now` before the guild's newest event is replayed).
+    let now = discord_time(ctx.id());
     let window = window(&rules, now, period, since.as_deref(), until.as_deref())?;
+    let texts = i18n::texts(rules.locale);
+    let limits = i18n::limit_texts(rules.locale);
+    // An export or a channel reads places one by one: one such report per guild at a time.
+    let heavy = export == Some(true) || channel.is_some();
+    let _slot = match heavy {
+        true => match bot.heavy.try_start(&guild) {
+            Some(slot) => Some(slot),
+            None => return Err(user_error(limits.stats_busy)),
+        },
+        false => None,
+    };
+    let (scope, report) = match scoped_report(bot, &guild, &rules, window, agent, channel).await {
+        Ok(done) => done,
+        // The database cannot write (the report's rollups need it): say what waits for it.
+        Err(e) => match store_note(bot, bot.now(), texts) {
+            Some(note) => return crate::discord::replies::say(ctx, note).await,
+            None => return Err(e),
+        },
+    };
+    let mut reply = report_reply(&report, texts)?;
+    let mut notes = Vec::new();
+    if export == Some(true) {
+        let (csv, capped) = export_csv(bot, &guild, &scope, window).await?;
+        reply = reply.attachment(csv);
+        if capped {
+            notes.push(
+                limits
+                    .export_capped
+                    .replace("{limit}", &EXPORT_MAX_ROWS.to_string()),
+            );
+        }
+    }
+    // The outbox runs on the host's clock: its waits are measured on it.
+    if let Some(note) = backlog_note(bot, &guild, bot.now(), texts).await? {
+        notes.push(note);
+    }
+    notes.extend(store_note(bot, bot.now(), texts));
+    if !notes.is_empty() {
+        reply = reply.content(notes.join("\n"));
+    }
+    ctx.send(reply).await?;
+    Ok(())
+}
+
+/// The report over the options' agent and channel; a channel's reads its places only.
+async fn scoped_report(
+    bot: &Bot,
+    guild: &str,
+    rules: &GuildRules,
+    window: Window,
+    agent: Option<serenity::User>,
+    channel: Option<serenity::PartialChannel>,
+) -> Result<(Scope, Report), Error> {
     let conversations = match &channel {
         Some(c) => Some(
             bot.desk
                 .store()
-                .conversations_in_channel(&guild, &c.id.to_string())
+                .conversations_in_channel(guild, &c.id.to_string())
                 .await?
                 .into_iter()
                 .collect(),
@@ -54,35 +112,25 @@ pub async fn stats(
         None => None,
     };
     let scope = Scope {
-        guild_id: Some(guild.clone()),
+        guild_id: Some(guild.to_string()),
         agent_id: agent.as_ref().map(|a| a.id.to_string()),
         conversations,
     };
-    let texts = i18n::texts(rules.locale);
-    let report = match bot.desk.report(&scope, window).await {
-        Ok(report) => report,
-        // The database cannot write (the report's rollups need it): say what waits for it.
-        Err(e) => match store_note(bot, now, texts) {
-            Some(note) if e.is_transient() => {
-                return crate::discord::replies::say(ctx, note).await;
-            }
-            _ => return Err(e.into()),
-        },
+    let report = match &scope.conversations {
+        Some(_) => bot
+            .desk
+            .places_report(guild, &scope, window, PLACES_REPORT_MAX_EVENTS)
+            .await?
+            .ok_or_else(|| {
+                let t = i18n::limit_texts(rules.locale);
+                user_error(
+                    t.channel_too_large
+                        .replace("{n}", &PLACES_REPORT_MAX_EVENTS.to_string()),
+                )
+            })?,
+        None => bot.desk.report(&scope, window).await?,
     };
-    let mut reply = report_reply(&report, texts)?;
-    if export == Some(true) {
-        reply = reply.attachment(export_csv(bot, &guild, &scope, window).await?);
-    }
-    let notes: Vec<String> = backlog_note(bot, &guild, now, texts)
-        .await?
-        .into_iter()
-        .chain(store_note(bot, now, texts))
-        .collect();
-    if !notes.is_empty() {
-        reply = reply.content(notes.join("\n"));
-    }
-    ctx.send(reply).await?;
-    Ok(())
+    Ok((scope, report))
 }
 
 /// The window the options ask for: `since` (or the period, 7 days by default) to `until` (or
@@ -117,9 +165,15 @@ fn window(
         (None, _) => TimeSpec::DaysBefore(7),
     };
     let from = from_spec.resolve(&rules.timezone, to, now);
+    let bounded = |what: &str, at: Millis| {
+        bounds::check_time(what, at, now).map_err(|e| user_error(e.to_string()))
+    };
+    bounded("until", to)?;
+    bounded("since", from)?;
     if from >= to {
         return Err(user_error(t.cmd.empty_period));
     }
+    bounds::check_window(from, to).map_err(|e| user_error(e.to_string()))?;
     Ok(Window { from, to, now })
 }
 
@@ -133,26 +187,25 @@ fn report_reply(report: &Report, texts: &Texts) -> Result<poise::CreateReply, Er
         .allowed_mentions(no_pings()))
 }
 
-/// The request export of the report's scope and window, as a CSV attachment.
+/// The request export of the report's scope and window, as a CSV attachment, read one place
+/// at a time and cut at `EXPORT_MAX_ROWS` rows (true when cut).
 async fn export_csv(
     bot: &Bot,
     guild: &str,
     scope: &Scope,
     window: Window,
-) -> Result<serenity::CreateAttachment, Error> {
-    let events = bot
+) -> Result<(serenity::CreateAttachment, bool), Error> {
+    let export = bot
         .desk
-        .store()
-        .events_until(Some(guild), window.now)
+        .export_bounded(guild, scope, window, EXPORT_MAX_ROWS)
         .await?;
-    let (all, _) = bot.desk.report_rules(scope).await?;
     let mut csv = String::from(crate::report::csv::EXPORT_HEADER);
-    for row in crate::desk::export_rows(&events, &all, scope, window) {
-        csv.push_str(&crate::report::csv::export_row(&row));
+    for row in &export.rows {
+        csv.push_str(&crate::report::csv::export_row(row));
     }
-    Ok(serenity::CreateAttachment::bytes(
-        csv.into_bytes(),
-        "reactif-requests.csv",
+    Ok((
+        serenity::CreateAttachment::bytes(csv.into_bytes(), "reactif-requests.csv"),
+        export.capped,
     ))
 }
 

@@ -30,8 +30,8 @@ pub async fn on_live_message(ctx: &serenity::Context, bot: &Arc<Bot>, msg: &sere
     if !is_human_message(msg) || ordinary_chat(ctx, bot, msg).await {
         return;
     }
-    let _turn = match bot.intake.turn().await {
-        Ok(turn) => turn,
+    let waiting = match bot.intake.enter() {
+        Ok(waiting) => waiting,
         Err(NoTurn::Full) => {
             let guild = msg.guild_id.map(|g| g.to_string());
             bot.holes.record_for_database(
@@ -44,7 +44,19 @@ pub async fn on_live_message(ctx: &serenity::Context, bot: &Arc<Bot>, msg: &sere
         }
         Err(NoTurn::Closed) => return,
     };
-    if let Err(e) = Box::pin(on_message(ctx, bot, msg, false))
+    // Fair queueing: the messages of one place wait for it here, in order, holding no handler,
+    // so that one person's flood takes one handler and leaves the others to everyone else.
+    let _place = bot.places.lock(place_key(msg)).await;
+    // Asked again: the message ahead in this place may have just found it is ordinary chat (a
+    // thread's first message learns it is not a ticket), and a message dropped here leaves
+    // nothing behind, not even a cursor at shutdown.
+    if ordinary_chat(ctx, bot, msg).await {
+        return;
+    }
+    let Ok(_turn) = waiting.turn().await else {
+        return;
+    };
+    if let Err(e) = Box::pin(on_message_in_place(ctx, bot, msg, false))
         .instrument(span)
         .await
     {
@@ -58,14 +70,27 @@ pub fn from_history<'a>(
     bot: &'a Arc<Bot>,
     msg: &'a serenity::Message,
 ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>> {
-    Box::pin(on_message(ctx, bot, msg, true))
+    Box::pin(async move {
+        let _place = bot.places.lock(place_key(msg)).await;
+        on_message_in_place(ctx, bot, msg, true).await
+    })
 }
 
-/// Handles one message, live (`delayed` false) or fetched from history after downtime. While
+/// The lock that makes the messages of one place (a person's DMs, a guild channel) go one at
+/// a time.
+fn place_key(msg: &serenity::Message) -> String {
+    match msg.guild_id {
+        None => format!("dm:{}", msg.author.id),
+        Some(_) => format!("channel:{}", msg.channel_id),
+    }
+}
+
+/// Handles one message, live (`delayed` false) or fetched from history after downtime, its
+/// place's lock (`place_key`) held by the caller. While
 /// the database is unreachable the message is retried here with backoff, and the messages
 /// behind it wait for a handler (at most `WAITING_LIMIT`; beyond, they are left in Discord's
 /// history, their channel's cursor stays before them, and a catch-up reads them again).
-async fn on_message(
+async fn on_message_in_place(
     ctx: &serenity::Context,
     bot: &Arc<Bot>,
     msg: &serenity::Message,
@@ -82,10 +107,6 @@ async fn on_message(
         bot.remember_before(&channel, guild.as_deref(), msg.id.get())
             .await;
         return Ok(());
-    };
-    let _turn = match msg.guild_id {
-        None => bot.places.lock(format!("dm:{}", msg.author.id)).await,
-        Some(_) => bot.places.lock(format!("channel:{}", msg.channel_id)).await,
     };
     if msg.guild_id.is_none() && !delayed {
         first_contact(ctx, bot, msg).await;

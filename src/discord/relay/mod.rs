@@ -134,11 +134,36 @@ async fn ticket_for(
         .as_deref()
         .and_then(|t| t.parse::<u64>().ok())
         .is_some_and(|t| t > msg.id.get());
-    if (place.opened_conversation && !opened_for_it) || ticket.thread_id.is_none() {
+    // The first ticket always opens (and counts); a new conversation opens another one unless
+    // the customer opened too many this hour.
+    let first = ticket.thread_id.is_none();
+    let wants_thread = first || (place.opened_conversation && !opened_for_it);
+    if wants_thread && (new_ticket_allowed(bot, msg, guild).await? || first) {
         ticket.thread_id = Some(thread::open_thread(http, bot, guild, staff, &msg.author).await?);
     }
     store.save_ticket(&ticket).await?;
     Ok(ticket)
+}
+
+/// Whether the customer may open one more ticket (a thread) this hour: at most the guild's
+/// `tickets_per_hour`, on Discord's clock. Beyond, their DM joins their latest ticket: it is
+/// relayed there, nothing is lost and nothing new is opened.
+async fn new_ticket_allowed(
+    bot: &Bot,
+    msg: &serenity::Message,
+    guild: &str,
+) -> anyhow::Result<bool> {
+    let limit = bot.desk.store().ticket_limit(guild).await?;
+    let what = format!("ticket:{guild}");
+    let at = crate::discord::live::discord_time(msg.id.get());
+    let allowed = bot
+        .limits
+        .take(&what, msg.author.id.get(), at, limit, crate::domain::HOUR)
+        .is_ok();
+    if !allowed {
+        tracing::info!(customer = %msg.author.id, limit, "ticket limit reached: the DM joins the customer's latest ticket");
+    }
+    Ok(allowed)
 }
 
 /// The messages a customer's DM causes: its relay to the ticket thread and, when it opens a

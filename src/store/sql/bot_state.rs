@@ -3,6 +3,7 @@
 use super::Db;
 use crate::domain::Millis;
 use crate::store::backend::{Dialect, SqlStore};
+use crate::store::bot_state::DEFAULT_TICKETS_PER_HOUR;
 use crate::store::rows::{SurveyRow, TicketRow, SURVEY_COLUMNS};
 use crate::store::{
     BotStateStore, ChannelCursor, DiscordSetup, Result, SurveyJob, SurveyStatus, Ticket,
@@ -98,6 +99,30 @@ impl BotStateStore for SqlStore<Db> {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(g,)| g).collect())
+    }
+
+    async fn ticket_limit(&self, guild_id: &str) -> Result<u32> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT CAST(tickets_per_hour AS BIGINT) FROM guild_discord WHERE guild_id = $1",
+        )
+        .bind(guild_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or(DEFAULT_TICKETS_PER_HOUR, |(n,)| {
+            u32::try_from(n).unwrap_or(DEFAULT_TICKETS_PER_HOUR)
+        }))
+    }
+
+    async fn set_ticket_limit(&self, guild_id: &str, per_hour: u32) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO guild_discord (guild_id, tickets_per_hour) VALUES ($1, $2) \
+             ON CONFLICT (guild_id) DO UPDATE SET tickets_per_hour = excluded.tickets_per_hour",
+        )
+        .bind(guild_id)
+        .bind(i32::try_from(per_hour).unwrap_or(i32::MAX))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn ticket(&self, guild_id: &str, customer_id: &str) -> Result<Option<Ticket>> {

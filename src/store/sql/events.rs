@@ -96,6 +96,51 @@ impl EventStore for SqlStore<Db> {
         rows.into_iter().map(Event::try_from).collect()
     }
 
+    async fn place_events_since(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+        since: Millis,
+    ) -> Result<Vec<Event>> {
+        let rows: Vec<EventRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE guild_id = $1 AND conversation = $2 AND at_ms >= $3"
+        )))
+        .bind(guild_id)
+        .bind(conversation)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Event::try_from).collect()
+    }
+
+    async fn places_with_customer_messages(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT conversation FROM events WHERE guild_id = $1 \
+             AND at_ms >= $2 AND at_ms < $3 AND kind = 'customer_message'",
+        )
+        .bind(guild_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows.into_iter().map(|(c,)| c).collect())
+    }
+
+    async fn guild_has_events(&self, guild_id: &str) -> Result<bool> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT guild_id FROM events WHERE guild_id = $1 LIMIT 1")
+                .bind(guild_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
     async fn events_until(&self, guild_id: Option<&str>, now: Millis) -> Result<Vec<Event>> {
         let rows: Vec<EventRow> = match guild_id {
             Some(g) => {
