@@ -139,6 +139,8 @@ pub struct ServiceLevels {
     /// Per agent, over the window: only agents credited with a met or missed answer.
     pub agents: BTreeMap<String, AgentService>,
     pub heatmap: Heatmap,
+    /// The previous window's, for the arrows (KPI.md gives `previous` every figure).
+    pub previous_heatmap: Heatmap,
 }
 
 /// The guilds whose settings a report's targets and clock are read from: the scope's guild, or
@@ -291,6 +293,7 @@ pub fn service_levels(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) ->
         previous: figures(tl, rules, scope, w.previous()),
         agents: agents(tl, rules, scope, w),
         heatmap: heatmap(tl, rules, scope, w),
+        previous_heatmap: heatmap(tl, rules, scope, w.previous()),
     }
 }
 

@@ -7,6 +7,7 @@
 mod close;
 mod forget_me;
 mod setup;
+mod sla;
 mod stats;
 
 use super::bot::{Bot, Context, Error};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
     vec![
         setup::setup(),
+        sla::sla(),
         stats::stats(),
         close::close(),
         forget_me::forget_me(),
