@@ -510,7 +510,23 @@ fn the_heatmap_counts_requests_by_local_weekday_and_hour() {
     // Hour 9: delays 3 min and 1 min; the nearest-rank median of two is the lower.
     assert_eq!(map.median_delay_ms_by_hour[9], Some(MINUTE));
     assert_eq!(map.median_delay_ms_by_hour[23], None);
-    // Over several guilds the heatmap is in UTC: Monday 14:30 is hour 14.
+    // Without a guild in scope but with one guild's events, the report is that guild's.
+    let map = report(&h, &r, TO, &Scope::default())
+        .service_levels
+        .unwrap()
+        .heatmap;
+    assert_eq!(map.requests[0][9], 1);
+    assert_eq!(map.timezone.name(), "America/New_York");
+    // Over several guilds (another guild's one note is enough) it is in UTC: Monday 14:30 is
+    // hour 14.
+    h.events.push(Event {
+        id: "99".into(),
+        guild_id: "another".into(),
+        place: "z".into(),
+        author_id: AGENT.into(),
+        at: t("2026-11-02T10:00:00Z"),
+        kind: EventKind::Note,
+    });
     let map = report(&h, &r, TO, &Scope::default())
         .service_levels
         .unwrap()

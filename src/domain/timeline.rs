@@ -8,7 +8,7 @@
 use super::event::{Event, EventKind, Rating};
 use super::settings::GuildRules;
 use super::{id_order_key, Millis};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerMessage {
@@ -164,6 +164,8 @@ struct PlaceState {
 
 #[derive(Debug, Default)]
 pub struct Timeline {
+    /// Every guild with an event replayed (up to `now`): the guilds a report is about.
+    pub guilds: BTreeSet<String>,
     pub customer_messages: Vec<CustomerMessage>,
     pub conversations: Vec<Conversation>,
     pub requests: Vec<Request>,
@@ -190,6 +192,9 @@ impl Timeline {
             clicks: HashMap::new(),
         };
         for (pos, e) in order.iter().enumerate() {
+            if !replay.tl.guilds.contains(&e.guild_id) {
+                replay.tl.guilds.insert(e.guild_id.clone());
+            }
             replay.event(pos, e);
         }
         replay.settle_surveys();
