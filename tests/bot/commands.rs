@@ -69,6 +69,14 @@ fn id_token_path(interaction_id: &str) -> String {
 async fn stats_by_an_agent_shows_the_figures_of_the_history_with_a_chart() {
     let bot = spawn_bot().await;
     scripted_history(&bot.desk).await;
+    let store = bot.desk.store();
+    let rules = store
+        .guild_rules(GUILD)
+        .await
+        .unwrap()
+        .with_sla_settings(&[("first_response", "5m")])
+        .unwrap();
+    store.save_guild_rules(GUILD, &rules).await.unwrap();
     let period = bot.choice("stats", "period", "7d");
     let id = bot
         .slash(
@@ -107,12 +115,28 @@ async fn stats_by_an_agent_shows_the_figures_of_the_history_with_a_chart() {
         embed_field(body, "Agents").contains(&format!("<@{}> · 2 answered", ids::ALEX)),
         "{body}"
     );
+    // With a 5 min first-response target: h1 answered in 2 min (met), h2 in 10 min (missed),
+    // h3 unanswered for 60 min (missed). h1 and h2 lapsed (24 h of silence), h3 is open.
+    let sla = embed_field(body, "Service levels");
+    assert!(
+        sla.contains("First response: target 5m · met 1 · missed 2 · in progress 0 · 33.3 %"),
+        "{sla}"
+    );
+    assert!(sla.contains("Next response: no target"), "{sla}");
+    assert!(sla.contains("0 resolved"), "{sla}");
+    assert!(sla.contains("2 lapsed · 1 open"), "{sla}");
     let names: Vec<&str> = reply
         .attachments
         .iter()
         .map(|a| a.filename.as_str())
         .collect();
     assert!(names.contains(&"reactif-stats.png"), "{names:?}");
+    let heatmap = reply
+        .attachments
+        .iter()
+        .find(|a| a.filename == "reactif-heatmap.png")
+        .expect("the heatmap beside the chart");
+    assert_eq!(&heatmap.bytes[..4], b"\x89PNG");
     let png = reply
         .attachments
         .iter()
