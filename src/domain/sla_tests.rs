@@ -391,6 +391,26 @@ fn the_bots_recorded_close_gives_the_figures_of_the_derived_one() {
 }
 
 #[test]
+fn a_close_at_the_auto_close_instant_is_that_auto_close_and_a_customer_message_then_cancels_it() {
+    // The close event at 10:05 sorts before the customer's message of the same millisecond,
+    // but it is taken as the auto-close (nothing says who sent it), which the customer's
+    // message at the instant cancels: one conversation, waiting on its second request.
+    for closer in ["bot", AGENT] {
+        let (mut h, r) = answered_at_five_past();
+        h.push("a", closer, "2026-11-02T10:05:00Z", EventKind::Close);
+        h.customer("a", "2026-11-02T10:05:00Z");
+        let rep = report(&h, &r, TO, &Scope::default());
+        assert_eq!(
+            (rep.current.conversations, rep.current.requests),
+            (1, 2),
+            "{closer}"
+        );
+        let f = rep.service_levels.unwrap().current;
+        assert_eq!((f.resolved, f.lapsed), (0, 1), "{closer}");
+    }
+}
+
+#[test]
 fn auto_close_waits_for_an_agent_message_to_be_the_last_one() {
     let r = rules(&[("auto_close", "1h")]);
     let mut h = History::default();

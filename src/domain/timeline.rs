@@ -238,6 +238,15 @@ impl<'e> Replay<'e, '_> {
             EventKind::Close => {
                 let st = self.places.entry(key).or_default();
                 settle(&mut self.tl, st, e.at);
+                // A close at exactly the auto-close instant is taken as that auto-close (the
+                // bot's record of it; an author does not say it is the bot): the derived
+                // auto-close decides, so a customer message at the same instant still cancels it.
+                let at_auto_close = st
+                    .open
+                    .is_some_and(|c| self.tl.conversations[c].auto_close_at == Some(e.at));
+                if at_auto_close {
+                    return;
+                }
                 if let Some(conv) = st.open.take() {
                     let c = &mut self.tl.conversations[conv];
                     c.close = Some(Close {
