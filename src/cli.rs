@@ -1,4 +1,4 @@
-//! The command line: `reactif run | stats | engagement | import | export | demo | migrate`.
+//! The command line: `reactif run | stats | engagement | import | export | demo | migrate | setup`.
 
 mod engagement;
 pub use engagement::{engagement, parse_import_line, EngagementArgs, EngagementOutput, ImportLine};
@@ -15,6 +15,9 @@ use chrono_tz::Tz;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+
+mod setup;
+pub use setup::{setup, SetupArgs};
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +78,9 @@ pub enum Command {
     /// Remove personal data (customer ids, conversation keys, comments, transcripts) of conversations that
     /// ended before a date; anonymous counts stay, so past figures still add up.
     Purge(PurgeArgs),
+    /// Print a guild's service-level settings (targets, SLA clock, auto-close, warning) and
+    /// change them, as `/sla` does in Discord.
+    Setup(SetupArgs),
     /// Print a conversation's stored messages (only for guilds that turned transcripts on with
     /// `/setup transcripts:True`; otherwise no content is stored).
     Transcript(TranscriptArgs),
@@ -348,12 +354,7 @@ pub async fn stats(desk: &Desk, args: &StatsArgs, clock: &dyn Clock) -> anyhow::
             .with_context(|| format!("cannot write the chart to {}", path.display()))?;
     }
     if let Some(path) = &args.heatmap {
-        // A report from the rollups has no heatmap yet: the replay has.
-        let replayed = match report.service_levels {
-            Some(_) => None,
-            None => Some(desk.replay_report(&scope, window).await?),
-        };
-        let png = report::chart::render_heatmap_png(replayed.as_ref().unwrap_or(&report), texts)?;
+        let png = report::chart::render_heatmap_png(&report, texts)?;
         std::fs::write(path, png)
             .with_context(|| format!("cannot write the heatmap to {}", path.display()))?;
     }

@@ -119,6 +119,10 @@ pub struct Texts {
     pub chart_previous_window: &'static str,
     pub chart_current_window: &'static str,
     pub chart_partial_day: &'static str,
+    /// `/sla`: the reply's words.
+    pub sla_saved: &'static str,
+    pub sla_nothing_changed: &'static str,
+    pub sla_settings_help: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -220,6 +224,9 @@ pub const EN: Texts = Texts {
     chart_previous_window: "previous window",
     chart_current_window: "this window",
     chart_partial_day: "partial day (hours covered)",
+    sla_saved: "Saved:",
+    sla_nothing_changed: "Nothing was changed.",
+    sla_settings_help: "Targets and auto-close: a duration like 15m, 4h, 2d, or off. Clock: calendar or business (business hours only). Warning: a percentage of the target (20%), a duration (10m), or off.",
     not_allowed_stats: "Only agents and members with Manage Server can see the statistics.",
     not_allowed_setup: "Only members with Manage Server can change the setup.",
     no_data: "no data",
@@ -325,6 +332,9 @@ pub const FR: Texts = Texts {
     chart_previous_window: "période précédente",
     chart_current_window: "cette période",
     chart_partial_day: "journée partielle (heures couvertes)",
+    sla_saved: "Enregistré :",
+    sla_nothing_changed: "Rien n'a été modifié.",
+    sla_settings_help: "Objectifs et fermeture automatique : une durée comme 15m, 4h, 2d, ou off. Horloge : calendar (calendaire) ou business (heures ouvrées seulement). Avertissement : un pourcentage de l'objectif (20%), une durée (10m), ou off.",
     not_allowed_stats:
         "Seuls les agents et les membres avec « Gérer le serveur » peuvent voir les statistiques.",
     not_allowed_setup:

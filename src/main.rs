@@ -106,6 +106,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(none) => eprintln!("{none}"),
             }
         }
+        Command::Setup(args) => {
+            let desk = cli::open_desk(&cli.database).await?;
+            print!("{}", cli::setup(&desk, args).await?);
+        }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
         Command::Run => run_bot(&cli.database).await?,
     }

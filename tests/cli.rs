@@ -346,8 +346,7 @@ fn stats_writes_the_heatmap_and_reports_how_conversations_ended() {
         .run(&["import", file.to_str().unwrap()])
         .status
         .success());
-    // A one-guild report comes from the rollups, which carry no heatmap yet: the heatmap is
-    // still written, from the replay.
+    // A one-guild report comes from the rollups, which carry the heatmap.
     let heatmap = cli.dir.path().join("heatmap.png");
     let mut args = vec!["stats", "--guild", "1000000000000000001"];
     args.extend(&WORKED[..6]);
@@ -378,6 +377,233 @@ fn stats_writes_the_heatmap_and_reports_how_conversations_ended() {
         .filter(|&(d, h)| json["heatmap"]["requests"][d][h] != 0)
         .collect();
     assert_eq!(cells, [(0, 9), (0, 10), (0, 11), (1, 12), (2, 20)]);
+}
+
+/// The service-level settings `reactif setup` prints, as (name, value) pairs.
+fn sla_settings(cli: &Cli, guild: &str) -> Vec<(String, String)> {
+    let out = cli.run(&["setup", "--guild", guild]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?.to_string(), words.next()?.to_string()))
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn setup_prints_a_guilds_service_levels_and_changes_them() {
+    let cli = Cli::sqlite();
+    // KPI.md's defaults: every target and auto-close off, warning at 20 % of the target.
+    let defaults = [
+        ("timezone", "UTC"),
+        ("business_hours", "always"),
+        ("first_response", "off"),
+        ("next_response", "off"),
+        ("resolution", "off"),
+        ("sla_clock", "calendar"),
+        ("auto_close", "off"),
+        ("sla_warning", "20%"),
+    ];
+    assert_eq!(sla_settings(&cli, "7"), pairs(&defaults));
+    let out = cli.run(&[
+        "setup",
+        "--guild",
+        "7",
+        "--first-response",
+        "15m",
+        "--next-response",
+        "4h",
+        "--resolution",
+        "2d",
+        "--sla-clock",
+        "business",
+        "--auto-close",
+        "12h",
+        "--sla-warning",
+        "10m",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Saved: first_response 15m, next_response 4h, resolution 2d"),
+        "{}",
+        stdout(&out)
+    );
+    let set = [
+        ("timezone", "UTC"),
+        ("business_hours", "always"),
+        ("first_response", "15m"),
+        ("next_response", "4h"),
+        ("resolution", "2d"),
+        ("sla_clock", "business"),
+        ("auto_close", "12h"),
+        ("sla_warning", "10m"),
+    ];
+    assert_eq!(sla_settings(&cli, "7"), pairs(&set));
+    // Another guild keeps its own; `off` turns one off.
+    assert_eq!(sla_settings(&cli, "8"), pairs(&defaults));
+    let out = cli.run(&["setup", "--guild", "7", "--resolution", "off"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        sla_settings(&cli, "7")[4],
+        pairs(&[("resolution", "off")])[0]
+    );
+}
+
+#[test]
+fn setup_refuses_bad_values_by_name_with_an_example_and_changes_nothing() {
+    let cli = Cli::sqlite();
+    let before = sla_settings(&cli, "7");
+    for (args, says) in [
+        (
+            ["--next-response", "1h", "--first-response", "soon"],
+            "first_response: `soon` is not a duration",
+        ),
+        (
+            ["--next-response", "1h", "--sla-clock", "lunar"],
+            "sla_clock: `lunar` is not an SLA clock: use calendar or business",
+        ),
+        (
+            ["--next-response", "1h", "--auto-close", "3d"],
+            "auto_close: 3d is not shorter than idle (1d)",
+        ),
+        (
+            ["--next-response", "1h", "--sla-warning", "120%"],
+            "sla_warning: `120%` is not a percentage from 1% to 99% of the target",
+        ),
+        (
+            ["--next-response", "10m", "--sla-warning", "10m"],
+            "sla_warning: 10m is not shorter than the next_response target (10m)",
+        ),
+        (
+            ["--next-response", "1h", "--timezone", "Mars/Olympus"],
+            "timezone: `Mars/Olympus` is not an IANA time zone: use a name like Europe/Paris",
+        ),
+    ] {
+        let mut all = vec!["setup", "--guild", "7"];
+        all.extend(args);
+        let out = cli.run(&all);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let err = stderr(&out);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            err.contains("e.g. ") || err.contains("like "),
+            "{args:?}: no example: {err}"
+        );
+        assert!(err.contains("nothing was changed"), "{err}");
+        // The valid option given with the bad one is not applied either.
+        assert_eq!(sla_settings(&cli, "7"), before, "{args:?}");
+    }
+    let out = cli.run(&["setup", "--help"]);
+    assert!(out.status.success());
+    for option in [
+        "--first-response",
+        "--next-response",
+        "--resolution",
+        "--sla-clock",
+        "--auto-close",
+        "--sla-warning",
+        "--timezone",
+        "--business-hours",
+        "15m, 4h, 2d",
+    ] {
+        assert!(stdout(&out).contains(option), "{option}: {}", stdout(&out));
+    }
+}
+
+/// docs/examples/sla-example.*: the history imported, the guild's settings set with `reactif
+/// setup` as an operator would, and `reactif stats` (a one-guild report: from the rollups)
+/// gives the figures worked by hand.
+fn the_sla_example_through_the_command_line(cli: &Cli) {
+    const GUILD: &str = "1000000000000000001";
+    let file = examples().join("sla-example.jsonl");
+    let out = cli.run(&["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli.run(&[
+        "setup",
+        "--guild",
+        GUILD,
+        "--timezone",
+        "Europe/Paris",
+        "--business-hours",
+        "mon-fri 09:00-18:00",
+        "--first-response",
+        "15m",
+        "--next-response",
+        "1h",
+        "--resolution",
+        "4h",
+        "--sla-clock",
+        "business",
+        "--auto-close",
+        "2h",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats = |extra: &[&str]| {
+        let mut args = vec![
+            "stats",
+            "--guild",
+            GUILD,
+            "--format",
+            "json",
+            "--since",
+            "2026-11-02",
+            "--until",
+            "2026-11-07",
+            "--now",
+            "2026-11-06T16:00:00Z",
+        ];
+        args.extend(extra);
+        let out = cli.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(examples().join("sla-example.expected.json")).unwrap(),
+    )
+    .unwrap();
+    support::json::assert_subset(&expected, &stats(&[]));
+    // An agent's own report: C (903…) answered dm-7 late, a first response missed.
+    let c = stats(&["--agent", "9030000000000000003"]);
+    assert_eq!(c["agents"][0]["sla"]["first_response"]["missed"], 1);
+    assert_eq!(c["sla"]["first_response"]["missed"], 1);
+    // Changing a target re-derives, and the figures follow it: with 20 min for the first
+    // response, thread-3's 20 min answer (business time) meets it as well.
+    let out = cli.run(&["setup", "--guild", GUILD, "--first-response", "20m"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let changed = stats(&[]);
+    assert_eq!(changed["sla"]["first_response"]["met"], 3);
+    assert_eq!(changed["sla"]["first_response"]["missed"], 2);
+}
+
+#[test]
+fn the_sla_example_through_the_command_line_on_sqlite() {
+    the_sla_example_through_the_command_line(&Cli::sqlite());
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(reactif_pg),
+    ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
+)]
+async fn the_sla_example_through_the_command_line_on_postgres() {
+    let db = support::db::postgres().await;
+    let cli = Cli {
+        dir: tempfile::tempdir().unwrap(),
+        database: db.url.clone(),
+    };
+    tokio::task::spawn_blocking(move || the_sla_example_through_the_command_line(&cli))
+        .await
+        .unwrap();
+    db.cleanup().await;
 }
 
 #[test]
@@ -442,7 +668,9 @@ fn the_french_demo_has_no_english_fragment() {
 #[test]
 fn every_command_has_help() {
     let cli = Cli::sqlite();
-    for cmd in ["stats", "import", "export", "demo", "migrate", "run"] {
+    for cmd in [
+        "stats", "import", "export", "demo", "migrate", "run", "setup",
+    ] {
         let out = cli.run(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd}: {}", stderr(&out));
         assert!(stdout(&out).contains("Usage: reactif"), "{cmd}");

@@ -2,14 +2,16 @@
 //! replayed from every stored event, figure for figure, day for day: random histories go
 //! through the real ingest path into a real database, in random order and in several batches,
 //! under random guild rules (time zones with odd offsets and a DST change, business hours,
-//! short deadlines), sometimes with the rules changed after the first batch.
+//! short deadlines, service-level targets on either clock, auto-close), sometimes with the
+//! rules changed after the first batch. The reports carry the service levels, resolution and
+//! heatmaps: they are compared too.
 
 mod support;
 
 use proptest::prelude::*;
 use reactif::desk::Desk;
 use reactif::domain::kpi::{Scope, Window};
-use reactif::domain::{Event, GuildRules, Millis, DAY, HOUR};
+use reactif::domain::{Event, GuildRules, Millis, DAY, HOUR, MINUTE};
 use reactif::store::DynStore;
 use std::sync::LazyLock;
 use support::scenario::{events, scenario, Scenario};
@@ -26,10 +28,12 @@ const GUILD: &str = "100";
 const ZONES: [&str; 4] = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"];
 
 fn rules(pick: u64) -> GuildRules {
-    GuildRules {
+    let idle = if pick & 8 == 0 { DAY } else { 3 * HOUR };
+    let of = |shift: u32, options: [Option<Millis>; 4]| options[((pick >> shift) & 3) as usize];
+    let mut rules = GuildRules {
         timezone: ZONES[(pick % 4) as usize].parse().expect("a zone"),
         deadline_ms: if pick & 4 == 0 { DAY } else { 2 * HOUR },
-        idle_ms: if pick & 8 == 0 { DAY } else { 3 * HOUR },
+        idle_ms: idle,
         business_hours: if pick & 16 == 0 {
             "always"
         } else {
@@ -38,7 +42,18 @@ fn rules(pick: u64) -> GuildRules {
         .parse()
         .expect("hours"),
         ..GuildRules::default()
+    };
+    // Service levels: targets on the scenarios' gaps (so answers fall exactly on them), either
+    // clock, and auto-close (shorter than either idle), each also off.
+    rules.sla.first_response = of(10, [None, Some(5 * MINUTE), Some(HOUR), Some(5 * HOUR)]);
+    rules.sla.next_response = of(12, [None, Some(MINUTE), Some(5 * HOUR), Some(DAY)]);
+    rules.sla.resolution = of(14, [None, Some(HOUR), Some(5 * HOUR), Some(30 * HOUR)]);
+    rules.sla.auto_close = of(17, [None, Some(HOUR), Some(5 * MINUTE), Some(2 * HOUR)]);
+    if pick & (1 << 16) != 0 {
+        rules.sla.clock = reactif::domain::settings::SlaClock::Business;
     }
+    debug_assert!(rules.sla.check(idle).is_ok());
+    rules
 }
 
 /// The windows a team asks for: the scenario's own, the last 7 and 30 days, and one that ends
@@ -175,7 +190,7 @@ proptest! {
 /// A busy day whose delays crowd into a few buckets, shared by three agents: the blocks must
 /// give each agent their own delays, and the guild all of them, at the exact ranks.
 async fn crowded_buckets(store: DynStore) {
-    use reactif::domain::{EventKind, MINUTE};
+    use reactif::domain::EventKind;
     let desk = Desk::new(store.clone()).with_inline_max(10);
     let start: Millis = 1_790_000_000_000;
     let mut evs = Vec::new();

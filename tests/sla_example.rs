@@ -1,6 +1,6 @@
-//! docs/examples/sla-example.*: the service levels of KPI.md worked by hand, through the same
-//! report builder as `reactif stats`, with the guild's settings set in code (`reactif setup`,
-//! which will set them from the command line, comes later).
+//! docs/examples/sla-example.*: the service levels of KPI.md worked by hand, through the replay
+//! behind `reactif stats`, with the guild's settings set in code (tests/cli.rs sets them with
+//! `reactif setup` and reads the same figures from the rollups).
 
 mod support;
 

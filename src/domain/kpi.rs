@@ -197,7 +197,7 @@ pub struct DayPoint {
     pub csat: Option<f64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub window: Window,
     pub scope: Scope,
@@ -210,46 +210,10 @@ pub struct Report {
     pub timezone: Tz,
     /// Business-hours delays are only meaningful when some guild in scope has hours set.
     pub business_hours_set: bool,
-    /// Service levels, resolution and the heatmap. A report built from the rollups does not
-    /// carry them yet (`None`); a replayed one always does.
+    /// Service levels, resolution and the heatmaps. Every report reactif builds carries them,
+    /// replayed or from the rollups; the renderers leave their fields out of one that does not
+    /// (kept optional so that other features' hand-made reports need not invent them).
     pub service_levels: Option<ServiceLevels>,
-}
-
-/// Every figure is compared, except that a report without service levels (built from the
-/// rollups, which do not carry them yet) matches a replayed one whatever its service levels:
-/// that is how the rollups are checked against the replay on the figures they do carry.
-impl PartialEq for Report {
-    fn eq(&self, other: &Report) -> bool {
-        // Destructured so that a new field cannot be left out of the comparison.
-        let Report {
-            window,
-            scope,
-            current,
-            previous,
-            badge,
-            load_alert,
-            agents,
-            daily,
-            timezone,
-            business_hours_set,
-            service_levels,
-        } = self;
-        let service_levels_match = match (service_levels, &other.service_levels) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
-        *window == other.window
-            && *scope == other.scope
-            && *current == other.current
-            && *previous == other.previous
-            && *badge == other.badge
-            && *load_alert == other.load_alert
-            && *agents == other.agents
-            && *daily == other.daily
-            && *timezone == other.timezone
-            && *business_hours_set == other.business_hours_set
-            && service_levels_match
-    }
 }
 
 /// Everything a report needs besides the timeline: each guild's rules.

@@ -24,8 +24,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod codec;
 mod part;
+mod service;
 
 pub use part::{Block, Part, Piece};
+pub use service::service_timeline;
 
 /// One request, as its place's replay found it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,6 +51,18 @@ pub struct ConversationFact {
     pub requests: Vec<RequestFact>,
     /// The agents who answered a request of it (at any time).
     pub agents: BTreeSet<String>,
+    /// How it ends, for the service levels (which depend on `now`): see `timeline::Conversation`.
+    pub ends: FactEnds,
+}
+
+/// When a conversation ends, as its place's replay found it: by a close, by the bot's
+/// auto-close, or by lapsing. With every event up to `now` replayed (what a report from the
+/// rollups requires), `Conversation::end(now)` is the same from these as from the replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FactEnds {
+    pub close_at: Option<Millis>,
+    pub auto_close_at: Option<Millis>,
+    pub lapses_at: Millis,
 }
 
 impl ConversationFact {
@@ -154,6 +168,11 @@ fn conversation_facts(tl: &Timeline, rules: &GuildRules) -> Vec<ConversationFact
             messages: Vec::new(),
             requests: Vec::new(),
             agents: BTreeSet::new(),
+            ends: FactEnds {
+                close_at: c.close.as_ref().map(|close| close.at),
+                auto_close_at: c.auto_close_at,
+                lapses_at: c.lapses_at,
+            },
         })
         .collect();
     for m in &tl.customer_messages {
@@ -233,12 +252,20 @@ pub fn agent_figures(parts: BTreeMap<String, (Part, DelayStats)>) -> Vec<AgentFi
 }
 
 /// The rules a guild's facts and day parts depend on: changing any of them rebuilds both.
+/// Auto-close ends conversations (and so opens the next ones); the service-level targets and
+/// clock are read at report time, but a change of them re-derives too, so that no report ever
+/// mixes facts of two settings (and a rebuild is what an operator expects of a change).
 pub fn rules_affect_rollups(a: &GuildRules, b: &GuildRules) -> bool {
     a.idle_ms != b.idle_ms
         || a.deadline_ms != b.deadline_ms
         || a.survey_close_ms != b.survey_close_ms
         || a.timezone != b.timezone
         || a.business_hours != b.business_hours
+        || a.sla.auto_close != b.sla.auto_close
+        || a.sla.first_response != b.sla.first_response
+        || a.sla.next_response != b.sla.next_response
+        || a.sla.resolution != b.sla.resolution
+        || a.sla.clock != b.sla.clock
 }
 
 /// A day as stored in the rollup tables: `YYYY-MM-DD`, which sorts like the days.

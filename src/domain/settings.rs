@@ -5,7 +5,8 @@
 
 use super::hours::BusinessHours;
 pub use super::sla_rules::{
-    format_duration, parse_duration, SettingError, SlaClock, SlaRules, SlaWarning, SLA_SETTINGS,
+    format_duration, parse_duration, Problem, SettingError, SlaClock, SlaRules, SlaWarning,
+    SLA_SETTINGS,
 };
 use super::{Millis, DAY, MINUTE, SECOND};
 use chrono_tz::Tz;

@@ -139,18 +139,22 @@ pub struct ServiceLevels {
     /// Per agent, over the window: only agents credited with a met or missed answer.
     pub agents: BTreeMap<String, AgentService>,
     pub heatmap: Heatmap,
+    /// The previous window's, for the arrows (KPI.md gives `previous` every figure).
+    pub previous_heatmap: Heatmap,
 }
 
-/// The guilds whose settings a report's targets and clock are read from: the scope's guild, or
-/// every guild with a conversation in the timeline (the report's own rules when there is none).
+/// The guilds whose settings a report's targets, clock and heatmap time zone are read from:
+/// the scope's guild, or every guild with an event up to `now` (the report's own rules when
+/// there is none).
 fn guild_rules<'r>(tl: &Timeline, rules: &Rules<'r>, scope: &Scope) -> Vec<&'r GuildRules> {
     if let Some(g) = &scope.guild_id {
         return vec![(rules.lookup)(g)];
     }
     let guilds: BTreeSet<&str> = tl
-        .conversations
+        .guilds
         .iter()
-        .map(|c| c.guild_id.as_str())
+        .map(String::as_str)
+        .chain(tl.conversations.iter().map(|c| c.guild_id.as_str()))
         .collect();
     if guilds.is_empty() {
         return vec![rules.report];
@@ -244,12 +248,13 @@ pub fn agents(
     out
 }
 
-/// The heatmap of `w`: in the scope's guild's time zone, or UTC over several guilds.
+/// The heatmap of `w`: in the time zone of the report's guild (the scope's, or the only one
+/// with a conversation, as for the targets), or UTC over several guilds.
 pub fn heatmap(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) -> Heatmap {
-    let timezone = scope
-        .guild_id
-        .as_ref()
-        .map_or(Tz::UTC, |g| (rules.lookup)(g).timezone);
+    let timezone = match guild_rules(tl, rules, scope).as_slice() {
+        [one] => one.timezone,
+        _ => Tz::UTC,
+    };
     let mut requests = [[0u64; 24]; 7];
     let mut delays: [Vec<Millis>; 24] = Default::default();
     let keep = InScope::new(tl, scope);
@@ -291,6 +296,7 @@ pub fn service_levels(tl: &Timeline, rules: &Rules, scope: &Scope, w: Window) ->
         previous: figures(tl, rules, scope, w.previous()),
         agents: agents(tl, rules, scope, w),
         heatmap: heatmap(tl, rules, scope, w),
+        previous_heatmap: heatmap(tl, rules, scope, w.previous()),
     }
 }
 

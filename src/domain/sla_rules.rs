@@ -4,6 +4,7 @@
 //! Everything here is pure so that `/setup` and `reactif setup` share one parser and one set of
 //! messages: each names the setting and gives an example a person can copy.
 
+use super::settings::Locale;
 use super::{Millis, DAY, HOUR, MINUTE, SECOND};
 use std::fmt;
 use std::str::FromStr;
@@ -95,13 +96,139 @@ pub struct SlaRules {
     pub warning: SlaWarning,
 }
 
-/// A setting that was refused: which one, why, and an example to copy.
+/// A setting that was refused: which one, why, and an example to copy. Shown in English
+/// (`Display`) or in the guild's language (`in_locale`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{setting}: {problem} (e.g. {setting} {example})")]
 pub struct SettingError {
     pub setting: &'static str,
-    pub problem: String,
+    pub problem: Problem,
     pub example: &'static str,
+}
+
+impl SettingError {
+    pub fn in_locale(&self, locale: Locale) -> String {
+        match locale {
+            Locale::En => self.to_string(),
+            Locale::Fr => format!(
+                "{} : {} (p. ex. {} {})",
+                self.setting,
+                self.problem.in_locale(locale),
+                self.setting,
+                self.example
+            ),
+        }
+    }
+}
+
+/// Why a setting was refused; the text quotes what was typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    NoDuration,
+    NotDuration(String),
+    TooLong(String),
+    Zero(String),
+    NotClock(String),
+    NotPercent(String),
+    NotWarning(String),
+    UnknownSetting(String),
+    /// Auto-close (formatted) not shorter than idle (formatted).
+    AutoCloseNotShorter {
+        auto: String,
+        idle: String,
+    },
+    /// A fixed warning (formatted) not shorter than a target (its name, formatted).
+    WarningNotShorter {
+        before: String,
+        target: &'static str,
+        target_ms: String,
+    },
+}
+
+const DURATION_HELP_FR: &str =
+    "écrivez un nombre et une unité (s, m, h ou d), p. ex. `15m`, `4h`, `2d`, `90s`, ou `off`";
+
+impl Problem {
+    pub fn in_locale(&self, locale: Locale) -> String {
+        let names = || {
+            SLA_SETTINGS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (locale, self) {
+            (Locale::En, p) => p.to_string(),
+            (Locale::Fr, Problem::NoDuration) => format!("aucune durée donnée ; {DURATION_HELP_FR}"),
+            (Locale::Fr, Problem::NotDuration(t)) => {
+                format!("`{t}` n'est pas une durée ; {DURATION_HELP_FR}")
+            }
+            (Locale::Fr, Problem::TooLong(t)) => format!("`{t}` dépasse 365 jours"),
+            (Locale::Fr, Problem::Zero(t)) => {
+                format!("`{t}` vaut zéro : écrivez `off` pour désactiver")
+            }
+            (Locale::Fr, Problem::NotClock(t)) => {
+                format!("`{t}` n'est pas une horloge de SLA : écrivez calendar ou business")
+            }
+            (Locale::Fr, Problem::NotPercent(t)) => {
+                format!("`{t}` n'est pas un pourcentage de 1% à 99% de l'objectif")
+            }
+            (Locale::Fr, Problem::NotWarning(t)) => format!(
+                "`{t}` n'est ni un pourcentage de l'objectif (p. ex. `20%`), ni une durée (p. ex. `10m`), ni `off`"
+            ),
+            (Locale::Fr, Problem::UnknownSetting(t)) => format!(
+                "`{t}` n'est pas un réglage de niveau de service : utilisez l'un de {}",
+                names()
+            ),
+            (Locale::Fr, Problem::AutoCloseNotShorter { auto, idle }) => format!(
+                "{auto} n'est pas plus court que le délai d'inactivité ({idle}) : la conversation aurait expiré avant"
+            ),
+            (Locale::Fr, Problem::WarningNotShorter { before, target, target_ms }) => format!(
+                "{before} n'est pas plus court que l'objectif {target} ({target_ms}) : l'avertissement viendrait avant la demande ; écrivez un pourcentage comme 20% ou une durée plus courte"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::NoDuration => write!(f, "no duration given; {DURATION_HELP}"),
+            Problem::NotDuration(t) => write!(f, "`{t}` is not a duration; {DURATION_HELP}"),
+            Problem::TooLong(t) => write!(f, "`{t}` is longer than 365 days"),
+            Problem::Zero(t) => write!(f, "`{t}` is zero: use `off` to turn it off"),
+            Problem::NotClock(t) => {
+                write!(f, "`{t}` is not an SLA clock: use calendar or business")
+            }
+            Problem::NotPercent(t) => {
+                write!(f, "`{t}` is not a percentage from 1% to 99% of the target")
+            }
+            Problem::NotWarning(t) => write!(
+                f,
+                "`{t}` is neither a percentage of the target (e.g. `20%`) nor a duration (e.g. `10m`) nor `off`"
+            ),
+            Problem::UnknownSetting(t) => {
+                let names: Vec<&str> = SLA_SETTINGS.iter().map(|(n, _)| *n).collect();
+                write!(
+                    f,
+                    "`{t}` is not a service-level setting: use one of {}",
+                    names.join(", ")
+                )
+            }
+            Problem::AutoCloseNotShorter { auto, idle } => write!(
+                f,
+                "{auto} is not shorter than idle ({idle}): the conversation would have lapsed first"
+            ),
+            Problem::WarningNotShorter {
+                before,
+                target,
+                target_ms,
+            } => write!(
+                f,
+                "{before} is not shorter than the {target} target ({target_ms}): the warning would come before the request; use a percentage like 20% or a shorter time"
+            ),
+        }
+    }
 }
 
 /// The settings' names as `/setup` and `reactif setup` know them, and an example of each.
@@ -122,6 +249,10 @@ const DURATION_HELP: &str =
 
 /// A duration as people write it: `90s`, `15m`, `4h`, `2d`, or parts like `1h30m`.
 pub fn parse_duration(text: &str) -> Result<Millis, String> {
+    duration(text).map_err(|p| p.to_string())
+}
+
+fn duration(text: &str) -> Result<Millis, Problem> {
     let compact: String = text
         .trim()
         .to_ascii_lowercase()
@@ -129,9 +260,9 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         .filter(|c| !c.is_whitespace())
         .collect();
     if compact.is_empty() {
-        return Err(format!("no duration given; {DURATION_HELP}"));
+        return Err(Problem::NoDuration);
     }
-    let bad = || format!("`{}` is not a duration; {DURATION_HELP}", text.trim());
+    let typed = || text.trim().to_string();
     let mut total: Millis = 0;
     let mut rest = compact.as_str();
     while !rest.is_empty() {
@@ -141,37 +272,36 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
             .take_while(char::is_ascii_alphabetic)
             .count();
         if digits == 0 || unit_len == 0 {
-            return Err(bad());
+            return Err(Problem::NotDuration(typed()));
         }
-        let n: Millis = rest[..digits].parse().map_err(|_| bad())?;
+        let n: Millis = rest[..digits]
+            .parse()
+            .map_err(|_| Problem::NotDuration(typed()))?;
         let unit = match &rest[digits..digits + unit_len] {
             "s" | "sec" => SECOND,
             "m" | "min" => MINUTE,
             "h" => HOUR,
             "d" | "j" => DAY,
-            _ => return Err(bad()),
+            _ => return Err(Problem::NotDuration(typed())),
         };
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))
             .filter(|v| *v <= LONGEST)
-            .ok_or_else(|| format!("`{}` is longer than 365 days", text.trim()))?;
+            .ok_or_else(|| Problem::TooLong(typed()))?;
         rest = &rest[digits + unit_len..];
     }
     if total == 0 {
-        return Err(format!(
-            "`{}` is zero: use `off` to turn it off",
-            text.trim()
-        ));
+        return Err(Problem::Zero(typed()));
     }
     Ok(total)
 }
 
 /// `off`, or a duration (`parse_duration`).
-fn parse_optional_duration(text: &str) -> Result<Option<Millis>, String> {
+fn parse_optional_duration(text: &str) -> Result<Option<Millis>, Problem> {
     match text.trim().to_ascii_lowercase().as_str() {
         "off" | "none" => Ok(None),
-        _ => parse_duration(text).map(Some),
+        _ => duration(text).map(Some),
     }
 }
 
@@ -208,7 +338,7 @@ fn example_of(setting: &str) -> &'static str {
         .map_or("15m", |(_, example)| example)
 }
 
-fn refused(setting: &'static str, problem: String) -> SettingError {
+fn refused(setting: &'static str, problem: Problem) -> SettingError {
     SettingError {
         setting,
         problem,
@@ -221,13 +351,9 @@ impl SlaRules {
     /// by `check`, once every change is made.
     pub fn set(&mut self, setting: &str, value: &str) -> Result<(), SettingError> {
         let Some(&(name, _)) = SLA_SETTINGS.iter().find(|(n, _)| *n == setting) else {
-            let names: Vec<&str> = SLA_SETTINGS.iter().map(|(n, _)| *n).collect();
             return Err(SettingError {
                 setting: "sla",
-                problem: format!(
-                    "`{setting}` is not a service-level setting: use one of {}",
-                    names.join(", ")
-                ),
+                problem: Problem::UnknownSetting(setting.to_string()),
                 example: "first_response 15m",
             });
         };
@@ -237,7 +363,11 @@ impl SlaRules {
             "next_response" => self.next_response = duration(value)?,
             "resolution" => self.resolution = duration(value)?,
             "auto_close" => self.auto_close = duration(value)?,
-            "sla_clock" => self.clock = value.parse().map_err(|p| refused(name, p))?,
+            "sla_clock" => {
+                self.clock = value
+                    .parse()
+                    .map_err(|_| refused(name, Problem::NotClock(value.trim().to_string())))?
+            }
             _ => self.warning = parse_warning(value).map_err(|p| refused(name, p))?,
         }
         Ok(())
@@ -262,11 +392,10 @@ impl SlaRules {
         if let Some(auto) = self.auto_close.filter(|a| *a >= idle_ms) {
             return Err(refused(
                 "auto_close",
-                format!(
-                    "{} is not shorter than idle ({}): the conversation would have lapsed first",
-                    format_duration(auto),
-                    format_duration(idle_ms)
-                ),
+                Problem::AutoCloseNotShorter {
+                    auto: format_duration(auto),
+                    idle: format_duration(idle_ms),
+                },
             ));
         }
         if let SlaWarning::Before(before) = self.warning {
@@ -278,11 +407,11 @@ impl SlaRules {
                 if let Some(target) = target.filter(|t| before >= *t) {
                     return Err(refused(
                         "sla_warning",
-                        format!(
-                            "{} is not shorter than the {name} target ({}): the warning would come before the request; use a percentage like 20% or a shorter time",
-                            format_duration(before),
-                            format_duration(target)
-                        ),
+                        Problem::WarningNotShorter {
+                            before: format_duration(before),
+                            target: name,
+                            target_ms: format_duration(target),
+                        },
                     ));
                 }
             }
@@ -291,21 +420,17 @@ impl SlaRules {
     }
 }
 
-fn parse_warning(text: &str) -> Result<SlaWarning, String> {
+fn parse_warning(text: &str) -> Result<SlaWarning, Problem> {
     let t = text.trim();
     if let Some(number) = t.strip_suffix('%') {
         return match number.trim().parse::<u8>() {
             Ok(p) if (1..=99).contains(&p) => Ok(SlaWarning::Percent(p)),
-            _ => Err(format!(
-                "`{t}` is not a percentage from 1% to 99% of the target"
-            )),
+            _ => Err(Problem::NotPercent(t.to_string())),
         };
     }
     parse_optional_duration(t)
         .map(|d| d.map_or(SlaWarning::Off, SlaWarning::Before))
-        .map_err(|_| {
-            format!("`{t}` is neither a percentage of the target (e.g. `20%`) nor a duration (e.g. `10m`) nor `off`")
-        })
+        .map_err(|_| Problem::NotWarning(t.to_string()))
 }
 
 #[cfg(test)]
@@ -388,6 +513,38 @@ mod tests {
             e.to_string().contains("first_response, next_response"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_refusal_reads_in_french_too() {
+        let mut r = SlaRules::default();
+        let e = r.set("first_response", "bientôt").unwrap_err();
+        assert_eq!(
+            e.in_locale(Locale::Fr),
+            format!("first_response : `bientôt` n'est pas une durée ; {DURATION_HELP_FR} (p. ex. first_response 15m)")
+        );
+        assert_eq!(e.in_locale(Locale::En), e.to_string());
+        r.set("auto_close", "2d").unwrap();
+        let e = r.check(DAY).unwrap_err();
+        assert!(
+            e.in_locale(Locale::Fr)
+                .starts_with("auto_close : 2d n'est pas plus court que le délai d'inactivité (1d)"),
+            "{}",
+            e.in_locale(Locale::Fr)
+        );
+        // Every problem has its French text, none left in English.
+        for p in [
+            Problem::NoDuration,
+            Problem::NotDuration("x".into()),
+            Problem::TooLong("x".into()),
+            Problem::Zero("x".into()),
+            Problem::NotClock("x".into()),
+            Problem::NotPercent("x".into()),
+            Problem::NotWarning("x".into()),
+            Problem::UnknownSetting("x".into()),
+        ] {
+            assert_ne!(p.in_locale(Locale::Fr), p.to_string(), "{p:?}");
+        }
     }
 
     #[test]

@@ -391,6 +391,26 @@ fn the_bots_recorded_close_gives_the_figures_of_the_derived_one() {
 }
 
 #[test]
+fn a_close_at_the_auto_close_instant_is_that_auto_close_and_a_customer_message_then_cancels_it() {
+    // The close event at 10:05 sorts before the customer's message of the same millisecond,
+    // but it is taken as the auto-close (nothing says who sent it), which the customer's
+    // message at the instant cancels: one conversation, waiting on its second request.
+    for closer in ["bot", AGENT] {
+        let (mut h, r) = answered_at_five_past();
+        h.push("a", closer, "2026-11-02T10:05:00Z", EventKind::Close);
+        h.customer("a", "2026-11-02T10:05:00Z");
+        let rep = report(&h, &r, TO, &Scope::default());
+        assert_eq!(
+            (rep.current.conversations, rep.current.requests),
+            (1, 2),
+            "{closer}"
+        );
+        let f = rep.service_levels.unwrap().current;
+        assert_eq!((f.resolved, f.lapsed), (0, 1), "{closer}");
+    }
+}
+
+#[test]
 fn auto_close_waits_for_an_agent_message_to_be_the_last_one() {
     let r = rules(&[("auto_close", "1h")]);
     let mut h = History::default();
@@ -510,7 +530,23 @@ fn the_heatmap_counts_requests_by_local_weekday_and_hour() {
     // Hour 9: delays 3 min and 1 min; the nearest-rank median of two is the lower.
     assert_eq!(map.median_delay_ms_by_hour[9], Some(MINUTE));
     assert_eq!(map.median_delay_ms_by_hour[23], None);
-    // Over several guilds the heatmap is in UTC: Monday 14:30 is hour 14.
+    // Without a guild in scope but with one guild's events, the report is that guild's.
+    let map = report(&h, &r, TO, &Scope::default())
+        .service_levels
+        .unwrap()
+        .heatmap;
+    assert_eq!(map.requests[0][9], 1);
+    assert_eq!(map.timezone.name(), "America/New_York");
+    // Over several guilds (another guild's one note is enough) it is in UTC: Monday 14:30 is
+    // hour 14.
+    h.events.push(Event {
+        id: "99".into(),
+        guild_id: "another".into(),
+        place: "z".into(),
+        author_id: AGENT.into(),
+        at: t("2026-11-02T10:00:00Z"),
+        kind: EventKind::Note,
+    });
     let map = report(&h, &r, TO, &Scope::default())
         .service_levels
         .unwrap()

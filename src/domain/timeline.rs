@@ -8,7 +8,7 @@
 use super::event::{Event, EventKind, Rating};
 use super::settings::GuildRules;
 use super::{id_order_key, Millis};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerMessage {
@@ -164,6 +164,8 @@ struct PlaceState {
 
 #[derive(Debug, Default)]
 pub struct Timeline {
+    /// Every guild with an event replayed (up to `now`): the guilds a report is about.
+    pub guilds: BTreeSet<String>,
     pub customer_messages: Vec<CustomerMessage>,
     pub conversations: Vec<Conversation>,
     pub requests: Vec<Request>,
@@ -190,6 +192,9 @@ impl Timeline {
             clicks: HashMap::new(),
         };
         for (pos, e) in order.iter().enumerate() {
+            if !replay.tl.guilds.contains(&e.guild_id) {
+                replay.tl.guilds.insert(e.guild_id.clone());
+            }
             replay.event(pos, e);
         }
         replay.settle_surveys();
@@ -233,6 +238,15 @@ impl<'e> Replay<'e, '_> {
             EventKind::Close => {
                 let st = self.places.entry(key).or_default();
                 settle(&mut self.tl, st, e.at);
+                // A close at exactly the auto-close instant is taken as that auto-close (the
+                // bot's record of it; an author does not say it is the bot): the derived
+                // auto-close decides, so a customer message at the same instant still cancels it.
+                let at_auto_close = st
+                    .open
+                    .is_some_and(|c| self.tl.conversations[c].auto_close_at == Some(e.at));
+                if at_auto_close {
+                    return;
+                }
                 if let Some(conv) = st.open.take() {
                     let c = &mut self.tl.conversations[conv];
                     c.close = Some(Close {

@@ -27,9 +27,7 @@ pub use heatmap::render_heatmap_png;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
-    #[error(
-        "this report has no heatmap (it was built from the rollups, which do not carry it yet)"
-    )]
+    #[error("this report has no service levels, hence no heatmap")]
     NoHeatmap,
     #[error("drawing the chart failed: {0}")]
     Draw(String),

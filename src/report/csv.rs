@@ -88,7 +88,7 @@ fn service_rows(f: &ServiceFigures) -> Vec<(String, String)> {
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// One row a figure: the window's and the previous window's. The heatmap has no previous.
+/// One row a figure: the window's and the previous window's.
 pub fn report(r: &Report) -> String {
     let mut out = String::from("figure,current,previous\n");
     for ((name, cur), (_, prev)) in rows(&r.current).into_iter().zip(rows(&r.previous)) {
@@ -103,14 +103,23 @@ pub fn report(r: &Report) -> String {
     out.push_str(&format!("badge_awarded,{},\n", r.badge.awarded));
     out.push_str(&format!("load_alert,{},\n", r.load_alert.is_some()));
     if let Some(s) = &r.service_levels {
-        let h = &s.heatmap;
-        for (day, hours) in WEEKDAYS.iter().zip(&h.requests) {
-            for (hour, n) in hours.iter().enumerate() {
-                out.push_str(&format!("heatmap_requests_{day}_{hour:02},{n},\n"));
+        let (h, p) = (&s.heatmap, &s.previous_heatmap);
+        for (d, day) in WEEKDAYS.iter().enumerate() {
+            for hour in 0..24 {
+                let (n, before) = (h.requests[d][hour], p.requests[d][hour]);
+                out.push_str(&format!("heatmap_requests_{day}_{hour:02},{n},{before}\n"));
             }
         }
-        for (hour, m) in h.median_delay_ms_by_hour.iter().enumerate() {
-            out.push_str(&format!("heatmap_median_delay_ms_{hour:02},{},\n", opt(*m)));
+        for hour in 0..24 {
+            let (m, before) = (
+                h.median_delay_ms_by_hour[hour],
+                p.median_delay_ms_by_hour[hour],
+            );
+            out.push_str(&format!(
+                "heatmap_median_delay_ms_{hour:02},{},{}\n",
+                opt(m),
+                opt(before)
+            ));
         }
     }
     out

@@ -168,6 +168,7 @@ pub fn report(r: &Report) -> Value {
         obj.extend(service(&s.current, s));
         if let Some(previous) = obj.get_mut("previous").and_then(Value::as_object_mut) {
             previous.extend(service(&s.previous, s));
+            previous.insert("heatmap".into(), heatmap(&s.previous_heatmap));
         }
         obj.insert("heatmap".into(), heatmap(&s.heatmap));
     }

@@ -229,7 +229,7 @@ fn figures_block(out: &mut String, f: &Figures, prev: &Figures, t: &Texts, hours
 }
 
 /// `target 15m · met 8 · missed 2 · in progress 1 · 80.0 % ▲ +5.0 pts`, or `no target`.
-fn attainment_line(a: &Attainment, prev: &Attainment, t: &Texts) -> String {
+pub fn attainment_line(a: &Attainment, prev: &Attainment, t: &Texts) -> String {
     let counted = a.met + a.missed + a.in_progress;
     let target = match a.target_ms {
         Some(ms) => format!("{} {}", t.sla_target, format_duration(ms)),
@@ -271,12 +271,17 @@ pub fn busiest_hours(h: &Heatmap, t: &Texts, n: usize) -> String {
     format!("{}   ({})", shown.join(" · "), h.timezone.name())
 }
 
-fn service_block(out: &mut String, s: &ServiceLevels, t: &Texts) {
-    let clock = match s.clock {
+/// The words for the report's SLA clock.
+pub fn clock_words(s: &ServiceLevels, t: &Texts) -> &'static str {
+    match s.clock {
         Some(SlaClock::Calendar) => t.sla_clock_calendar,
         Some(SlaClock::Business) => t.sla_clock_business,
         None => t.sla_clock_mixed,
-    };
+    }
+}
+
+fn service_block(out: &mut String, s: &ServiceLevels, t: &Texts) {
+    let clock = clock_words(s, t);
     let (f, p) = (&s.current, &s.previous);
     let _ = writeln!(out, "{} ({clock}):", t.sla_title);
     for (name, a, prev) in [

@@ -5,7 +5,7 @@
 
 use super::Result;
 use crate::domain::percentile::BlockKey;
-use crate::domain::rollup::{Block, Part, Piece, PlaceFacts};
+use crate::domain::rollup::{Block, ConversationFact, Part, Piece, PlaceFacts};
 use crate::domain::{Event, Millis};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -90,6 +90,15 @@ pub trait RollupStore: Send + Sync {
         to_day: &str,
         agents: bool,
     ) -> Result<Vec<DayRollup>>;
+    /// The conversations opened in `[from, to)` and those of the requests started in it, each
+    /// with its place and all its requests (not its messages nor agents): what the service
+    /// levels of a report read, at its `now` (`domain::rollup::service_timeline`).
+    async fn service_facts(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<(String, ConversationFact)>>;
     /// The guild's delay blocks asked for, by key; a key with no block is left out.
     async fn kpi_blocks(
         &self,

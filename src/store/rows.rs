@@ -3,7 +3,7 @@
 
 use super::StoreError;
 use crate::domain::hours::BusinessHours;
-use crate::domain::settings::BadgeRule;
+use crate::domain::settings::{BadgeRule, SlaRules, SlaWarning};
 use crate::domain::{Event, EventKind, GuildRules, Rating};
 
 pub(super) const EVENT_COLUMNS: &str =
@@ -117,10 +117,39 @@ pub(super) struct RulesRow {
     pub badge_statistic: String,
     pub locale: String,
     pub note_prefix: String,
+    pub sla_first_response_ms: Option<i64>,
+    pub sla_next_response_ms: Option<i64>,
+    pub sla_resolution_ms: Option<i64>,
+    pub sla_clock: String,
+    pub auto_close_ms: Option<i64>,
+    pub sla_warning_percent: Option<i32>,
+    pub sla_warning_ms: Option<i64>,
     pub engagement_window_ms: i64,
 }
 
-pub(super) const RULES_COLUMNS: &str = "guild_id, timezone, business_hours, idle_ms, deadline_ms, survey_delay_ms, survey_close_ms, badge_min_rate_bp, badge_max_delay_ms, badge_window_ms, badge_statistic, locale, note_prefix, engagement_window_ms";
+pub(super) const RULES_COLUMNS: &str = "guild_id, timezone, business_hours, idle_ms, deadline_ms, survey_delay_ms, survey_close_ms, badge_min_rate_bp, badge_max_delay_ms, badge_window_ms, badge_statistic, locale, note_prefix, sla_first_response_ms, sla_next_response_ms, sla_resolution_ms, sla_clock, auto_close_ms, sla_warning_percent, sla_warning_ms, engagement_window_ms";
+
+/// The warning before a breach as stored: a percentage, or a time before the deadline, or
+/// neither (off).
+pub(super) fn warning_columns(w: SlaWarning) -> (Option<i32>, Option<i64>) {
+    match w {
+        SlaWarning::Off => (None, None),
+        SlaWarning::Percent(p) => (Some(p as i32), None),
+        SlaWarning::Before(ms) => (None, Some(ms)),
+    }
+}
+
+fn warning_of(percent: Option<i32>, before: Option<i64>) -> Result<SlaWarning, String> {
+    match (percent, before) {
+        (Some(p), _) => u8::try_from(p)
+            .ok()
+            .filter(|p| (1..=99).contains(p))
+            .map(SlaWarning::Percent)
+            .ok_or_else(|| format!("{p}% is not from 1% to 99%")),
+        (None, Some(ms)) => Ok(SlaWarning::Before(ms)),
+        (None, None) => Ok(SlaWarning::Off),
+    }
+}
 
 impl TryFrom<RulesRow> for GuildRules {
     type Error = StoreError;
@@ -154,7 +183,15 @@ impl TryFrom<RulesRow> for GuildRules {
             locale: r.locale.parse().map_err(|e| bad("locale", e))?,
             note_prefix: r.note_prefix,
             engagement_window_ms: r.engagement_window_ms,
-            // Not stored yet: the SLA step adds its columns.
+            sla: SlaRules {
+                first_response: r.sla_first_response_ms,
+                next_response: r.sla_next_response_ms,
+                resolution: r.sla_resolution_ms,
+                clock: r.sla_clock.parse().map_err(|e| bad("sla_clock", e))?,
+                auto_close: r.auto_close_ms,
+                warning: warning_of(r.sla_warning_percent, r.sla_warning_ms)
+                    .map_err(|e| bad("sla_warning", e))?,
+            },
             ..GuildRules::default()
         })
     }

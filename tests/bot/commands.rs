@@ -1,4 +1,5 @@
-//! Slash commands: `/stats`, `/setup`, `/close`, their registration, and who may use what.
+//! Slash commands: `/stats`, `/setup`, `/sla`, `/close`, their registration, and who may use
+//! what.
 
 use crate::harness::*;
 use crate::steps::*;
@@ -68,6 +69,14 @@ fn id_token_path(interaction_id: &str) -> String {
 async fn stats_by_an_agent_shows_the_figures_of_the_history_with_a_chart() {
     let bot = spawn_bot().await;
     scripted_history(&bot.desk).await;
+    let store = bot.desk.store();
+    let rules = store
+        .guild_rules(GUILD)
+        .await
+        .unwrap()
+        .with_sla_settings(&[("first_response", "5m")])
+        .unwrap();
+    store.save_guild_rules(GUILD, &rules).await.unwrap();
     let period = bot.choice("stats", "period", "7d");
     let id = bot
         .slash(
@@ -106,12 +115,28 @@ async fn stats_by_an_agent_shows_the_figures_of_the_history_with_a_chart() {
         embed_field(body, "Agents").contains(&format!("<@{}> · 2 answered", ids::ALEX)),
         "{body}"
     );
+    // With a 5 min first-response target: h1 answered in 2 min (met), h2 in 10 min (missed),
+    // h3 unanswered for 60 min (missed). h1 and h2 lapsed (24 h of silence), h3 is open.
+    let sla = embed_field(body, "Service levels");
+    assert!(
+        sla.contains("First response: target 5m · met 1 · missed 2 · in progress 0 · 33.3 %"),
+        "{sla}"
+    );
+    assert!(sla.contains("Next response: no target"), "{sla}");
+    assert!(sla.contains("0 resolved"), "{sla}");
+    assert!(sla.contains("2 lapsed · 1 open"), "{sla}");
     let names: Vec<&str> = reply
         .attachments
         .iter()
         .map(|a| a.filename.as_str())
         .collect();
     assert!(names.contains(&"reactif-stats.png"), "{names:?}");
+    let heatmap = reply
+        .attachments
+        .iter()
+        .find(|a| a.filename == "reactif-heatmap.png")
+        .expect("the heatmap beside the chart");
+    assert_eq!(&heatmap.bytes[..4], b"\x89PNG");
     let png = reply
         .attachments
         .iter()
@@ -244,6 +269,100 @@ async fn stats_by_a_non_agent_and_setup_by_a_non_admin_are_refused() {
     bot.stop().await;
 }
 
+/// `/sla` as an admin uses it: shows the settings, changes them all at once or none, says what
+/// is wrong with a bad value (naming the setting, with an example) in the guild's language;
+/// an agent without Manage Server changes nothing.
+#[tokio::test]
+async fn sla_shows_and_changes_the_service_levels_in_the_guilds_language() {
+    use reactif::domain::settings::{SlaClock, SlaWarning};
+    async fn sla_by(bot: &TestBot, options: Vec<Value>, user: u64) -> String {
+        let id = bot
+            .slash("sla", options, user, Place::guild(ids::STAFF))
+            .await;
+        let reply = bot.interaction_reply(&id).await;
+        assert!(reply.is_ephemeral(), "/sla answers privately");
+        reply.content().unwrap().to_string()
+    }
+    let bot = spawn_bot().await;
+    let sla = |options: Vec<Value>, user: u64| sla_by(&bot, options, user);
+    // With no option: KPI.md's defaults.
+    let shown = sla(vec![], ids::ADA).await;
+    for line in [
+        "**Service levels**",
+        "first_response: `off`",
+        "sla_clock: `calendar`",
+        "sla_warning: `20%`",
+        "a duration like 15m, 4h, 2d, or off",
+    ] {
+        assert!(shown.contains(line), "{line} in {shown}");
+    }
+    // An agent without Manage Server is refused, and nothing changes.
+    let refused = sla(vec![option("first_response", "15m")], ids::ALEX).await;
+    assert!(refused.contains("Manage Server"), "{refused}");
+    let store = bot.desk.store();
+    assert_eq!(
+        store.guild_rules(GUILD).await.unwrap().sla.first_response,
+        None
+    );
+    // An admin sets them.
+    let saved = sla(
+        vec![
+            option("first_response", "15m"),
+            option("next_response", "4h"),
+            option("resolution", "2d"),
+            bot.choice("sla", "sla_clock", "business"),
+            option("auto_close", "12h"),
+            option("sla_warning", "10m"),
+        ],
+        ids::ADA,
+    )
+    .await;
+    assert!(
+        saved.starts_with("**Saved:** first_response 15m, next_response 4h, resolution 2d, sla_clock business, auto_close 12h, sla_warning 10m"),
+        "{saved}"
+    );
+    assert!(saved.contains("auto_close: `12h`"), "{saved}");
+    let rules = store.guild_rules(GUILD).await.unwrap();
+    assert_eq!(rules.sla.first_response, Some(15 * MINUTE));
+    assert_eq!(rules.sla.resolution, Some(2 * DAY));
+    assert_eq!(rules.sla.clock, SlaClock::Business);
+    assert_eq!(rules.sla.auto_close, Some(12 * 60 * MINUTE));
+    assert_eq!(rules.sla.warning, SlaWarning::Before(10 * MINUTE));
+    // A bad value: named, with an example; the good value given with it is not applied.
+    let bad = sla(
+        vec![option("first_response", "1h"), option("auto_close", "3d")],
+        ids::ADA,
+    )
+    .await;
+    assert_eq!(
+        bad,
+        "auto_close: 3d is not shorter than idle (1d): the conversation would have lapsed first (e.g. auto_close 12h) Nothing was changed."
+    );
+    assert_eq!(store.guild_rules(GUILD).await.unwrap(), rules);
+    // In French for a French guild, the same check.
+    let mut fr = rules.clone();
+    fr.locale = reactif::domain::Locale::Fr;
+    store.save_guild_rules(GUILD, &fr).await.unwrap();
+    let bad = sla(vec![option("next_response", "bientôt")], ids::ADA).await;
+    assert!(
+        bad.starts_with("next_response : `bientôt` n'est pas une durée ; écrivez un nombre"),
+        "{bad}"
+    );
+    assert!(
+        bad.ends_with("(p. ex. next_response 1h) Rien n'a été modifié."),
+        "{bad}"
+    );
+    let shown = sla(vec![option("resolution", "off")], ids::ADA).await;
+    assert!(
+        shown.starts_with("**Enregistré :** resolution off"),
+        "{shown}"
+    );
+    assert!(shown.contains("**Niveaux de service**"), "{shown}");
+    assert!(shown.contains("Horloge : calendar"), "{shown}");
+    assert_eq!(store.guild_rules(GUILD).await.unwrap().sla.resolution, None);
+    bot.stop().await;
+}
+
 #[tokio::test]
 async fn close_ends_the_conversation_and_both_sides_are_told() {
     let bot = spawn_bot().await;
@@ -287,7 +406,7 @@ async fn a_dev_guild_gets_its_commands_registered_there() {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["setup", "stats", "close", "forget-me"]);
+    assert_eq!(names, ["setup", "sla", "stats", "close", "forget-me"]);
     assert!(bot
         .fake
         .requests_matching("PUT", "/applications/*/commands")
@@ -340,6 +459,10 @@ async fn the_permission_matrix_holds_for_every_command_and_button() {
         ("setup", ids::ALEX, false),
         ("setup", ids::ADA, true),
         ("setup", ids::OLGA, true),
+        ("sla", ids::CARLA, false),
+        ("sla", ids::ALEX, false),
+        ("sla", ids::ADA, true),
+        ("sla", ids::OLGA, true),
     ];
     for (command, user, allowed) in cases {
         let reply = run(&bot, command, vec![], user, staff).await;

@@ -6,6 +6,7 @@ use crate::domain::delay_kind::{ByKind, DelayKind};
 use crate::domain::kpi::{self, local_day, Figures, Report, Scope, Window};
 use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
 use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece};
+use crate::domain::sla::{self, ServiceLevels};
 use crate::domain::stats::DelayStats;
 use crate::domain::{GuildRules, Millis};
 use crate::store::{DayRollup, PieceScope, Result, RollupStore, StoreError};
@@ -99,6 +100,8 @@ impl Reader<'_> {
     async fn report(&mut self, scope: &Scope, w: Window, phases: &mut Phases) -> Result<Report> {
         let windows = Windows::of(self.rules, w);
         let pending = self.read(&windows, phases).await?;
+        let service_levels = self.service_levels(scope, w).await?;
+        phases.mark("service levels");
         let gathered: Vec<(Part, ByKind<Gather<'_>>)> = windows
             .with_figures()
             .into_iter()
@@ -142,7 +145,8 @@ impl Reader<'_> {
                 agent_parts.insert(a.to_string(), own);
             }
         }
-        let agents = rollup::agent_figures(agent_parts);
+        let mut agents = rollup::agent_figures(agent_parts);
+        sla::list_credited_agents(&mut agents, &service_levels);
         phases.mark("figures");
         phases.log(self.guild, needed.len());
         Ok(Report {
@@ -156,10 +160,22 @@ impl Reader<'_> {
             daily: self.daily(windows.series),
             timezone: self.rules.timezone,
             business_hours_set: !self.rules.business_hours.is_always(),
-            // The rollups do not carry the service levels yet: the report says so by leaving
-            // them out rather than showing zeros.
-            service_levels: None,
+            service_levels: Some(service_levels),
         })
+    }
+
+    /// The service levels of `w` and the window before it, from the facts of their
+    /// conversations (see `domain::rollup::service_timeline`).
+    async fn service_levels(&self, scope: &Scope, w: Window) -> Result<ServiceLevels> {
+        let (from, to) = (w.previous().from, w.to.min(w.now.saturating_add(1)));
+        let facts = self.store.service_facts(self.guild, from, to).await?;
+        let tl = rollup::service_timeline(self.guild, &facts);
+        let lookup = |_: &str| self.rules;
+        let rules = kpi::Rules {
+            lookup: &lookup,
+            report: self.rules,
+        };
+        Ok(sla::service_levels(&tl, &rules, scope, w))
     }
 
     /// Reads what the report needs from the store: the stored days of its span and the pieces

@@ -7,6 +7,7 @@
 mod close;
 mod forget_me;
 mod setup;
+mod sla;
 mod stats;
 
 use super::bot::{Bot, Context, Error};
@@ -23,6 +24,7 @@ pub const COMMAND_PERIOD: Millis = 10 * SECOND;
 pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
     vec![
         setup::setup(),
+        sla::sla(),
         stats::stats(),
         close::close(),
         forget_me::forget_me(),

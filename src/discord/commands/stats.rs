@@ -4,7 +4,7 @@ use crate::desk::{EXPORT_MAX_ROWS, PLACES_REPORT_MAX_EVENTS};
 use crate::discord::access;
 use crate::discord::bot::{Bot, Context, Error};
 use crate::discord::live::discord_time;
-use crate::discord::render::report::{embed, CHART_NAME};
+use crate::discord::render::report::{embed, CHART_NAME, HEATMAP_NAME};
 use crate::discord::replies::{no_pings, user_error};
 use crate::domain::kpi::{Report, Scope, Window};
 use crate::domain::{bounds, GuildRules, Millis, TimeSpec, MINUTE};
@@ -177,14 +177,19 @@ fn window(
     Ok(Window { from, to, now })
 }
 
-/// The report as an embed with its chart, privately.
+/// The report as an embed with its chart and its heatmap, privately.
 fn report_reply(report: &Report, texts: &Texts) -> Result<poise::CreateReply, Error> {
     let png = crate::report::chart::render_png(report, texts)?;
-    Ok(poise::CreateReply::default()
+    let mut reply = poise::CreateReply::default()
         .embed(embed(report, texts))
         .attachment(serenity::CreateAttachment::bytes(png, CHART_NAME))
         .ephemeral(true)
-        .allowed_mentions(no_pings()))
+        .allowed_mentions(no_pings());
+    if report.service_levels.is_some() {
+        let heatmap = crate::report::chart::render_heatmap_png(report, texts)?;
+        reply = reply.attachment(serenity::CreateAttachment::bytes(heatmap, HEATMAP_NAME));
+    }
+    Ok(reply)
 }
 
 /// The request export of the report's scope and window, as a CSV attachment, read one place

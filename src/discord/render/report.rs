@@ -4,12 +4,15 @@ use crate::domain::format_time;
 use crate::domain::kpi::Report;
 use crate::i18n::Texts;
 use crate::report::text::{
-    badge_failures, delay_line, ratio, trend_count, trend_delay, trend_points,
+    attainment_line, badge_failures, busiest_hours, clock_words, delay_line, ratio, trend_count,
+    trend_delay, trend_points,
 };
 use crate::report::{human_delay, human_ms, percent};
 use poise::serenity_prelude as serenity;
 
 pub const CHART_NAME: &str = "reactif-stats.png";
+/// The heatmap (requests by weekday and hour, median delay by hour), attached beside the chart.
+pub const HEATMAP_NAME: &str = "reactif-heatmap.png";
 
 /// The whole report: volume, delays, satisfaction, badge, alert, agents, and the chart.
 pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
@@ -26,6 +29,7 @@ pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
     let e = volume_fields(e, r, t);
     let e = delay_fields(e, r, t);
     let e = satisfaction_fields(e, r, t);
+    let e = service_field(e, r, t);
     let alert = if r.load_alert.is_some() {
         t.load_alert
     } else {
@@ -146,6 +150,45 @@ fn satisfaction_fields(e: serenity::CreateEmbed, r: &Report, t: &Texts) -> seren
         ),
         true,
     )
+}
+
+/// The service levels, with the same lines as the text report: each target's attainment,
+/// how the window's conversations ended, the resolution time and the busiest hours.
+fn service_field(e: serenity::CreateEmbed, r: &Report, t: &Texts) -> serenity::CreateEmbed {
+    let Some(s) = &r.service_levels else {
+        return e;
+    };
+    let (f, p) = (&s.current, &s.previous);
+    let mut lines = vec![format!("*{}*", clock_words(s, t))];
+    for (name, a, prev) in [
+        (t.sla_first_response, &f.first_response, &p.first_response),
+        (t.sla_next_response, &f.next_response, &p.next_response),
+        (t.sla_resolution, &f.resolution, &p.resolution),
+    ] {
+        lines.push(format!("{name}: {}", attainment_line(a, prev, t)));
+    }
+    lines.push(format!(
+        "{}: {} {} {} · {} {} · {} {}",
+        t.conversations,
+        f.resolved,
+        t.resolved,
+        trend_count(f.resolved, p.resolved, t),
+        f.lapsed,
+        t.lapsed,
+        f.open,
+        t.open
+    ));
+    lines.push(format!(
+        "{}: {}",
+        t.resolution_time,
+        delay_line(&f.resolution_time, t)
+    ));
+    lines.push(format!(
+        "{}: {}",
+        t.busiest_hours,
+        busiest_hours(&s.heatmap, t, 3)
+    ));
+    e.field(t.sla_title, lines.join("\n"), false)
 }
 
 /// The badge, with what it misses when it is not awarded.

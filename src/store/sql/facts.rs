@@ -3,7 +3,7 @@
 
 use super::rollups::{delete_keyed, mark, mark_versions, DIRTY_DAYS, DIRTY_PLACES, FACT_TABLES};
 use super::{insert_rows, push_in, Db, Tx, INSERT_CHUNK};
-use crate::domain::rollup::{ConversationFact, PlaceFacts, RequestFact, SurveyFact};
+use crate::domain::rollup::{ConversationFact, FactEnds, PlaceFacts, RequestFact, SurveyFact};
 use crate::domain::Event;
 use crate::store::backend::Dialect;
 use crate::store::rows::EventRow;
@@ -139,19 +139,14 @@ async fn read_conversations(
     convs: &mut Conversations,
 ) -> Result<()> {
     let query = |columns: &str, table: &str| select_in(columns, table, guild_id, chunk);
-    let mut qb = query("conversation, conv_id, opened_ms", "kpi_conversations");
-    let rows: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
-    for (conversation, id, opened_at) in rows {
-        convs.entry(conversation).or_default().insert(
-            id.clone(),
-            ConversationFact {
-                id,
-                opened_at,
-                messages: Vec::new(),
-                requests: Vec::new(),
-                agents: Default::default(),
-            },
-        );
+    let mut qb = query(CONVERSATION_COLUMNS, "kpi_conversations");
+    let rows: Vec<ConversationRow> = qb.build_query_as().fetch_all(pool).await?;
+    for row in rows {
+        let (conversation, c) = conversation_fact(row);
+        convs
+            .entry(conversation)
+            .or_default()
+            .insert(c.id.clone(), c);
     }
     let mut qb = query("conversation, conv_id, at_ms", "kpi_messages");
     let rows: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
@@ -195,6 +190,29 @@ async fn read_conversations(
             .insert(agent);
     }
     Ok(())
+}
+
+/// A conversation's columns, and its row: (place, id, opened, close, auto-close, lapse).
+pub(super) const CONVERSATION_COLUMNS: &str =
+    "conversation, conv_id, opened_ms, close_ms, auto_close_ms, lapses_ms";
+pub(super) type ConversationRow = (String, String, i64, Option<i64>, Option<i64>, i64);
+
+/// A conversation read from its row, with its place, without messages, requests or agents.
+pub(super) fn conversation_fact(row: ConversationRow) -> (String, ConversationFact) {
+    let (conversation, id, opened_at, close_at, auto_close_at, lapses_at) = row;
+    let fact = ConversationFact {
+        id,
+        opened_at,
+        messages: Vec::new(),
+        requests: Vec::new(),
+        agents: Default::default(),
+        ends: FactEnds {
+            close_at,
+            auto_close_at,
+            lapses_at,
+        },
+    };
+    (conversation, fact)
 }
 
 /// The conversation `id` of a place, that `what` belongs to.
@@ -285,12 +303,16 @@ async fn insert_conversations(tx: &mut Tx, guild: &str, fresh: &[&FactsUpdate]) 
             u.facts.conversations.iter().map(move |c| (place, c))
         })
         .collect();
-    let head = "INSERT INTO kpi_conversations (guild_id, conversation, conv_id, opened_ms) ";
+    let head = "INSERT INTO kpi_conversations (guild_id, conversation, conv_id, opened_ms, \
+                close_ms, auto_close_ms, lapses_ms) ";
     insert_rows(tx, head, INSERT_CHUNK, &convs, |b, (place, c)| {
         b.push_bind(guild.to_string())
             .push_bind(place.to_string())
             .push_bind(c.id.clone())
-            .push_bind(c.opened_at);
+            .push_bind(c.opened_at)
+            .push_bind(c.ends.close_at)
+            .push_bind(c.ends.auto_close_at)
+            .push_bind(c.ends.lapses_at);
     })
     .await?;
     let messages: Vec<(&str, &str, i64)> = convs

@@ -3,7 +3,7 @@
 
 use super::{days, facts, pieces, push_in, Db, Tx, INSERT_CHUNK};
 use crate::domain::percentile::BlockKey;
-use crate::domain::rollup::{Piece, PlaceFacts};
+use crate::domain::rollup::{ConversationFact, Piece, PlaceFacts};
 use crate::domain::{Event, Millis};
 use crate::store::backend::{Dialect, SqlStore};
 use crate::store::{
@@ -146,6 +146,15 @@ impl RollupStore for SqlStore<Db> {
         agents: bool,
     ) -> Result<Vec<DayRollup>> {
         days::stored(&self.reads, guild_id, from_day, to_day, agents).await
+    }
+
+    async fn service_facts(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<(String, ConversationFact)>> {
+        super::service::service_facts(&self.reads, guild_id, from, to).await
     }
 
     async fn kpi_blocks(

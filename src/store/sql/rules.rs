@@ -4,7 +4,7 @@ use super::rollups::forget_rollups;
 use super::{Db, Tx};
 use crate::domain::GuildRules;
 use crate::store::backend::{Dialect, SqlStore};
-use crate::store::rows::{RulesRow, RULES_COLUMNS};
+use crate::store::rows::{warning_columns, RulesRow, RULES_COLUMNS};
 use crate::store::{dirty_version, Result, RulesStore};
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -51,9 +51,11 @@ impl RulesStore for SqlStore<Db> {
         if crate::domain::rollup::rules_affect_rollups(&old, r) {
             rederive_guild(&mut tx, guild_id).await?;
         }
+        let warning = warning_columns(r.sla.warning);
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO guild_settings ({RULES_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, $15, $16, $17, $18, $19, $20, $21) \
              ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, \
              business_hours = excluded.business_hours, idle_ms = excluded.idle_ms, \
              deadline_ms = excluded.deadline_ms, survey_delay_ms = excluded.survey_delay_ms, \
@@ -63,6 +65,12 @@ impl RulesStore for SqlStore<Db> {
              badge_window_ms = excluded.badge_window_ms, \
              badge_statistic = excluded.badge_statistic, locale = excluded.locale, \
              note_prefix = excluded.note_prefix, \
+             sla_first_response_ms = excluded.sla_first_response_ms, \
+             sla_next_response_ms = excluded.sla_next_response_ms, \
+             sla_resolution_ms = excluded.sla_resolution_ms, sla_clock = excluded.sla_clock, \
+             auto_close_ms = excluded.auto_close_ms, \
+             sla_warning_percent = excluded.sla_warning_percent, \
+             sla_warning_ms = excluded.sla_warning_ms, \
              engagement_window_ms = excluded.engagement_window_ms"
         )))
         .bind(guild_id)
@@ -78,6 +86,13 @@ impl RulesStore for SqlStore<Db> {
         .bind(r.badge.statistic.name())
         .bind(r.locale.code())
         .bind(r.note_prefix.as_str())
+        .bind(r.sla.first_response)
+        .bind(r.sla.next_response)
+        .bind(r.sla.resolution)
+        .bind(r.sla.clock.name())
+        .bind(r.sla.auto_close)
+        .bind(warning.0)
+        .bind(warning.1)
         .bind(r.engagement_window_ms)
         .execute(&mut *tx)
         .await?;
