@@ -13,9 +13,11 @@ use std::collections::HashMap;
 mod export;
 mod group;
 mod rollup;
+mod timers;
 pub use export::{export_rows, ExportRow};
 pub use group::GroupStats;
 pub use rollup::RefreshSummary;
+pub use timers::{plan_place, DueTimer};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestSummary {

@@ -52,10 +52,10 @@ mod rows;
 mod rules;
 
 pub use bot_state::{
-    BotStateStore, ChannelCursor, DiscordSetup, SurveyJob, SurveyStatus, Ticket, TranscriptLine,
-    WatchKind, WatchedChannel,
+    BotStateStore, ChannelCursor, DiscordSetup, SlaTimerRow, SurveyJob, SurveyStatus, Ticket,
+    TranscriptLine, WatchKind, WatchedChannel,
 };
-pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp};
+pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp, TimerOp};
 pub use events::{EventStore, Inserted};
 pub use outbox::{OutboxBacklog, OutboxItem, OutboxMethod, OutboxStore};
 pub use privacy::{anon_token, Place, PrivacyStore, ANON_PREFIX};

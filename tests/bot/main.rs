@@ -19,5 +19,6 @@ mod outbox;
 mod privacy;
 mod relay;
 mod resilience;
+mod service_levels;
 mod surveys;
 mod watch;

@@ -50,7 +50,7 @@ impl PrivacyStore for SqlStore<Db> {
             .await?;
         }
         // What the bot still owed the place goes too: its text and ids are personal.
-        for table in ["outbox", "tickets", "surveys", "transcripts"] {
+        for table in ["outbox", "tickets", "surveys", "transcripts", "sla_timers"] {
             sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE guild_id = $1 AND conversation = $2"
             )))
