@@ -198,7 +198,7 @@ fn figures_block(out: &mut String, f: &Figures, prev: &Figures, t: &Texts, hours
 }
 
 /// `target 15m · met 8 · missed 2 · in progress 1 · 80.0 % ▲ +5.0 pts`, or `no target`.
-fn attainment_line(a: &Attainment, prev: &Attainment, t: &Texts) -> String {
+pub fn attainment_line(a: &Attainment, prev: &Attainment, t: &Texts) -> String {
     let counted = a.met + a.missed + a.in_progress;
     let target = match a.target_ms {
         Some(ms) => format!("{} {}", t.sla_target, format_duration(ms)),

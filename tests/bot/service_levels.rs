@@ -345,3 +345,76 @@ async fn an_auto_close_missed_while_down_is_dated_at_its_moment_and_a_message_fi
         .any(|e| e.kind == EventKind::Close && e.author_id == me));
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn stats_shows_the_service_levels_and_attaches_the_heatmap() {
+    use reactif::domain::{Event, DAY};
+    let (bot, _) = sla_bot(&[("first_response", "5m")]).await;
+    let now = now_ms();
+    let ev = |n: u64, place: &str, author: u64, at: i64, kind: EventKind| Event {
+        id: (snowflake_at(at) + n).to_string(),
+        guild_id: GUILD.into(),
+        place: place.into(),
+        author_id: author.to_string(),
+        at,
+        kind,
+    };
+    // By hand, 5 min target: h1 answered in 2 min (met), h2 in 10 min (missed), h3 waiting
+    // 60 min (missed). h1 and h2 lapsed (idle 24 h), h3 open; nothing resolved.
+    let c = EventKind::CustomerMessage;
+    let a = EventKind::AgentMessage;
+    bot.desk
+        .ingest(&[
+            ev(1, "h1", ids::CODY, now - 3 * DAY, c.clone()),
+            ev(2, "h1", ids::ALEX, now - 3 * DAY + 2 * MINUTE, a.clone()),
+            ev(3, "h2", ids::CODY, now - 2 * DAY, c.clone()),
+            ev(4, "h2", ids::ALEX, now - 2 * DAY + 10 * MINUTE, a),
+            ev(5, "h3", ids::CODY, now - 60 * MINUTE, c),
+        ])
+        .await
+        .unwrap();
+    let id = bot
+        .slash("stats", vec![], ids::ALEX, Place::guild(ids::STAFF))
+        .await;
+    bot.interaction_reply(&id).await;
+    let reply = bot
+        .request(|r| {
+            r.path.starts_with("/webhooks/")
+                && r.body.as_ref().is_some_and(|b| b["embeds"].is_array())
+        })
+        .await;
+    let body = reply.body.as_ref().unwrap();
+    let field = body["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Service levels"))
+        })
+        .unwrap_or_else(|| panic!("no service-level field in {body}"))["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        field.contains("**First response**: target 5m · met 1 · missed 2 · in progress 0 · 33.3 %"),
+        "{field}"
+    );
+    assert!(field.contains("**Next response**: no target"), "{field}");
+    assert!(
+        field.contains("0 resolved = · 2 lapsed · 1 open"),
+        "{field}"
+    );
+    let heatmap = reply
+        .attachments
+        .iter()
+        .find(|a| a.filename == "reactif-heatmap.png")
+        .expect("the heatmap attached");
+    assert_eq!(&heatmap.bytes[..4], b"\x89PNG");
+    assert!(reply
+        .attachments
+        .iter()
+        .any(|a| a.filename == "reactif-stats.png"));
+    bot.stop().await;
+}

@@ -2,7 +2,7 @@
 
 use crate::discord::access;
 use crate::discord::bot::{Bot, Context, Error};
-use crate::discord::render::report::{embed, CHART_NAME};
+use crate::discord::render::report::{embed, CHART_NAME, HEATMAP_NAME};
 use crate::discord::replies::{no_pings, user_error};
 use crate::domain::kpi::{Report, Scope, Window};
 use crate::domain::{GuildRules, Millis, TimeSpec, MINUTE};
@@ -104,14 +104,20 @@ fn window(
     Ok(Window { from, to, now })
 }
 
-/// The report as an embed with its chart, privately.
+/// The report as an embed with its chart and its heatmap, privately.
 fn report_reply(report: &Report, texts: &Texts) -> Result<poise::CreateReply, Error> {
     let png = crate::report::chart::render_png(report, texts)?;
-    Ok(poise::CreateReply::default()
+    let mut reply = poise::CreateReply::default()
         .embed(embed(report, texts))
         .attachment(serenity::CreateAttachment::bytes(png, CHART_NAME))
         .ephemeral(true)
-        .allowed_mentions(no_pings()))
+        .allowed_mentions(no_pings());
+    // A report has a heatmap whenever it has service levels (both paths give them).
+    if report.service_levels.is_some() {
+        let heatmap = crate::report::chart::render_heatmap_png(report, texts)?;
+        reply = reply.attachment(serenity::CreateAttachment::bytes(heatmap, HEATMAP_NAME));
+    }
+    Ok(reply)
 }
 
 /// The request export of the report's scope and window, as a CSV attachment.

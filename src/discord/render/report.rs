@@ -2,14 +2,18 @@
 
 use crate::domain::format_time;
 use crate::domain::kpi::Report;
+use crate::domain::sla::ServiceLevels;
+use crate::domain::SlaClock;
 use crate::i18n::Texts;
 use crate::report::text::{
-    badge_failures, delay_line, ratio, trend_count, trend_delay, trend_points,
+    attainment_line, badge_failures, delay_line, ratio, trend_count, trend_delay, trend_points,
 };
 use crate::report::{human_delay, human_ms, percent};
 use poise::serenity_prelude as serenity;
 
 pub const CHART_NAME: &str = "reactif-stats.png";
+/// The second picture: requests by weekday and hour, with the median delay by hour.
+pub const HEATMAP_NAME: &str = "reactif-heatmap.png";
 
 /// The whole report: volume, delays, satisfaction, badge, alert, agents, and the chart.
 pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
@@ -26,6 +30,10 @@ pub fn embed(r: &Report, t: &Texts) -> serenity::CreateEmbed {
     let e = volume_fields(e, r, t);
     let e = delay_fields(e, r, t);
     let e = satisfaction_fields(e, r, t);
+    let e = match &r.service_levels {
+        Some(s) => service_fields(e, s, t),
+        None => e,
+    };
     let alert = if r.load_alert.is_some() {
         t.load_alert
     } else {
@@ -116,6 +124,48 @@ fn delay_fields(e: serenity::CreateEmbed, r: &Report, t: &Texts) -> serenity::Cr
         );
     }
     e.field(t.first_response, delay_line(&c.first_response, t), false)
+}
+
+/// The service levels: each target's attainment (with its trend), how the window's
+/// conversations stand, and the resolution time (with its trend).
+fn service_fields(e: serenity::CreateEmbed, s: &ServiceLevels, t: &Texts) -> serenity::CreateEmbed {
+    let clock = match s.clock {
+        Some(SlaClock::Calendar) => t.sla_clock_calendar,
+        Some(SlaClock::Business) => t.sla_clock_business,
+        None => t.sla_clock_mixed,
+    };
+    let (f, p) = (&s.current, &s.previous);
+    let targets: Vec<String> = [
+        (t.sla_first_response, &f.first_response, &p.first_response),
+        (t.sla_next_response, &f.next_response, &p.next_response),
+        (t.sla_resolution, &f.resolution, &p.resolution),
+    ]
+    .iter()
+    .map(|(name, a, prev)| format!("**{name}**: {}", attainment_line(a, prev, t)))
+    .collect();
+    let mut lines = targets;
+    lines.push(format!(
+        "**{}**: {} {} {} · {} {} · {} {}",
+        t.conversations,
+        f.resolved,
+        t.resolved,
+        trend_count(f.resolved, p.resolved, t),
+        f.lapsed,
+        t.lapsed,
+        f.open,
+        t.open
+    ));
+    lines.push(format!(
+        "**{}**: {} {}",
+        t.resolution_time,
+        delay_line(&f.resolution_time, t),
+        trend_delay(f.resolution_time.mean, p.resolution_time.mean)
+    ));
+    e.field(
+        format!("{} ({clock})", t.sla_title),
+        lines.join("\n"),
+        false,
+    )
 }
 
 /// Surveys sent (and how many were answered), the average rating and the CSAT.
