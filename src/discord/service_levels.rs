@@ -136,8 +136,11 @@ async fn warning(
         .map(|r| format!("<@&{r}>"))
         .collect::<Vec<_>>()
         .join(" ");
-    let text = t
-        .sla_warning
+    let template = match mentions.is_empty() {
+        true => t.sla_warning.replace("{roles} ", ""),
+        false => t.sla_warning.to_string(),
+    };
+    let text = template
         .replace("{roles}", &mentions)
         .replace("{where}", &place)
         .replace("{target}", &target_name(t, due.timer.target))
