@@ -17,9 +17,12 @@ mod group;
 mod rollup;
 pub use bounded::{Export, EXPORT_MAX_ROWS, PLACES_REPORT_MAX_EVENTS};
 pub use engagement::build_engagement_report;
+
+mod timers;
 pub use export::{export_rows, ExportRow};
 pub use group::GroupStats;
 pub use rollup::RefreshSummary;
+pub use timers::{plan_place, DueTimer};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestSummary {

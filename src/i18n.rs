@@ -119,6 +119,18 @@ pub struct Texts {
     pub chart_previous_window: &'static str,
     pub chart_current_window: &'static str,
     pub chart_partial_day: &'static str,
+    /// The warning before a breach. `{roles}` the agent roles, `{where}` the conversation (in
+    /// the alert channel) or nothing (in the ticket thread), `{target}`, `{duration}`, and
+    /// `{deadline}` a Discord timestamp.
+    pub sla_warning: &'static str,
+    /// `{where}` in an alert channel: `{channel}` is the conversation's channel mention.
+    pub sla_where: &'static str,
+    /// The breach line in the alert channel.
+    pub sla_breach: &'static str,
+    /// Told the customer when the bot closes a silent conversation (`{duration}`).
+    pub auto_closed_customer: &'static str,
+    /// Told the agents in the ticket thread before it is archived (`{duration}`).
+    pub auto_closed_staff: &'static str,
     /// `/sla`: the reply's words.
     pub sla_saved: &'static str,
     pub sla_nothing_changed: &'static str,
@@ -224,6 +236,11 @@ pub const EN: Texts = Texts {
     chart_previous_window: "previous window",
     chart_current_window: "this window",
     chart_partial_day: "partial day (hours covered)",
+    sla_warning: "⏰ {roles} Still unanswered{where}: the {target} target ({duration}) is missed {deadline} unless someone answers.",
+    sla_where: " in {channel}",
+    sla_breach: "🔴 Target missed{where}: {target} ({duration}).",
+    auto_closed_customer: "This conversation was closed after {duration} without a reply from you. Write again any time to reopen it.",
+    auto_closed_staff: "Closed automatically: no reply from the customer for {duration}.",
     sla_saved: "Saved:",
     sla_nothing_changed: "Nothing was changed.",
     sla_settings_help: "Targets and auto-close: a duration like 15m, 4h, 2d, or off. Clock: calendar or business (business hours only). Warning: a percentage of the target (20%), a duration (10m), or off.",
@@ -332,6 +349,11 @@ pub const FR: Texts = Texts {
     chart_previous_window: "période précédente",
     chart_current_window: "cette période",
     chart_partial_day: "journée partielle (heures couvertes)",
+    sla_warning: "⏰ {roles} Toujours sans réponse{where} : l'objectif {target} ({duration}) sera manqué {deadline} si personne ne répond.",
+    sla_where: " dans {channel}",
+    sla_breach: "🔴 Objectif manqué{where} : {target} ({duration}).",
+    auto_closed_customer: "Cette conversation a été fermée après {duration} sans réponse de votre part. Écrivez à nouveau à tout moment pour la rouvrir.",
+    auto_closed_staff: "Fermée automatiquement : pas de réponse du client depuis {duration}.",
     sla_saved: "Enregistré :",
     sla_nothing_changed: "Rien n'a été modifié.",
     sla_settings_help: "Objectifs et fermeture automatique : une durée comme 15m, 4h, 2d, ou off. Horloge : calendar (calendaire) ou business (heures ouvrées seulement). Avertissement : un pourcentage de l'objectif (20%), une durée (10m), ou off.",

@@ -8,8 +8,8 @@ use reactif::desk::Desk;
 use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::{parse_time, BadgeStatistic, Event, EventKind, GuildRules, Locale, Rating};
 use reactif::store::{
-    Commit, CommitOutcome, DynStore, Inserted, OutboxItem, OutboxOp, SurveyJob, SurveyOp,
-    SurveyStatus,
+    Commit, CommitOutcome, DynStore, Inserted, OutboxItem, OutboxOp, SlaTimerRow, SurveyJob,
+    SurveyOp, SurveyStatus, TimerOp,
 };
 use std::path::Path;
 
@@ -934,6 +934,89 @@ async fn concurrent_commits_share_transactions(store: DynStore) {
     );
 }
 
+fn timer(kind: &str, subject: &str, due_at: i64) -> SlaTimerRow {
+    SlaTimerRow {
+        guild_id: "g".into(),
+        conversation: "p".into(),
+        kind: kind.into(),
+        subject: subject.into(),
+        due_at,
+        done: false,
+    }
+}
+
+fn plan(timers: Vec<SlaTimerRow>) -> Commit {
+    Commit {
+        timers: vec![TimerOp::Plan {
+            guild_id: "g".into(),
+            conversation: "p".into(),
+            timers,
+        }],
+        ..Commit::default()
+    }
+}
+
+/// A plan replaces the place's pending timers; a timer done stays done (planning it again
+/// changes nothing), and marking done one that is no longer pending writes nothing of its
+/// commit: what a timer sends is decided once.
+async fn service_level_timers_are_planned_replaced_and_done_once(store: DynStore) {
+    let (warning, breach) = (
+        timer("warning:first_response", "m1", 100),
+        timer("breach:first_response", "m1", 200),
+    );
+    assert!(store
+        .commit(&plan(vec![warning.clone(), breach.clone()]))
+        .await
+        .unwrap()
+        .committed());
+    assert_eq!(
+        store.due_sla_timers(150, 10).await.unwrap(),
+        vec![warning.clone()]
+    );
+    let notice = |key: &str| OutboxOp::enqueue(OutboxItem::post_text(key.into(), "c", "hi", 0));
+    let done = |t: &SlaTimerRow, key: &str| Commit {
+        timers: vec![TimerOp::Done(t.clone())],
+        outbox: vec![notice(key)],
+        ..Commit::default()
+    };
+    assert_eq!(
+        store.commit(&done(&warning, "w1")).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    // A second decision on the same timer (another tick, a restart) is skipped whole.
+    assert_eq!(
+        store.commit(&done(&warning, "w2")).await.unwrap(),
+        CommitOutcome::Skipped
+    );
+    assert_eq!(store.outbox_backlog(None).await.unwrap().pending, 1);
+    // The answer's plan drops the pending breach; the warning, done, is not planned again.
+    assert!(store
+        .commit(&plan(vec![warning.clone()]))
+        .await
+        .unwrap()
+        .committed());
+    let rows = store.sla_timers_in_place("g", "p").await.unwrap();
+    assert_eq!(
+        rows,
+        vec![SlaTimerRow {
+            done: true,
+            ..warning.clone()
+        }]
+    );
+    assert!(store.due_sla_timers(1_000, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.commit(&done(&breach, "b1")).await.unwrap(),
+        CommitOutcome::Skipped
+    );
+    // Forgetting the place forgets its timers.
+    store.anonymize_place("g", "p").await.unwrap();
+    assert!(store
+        .sla_timers_in_place("g", "p")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -982,6 +1065,7 @@ contract!(
     a_commit_is_all_or_nothing_and_reports_survey_conflicts,
     a_group_commit_keeps_each_commits_outcome,
     concurrent_commits_share_transactions,
+    service_level_timers_are_planned_replaced_and_done_once,
 );
 
 // --- The two migration folders stay in step. ---

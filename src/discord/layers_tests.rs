@@ -8,7 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 const DRIVERS: &[&str] = &["gateway", "timers"];
-const FEATURES: &[&str] = &["relay", "watch", "surveys", "alerts", "catchup", "commands"];
+const FEATURES: &[&str] = &[
+    "relay",
+    "watch",
+    "surveys",
+    "alerts",
+    "catchup",
+    "service_levels",
+    "commands",
+];
 const SERVICES: &[&str] = &[
     "live",
     "outbox",

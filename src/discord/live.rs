@@ -5,7 +5,7 @@
 use super::bot::Bot;
 use super::outbox::FollowUp;
 use super::render::survey::withdraw_edit;
-use crate::desk::{LivePlace, SurveyPlan, SurveyTarget};
+use crate::desk::{plan_place, LivePlace, SurveyPlan, SurveyTarget};
 use crate::domain::{snowflake_time, Event, EventKind, Millis};
 use crate::store::{Commit, CommitOutcome, OutboxItem, OutboxOp, TranscriptLine};
 use poise::serenity_prelude as serenity;
@@ -89,6 +89,16 @@ fn live_commit(
         outbox: plan.outbox,
         ..Commit::default()
     };
+    // The service-level timers follow every event of a guild that sets a target or auto-close:
+    // an answer cancels a warning, an agent's message plans the auto-close.
+    let sla = &place.rules.sla;
+    if sla.first_response.is_some()
+        || sla.next_response.is_some()
+        || sla.resolution.is_some()
+        || sla.auto_close.is_some()
+    {
+        commit.timers.push(plan_place(place, bot.now()));
+    }
     if !plan.withdrawn.is_empty() {
         let t = crate::i18n::texts(place.rules.locale);
         for job in &plan.withdrawn {

@@ -3,7 +3,7 @@
 //! ```text
 //!  drivers    gateway (Discord's events)  ·  poise (slash commands)  ·  timers (the clock)
 //!                 │
-//!  features   relay/ · watch · surveys/ · alerts · catchup · commands/ (one file a command)
+//!  features   relay/ · watch · surveys/ · alerts · catchup · service_levels · commands/
 //!                 │
 //!  services   live · outbox/ · access · replies · render/ · custom_id · channels
 //!             and the state they share: bot (Bot) · state · holes · config
@@ -14,7 +14,7 @@
 //!   their `custom_id`); poise routes slash commands to `commands/`. `timers` is the clock's
 //!   driver, not a service, because it calls features: each tick goes through one narrow
 //!   function per job (`surveys::send_due`, `surveys::close_expired`, `alerts::load_alerts`,
-//!   `catchup::fill_holes`) and performs the outbox's follow-ups. Only `run`, below, uses the
+//!   `service_levels::act_on_due`, `catchup::fill_holes`) and performs the outbox's follow-ups. Only `run`, below, uses the
 //!   drivers.
 //! - **Features** do one job each and use services only, never another feature nor a driver.
 //!   What a feature needs from the gateway it is handed as a function: the catch-up sends what
@@ -48,6 +48,7 @@ mod outbox;
 mod relay;
 mod render;
 mod replies;
+mod service_levels;
 mod state;
 mod surveys;
 mod timers;

@@ -39,6 +39,10 @@ pub struct Lifecycle {
     stopping: AtomicBool,
     /// One permit per event being handled.
     work: Arc<Semaphore>,
+    /// Set once the first catch-up since start has read what was missed: the service-level
+    /// timers wait for it, so that an answer or a customer message posted while the bot was
+    /// away cancels them before they act.
+    caught_up: AtomicBool,
 }
 
 impl Default for Lifecycle {
@@ -46,6 +50,7 @@ impl Default for Lifecycle {
         Lifecycle {
             stopping: AtomicBool::new(false),
             work: Arc::new(Semaphore::new(WORK_PERMITS as usize)),
+            caught_up: AtomicBool::new(false),
         }
     }
 }
@@ -53,6 +58,17 @@ impl Default for Lifecycle {
 impl Lifecycle {
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
+    }
+
+    pub fn caught_up(&self) -> bool {
+        self.caught_up.load(Ordering::SeqCst)
+    }
+
+    /// The first catch-up since start is over (whether or not every channel could be read:
+    /// one that could not is a hole, read again later, and waiting for it would hold the
+    /// timers back indefinitely).
+    pub fn mark_caught_up(&self) {
+        self.caught_up.store(true, Ordering::SeqCst);
     }
 
     /// No new event is taken from now on.

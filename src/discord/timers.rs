@@ -7,7 +7,7 @@
 use super::bot::{database_unreachable, Bot};
 use super::catchup::{self, MessagePath};
 use super::outbox::FollowUp;
-use super::{alerts, relay, surveys};
+use super::{alerts, relay, service_levels, surveys};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +50,9 @@ pub async fn run(bot: Arc<Bot>, http: Arc<serenity::Http>, options: BotOptions, 
         }
         if let Err(e) = surveys::close_expired(&bot).await {
             failures.push(("closing surveys", e));
+        }
+        if let Err(e) = service_levels::act_on_due(&bot).await {
+            failures.push(("acting on service-level timers", e));
         }
         if last_alert.is_none_or(|t| t.elapsed() >= options.alert_every) {
             last_alert = Some(Instant::now());

@@ -14,6 +14,7 @@ pub mod rollup;
 pub mod settings;
 pub mod sla;
 mod sla_rules;
+pub mod sla_timers;
 pub mod stats;
 pub mod time_spec;
 pub mod timeline;

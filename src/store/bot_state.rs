@@ -59,6 +59,17 @@ pub trait BotStateStore: Send + Sync {
     /// Sent surveys sent at or before `sent_before`: the ones to close.
     async fn surveys_to_close(&self, sent_before: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
 
+    // --- Service-level timers (their changes are written by `CommitStore::commit`). ---
+
+    /// Pending timers due at `now`, oldest first.
+    async fn due_sla_timers(&self, now: Millis, limit: i64) -> Result<Vec<SlaTimerRow>>;
+    /// A place's timers, pending and done.
+    async fn sla_timers_in_place(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+    ) -> Result<Vec<SlaTimerRow>>;
+
     // --- Channel cursors: how far the catch-up has read each channel. ---
 
     /// Records that `message_id` was handled in `channel_id` (keeps the largest id).
@@ -214,4 +225,19 @@ pub struct TranscriptLine {
     pub author_id: String,
     pub at: Millis,
     pub content: String,
+}
+
+/// A service-level timer of a place (`domain::sla_timers`): a warning, a breach line or an
+/// auto-close, due at `due_at` unless something comes first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaTimerRow {
+    pub guild_id: String,
+    pub conversation: String,
+    /// `warning:first_response`, `breach:resolution`, `auto_close`...
+    pub kind: String,
+    /// What it is about (see `domain::sla_timers::SlaTimer::subject`).
+    pub subject: String,
+    pub due_at: Millis,
+    /// Performed, or found no longer due: never planned nor performed again.
+    pub done: bool,
 }

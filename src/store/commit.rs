@@ -1,7 +1,7 @@
 //! Everything one decision of the bot writes (the event, the survey changes, the messages to
 //! send, the transcript lines, the alert day), committed together or not at all.
 
-use super::{OutboxItem, Result, SurveyJob, SurveyStatus, TranscriptLine};
+use super::{OutboxItem, Result, SlaTimerRow, SurveyJob, SurveyStatus, TranscriptLine};
 use crate::domain::{Event, Millis};
 use async_trait::async_trait;
 
@@ -47,6 +47,22 @@ pub struct Commit {
     pub transcript: Vec<TranscriptLine>,
     /// (guild, local day): at most one load alert a day; an already claimed day cancels all.
     pub alert_day: Option<(String, String)>,
+    /// Service-level timers planned or performed.
+    pub timers: Vec<TimerOp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimerOp {
+    /// Replaces the place's pending timers by `timers` (each with the place's guild and
+    /// conversation). A timer already done stays done: planning it again changes nothing.
+    Plan {
+        guild_id: String,
+        conversation: String,
+        timers: Vec<SlaTimerRow>,
+    },
+    /// Marks a pending timer done; one no longer pending (done by another tick, or dropped by
+    /// a newer plan) skips the whole commit, so what it would send is decided once.
+    Done(SlaTimerRow),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,10 +54,10 @@ mod rows;
 mod rules;
 
 pub use bot_state::{
-    BotStateStore, ChannelCursor, DiscordSetup, SurveyJob, SurveyStatus, Ticket, TranscriptLine,
-    WatchKind, WatchedChannel, DEFAULT_TICKETS_PER_HOUR,
+    BotStateStore, ChannelCursor, DiscordSetup, SlaTimerRow, SurveyJob, SurveyStatus, Ticket,
+    TranscriptLine, WatchKind, WatchedChannel, DEFAULT_TICKETS_PER_HOUR,
 };
-pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp};
+pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp, TimerOp};
 pub use engagement::EngagementStore;
 pub use events::{EventStore, Inserted};
 pub use outbox::{OutboxBacklog, OutboxItem, OutboxMethod, OutboxStore};

@@ -40,6 +40,8 @@ pub enum OutboxMethod {
     Post,
     /// `PATCH /channels/{channel}/messages/{message}`: an edit of a message we sent.
     Patch(String),
+    /// `PATCH /channels/{channel}`: archives a thread (the body says so).
+    Archive,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +104,14 @@ impl OutboxItem {
             serde_json::json!({"content": text, "allowed_mentions": {"parse": []}}),
             now,
         )
+    }
+
+    /// Archives the thread `thread_id` (a ticket thread the bot auto-closed).
+    pub fn archive_thread(key: String, thread_id: &str, now: Millis) -> OutboxItem {
+        OutboxItem {
+            method: OutboxMethod::Archive,
+            ..OutboxItem::post(key, thread_id, serde_json::json!({"archived": true}), now)
+        }
     }
 
     /// An edit of message `message_id` in `channel_id`.

@@ -269,6 +269,7 @@ impl From<OutboxRow> for super::OutboxItem {
             channel_id: r.channel_id,
             method: match (r.method.as_str(), r.target_message_id) {
                 ("patch", Some(m)) => super::OutboxMethod::Patch(m),
+                ("archive", _) => super::OutboxMethod::Archive,
                 _ => super::OutboxMethod::Post,
             },
             body: r.body,

@@ -20,5 +20,6 @@ mod outbox;
 mod privacy;
 mod relay;
 mod resilience;
+mod service_levels;
 mod surveys;
 mod watch;

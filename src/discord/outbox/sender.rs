@@ -78,6 +78,10 @@ impl Sender {
                 );
                 self.client.patch(url)
             }
+            OutboxMethod::Archive => {
+                let url = format!("{}/api/v10/channels/{}", self.api, item.channel_id);
+                self.client.patch(url)
+            }
         };
         let response = request
             .header("Authorization", format!("Bot {}", self.token))

@@ -6,8 +6,8 @@ use crate::store::backend::{Dialect, SqlStore};
 use crate::store::bot_state::DEFAULT_TICKETS_PER_HOUR;
 use crate::store::rows::{SurveyRow, TicketRow, SURVEY_COLUMNS};
 use crate::store::{
-    BotStateStore, ChannelCursor, DiscordSetup, Result, SurveyJob, SurveyStatus, Ticket,
-    TranscriptLine, WatchKind, WatchedChannel,
+    BotStateStore, ChannelCursor, DiscordSetup, Result, SlaTimerRow, SurveyJob, SurveyStatus,
+    Ticket, TranscriptLine, WatchKind, WatchedChannel,
 };
 use sqlx::AssertSqlSafe;
 
@@ -278,6 +278,34 @@ impl BotStateStore for SqlStore<Db> {
         rows.into_iter().map(SurveyJob::try_from).collect()
     }
 
+    async fn due_sla_timers(&self, now: Millis, limit: i64) -> Result<Vec<SlaTimerRow>> {
+        let rows: Vec<TimerTuple> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {TIMER_COLUMNS} FROM sla_timers WHERE status = 'pending' AND due_at_ms <= $1 \
+             ORDER BY due_at_ms, guild_id, conversation, kind LIMIT $2"
+        )))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(timer_row).collect())
+    }
+
+    async fn sla_timers_in_place(
+        &self,
+        guild_id: &str,
+        conversation: &str,
+    ) -> Result<Vec<SlaTimerRow>> {
+        let rows: Vec<TimerTuple> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {TIMER_COLUMNS} FROM sla_timers WHERE guild_id = $1 AND conversation = $2 \
+             ORDER BY due_at_ms, kind"
+        )))
+        .bind(guild_id)
+        .bind(conversation)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(timer_row).collect())
+    }
+
     async fn advance_cursor(
         &self,
         channel_id: &str,
@@ -373,5 +401,19 @@ impl BotStateStore for SqlStore<Db> {
                 },
             )
             .collect())
+    }
+}
+
+const TIMER_COLUMNS: &str = "guild_id, conversation, kind, subject, due_at_ms, status";
+type TimerTuple = (String, String, String, String, i64, String);
+
+fn timer_row((guild_id, conversation, kind, subject, due_at, status): TimerTuple) -> SlaTimerRow {
+    SlaTimerRow {
+        guild_id,
+        conversation,
+        kind,
+        subject,
+        due_at,
+        done: status != "pending",
     }
 }

@@ -6,8 +6,8 @@ use super::{Db, Tx};
 use crate::store::backend::{Dialect, SqlStore};
 use crate::store::rows::{columns, EVENT_COLUMNS, SURVEY_COLUMNS};
 use crate::store::{
-    Commit, CommitOutcome, CommitStore, OutboxItem, OutboxMethod, OutboxOp, Result, SurveyJob,
-    SurveyOp, SurveyStatus, TranscriptLine,
+    Commit, CommitOutcome, CommitStore, OutboxItem, OutboxMethod, OutboxOp, Result, SlaTimerRow,
+    SurveyJob, SurveyOp, SurveyStatus, TimerOp, TranscriptLine,
 };
 use sqlx::{AssertSqlSafe, QueryBuilder};
 use std::collections::BTreeSet;
@@ -64,6 +64,11 @@ async fn apply_commit(tx: &mut Tx, c: &Commit) -> Result<CommitOutcome> {
         let outcome = apply_survey_op(tx, op).await?;
         if !outcome.committed() {
             return Ok(outcome);
+        }
+    }
+    for op in &c.timers {
+        if !apply_timer_op(tx, op).await? {
+            return Ok(CommitOutcome::Skipped);
         }
     }
     for op in &c.outbox {
@@ -278,11 +283,64 @@ async fn apply_outbox_op(tx: &mut Tx, op: &OutboxOp) -> Result<()> {
     Ok(())
 }
 
+/// Plans a place's timers or marks one done; false when the timer to mark is no longer pending.
+async fn apply_timer_op(tx: &mut Tx, op: &TimerOp) -> Result<bool> {
+    match op {
+        TimerOp::Plan {
+            guild_id,
+            conversation,
+            timers,
+        } => {
+            sqlx::query(
+                "DELETE FROM sla_timers WHERE guild_id = $1 AND conversation = $2 AND status = 'pending'",
+            )
+            .bind(guild_id)
+            .bind(conversation)
+            .execute(&mut **tx)
+            .await?;
+            for t in timers {
+                insert_timer(tx, t).await?;
+            }
+            Ok(true)
+        }
+        TimerOp::Done(t) => {
+            let done = sqlx::query(
+                "UPDATE sla_timers SET status = 'done' WHERE guild_id = $1 AND conversation = $2 \
+                 AND kind = $3 AND subject = $4 AND status = 'pending'",
+            )
+            .bind(&t.guild_id)
+            .bind(&t.conversation)
+            .bind(&t.kind)
+            .bind(&t.subject)
+            .execute(&mut **tx)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        }
+    }
+}
+
+async fn insert_timer(tx: &mut Tx, t: &SlaTimerRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sla_timers (guild_id, conversation, kind, subject, due_at_ms, status) \
+         VALUES ($1, $2, $3, $4, $5, 'pending') \
+         ON CONFLICT (guild_id, conversation, kind, subject) DO NOTHING",
+    )
+    .bind(&t.guild_id)
+    .bind(&t.conversation)
+    .bind(&t.kind)
+    .bind(&t.subject)
+    .bind(t.due_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Queues an item; one already queued under the same key is left as it is.
 async fn enqueue(tx: &mut Tx, item: &OutboxItem) -> Result<()> {
     let (method, target) = match &item.method {
         OutboxMethod::Post => ("post", None),
         OutboxMethod::Patch(m) => ("patch", Some(m.as_str())),
+        OutboxMethod::Archive => ("archive", None),
     };
     sqlx::query(
         "INSERT INTO outbox (dedupe_key, channel_id, body, status, attempts, next_at_ms, created_at_ms, \

@@ -112,7 +112,7 @@ async fn rename_place(tx: &mut Tx, guild_id: &str, conversation: &str, key: &str
         .execute(&mut **tx)
         .await?;
     }
-    for table in ["outbox", "tickets", "surveys", "transcripts"] {
+    for table in ["outbox", "tickets", "surveys", "transcripts", "sla_timers"] {
         sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE guild_id = $1 AND conversation = $2"
         )))
