@@ -25,6 +25,8 @@ pub struct Bot {
     pub lifecycle: Lifecycle,
     pub intake: Intake,
     pub holes: Holes,
+    /// `DASHBOARD_URL`, for `/dashboard`'s links.
+    pub dashboard_url: Option<String>,
 }
 
 impl Bot {
@@ -38,6 +40,7 @@ impl Bot {
             lifecycle: Lifecycle::default(),
             intake: Intake::default(),
             holes: Holes::default(),
+            dashboard_url: None,
         }
     }
 

@@ -121,4 +121,9 @@ impl Intake {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         turn.map_err(|_| NoTurn::Closed)
     }
+
+    /// Messages waiting for a turn now (for `/metrics`).
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
 }

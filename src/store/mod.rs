@@ -15,6 +15,7 @@
 //! | `outbox.rs`    | `OutboxStore`   | every action towards Discord, until delivered           |
 //! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                      |
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
+//! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:
@@ -50,6 +51,7 @@ mod privacy;
 mod rollups;
 mod rows;
 mod rules;
+mod web;
 
 pub use bot_state::{
     BotStateStore, ChannelCursor, DiscordSetup, SurveyJob, SurveyStatus, Ticket, TranscriptLine,
@@ -64,6 +66,7 @@ pub use rollups::{
     RollupStatus, RollupStore,
 };
 pub use rules::RulesStore;
+pub use web::{WebSession, WebStore};
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -128,7 +131,14 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Every concern of the store, on one backend.
 #[async_trait]
 pub trait Store:
-    EventStore + RulesStore + CommitStore + BotStateStore + OutboxStore + PrivacyStore + RollupStore
+    EventStore
+    + RulesStore
+    + CommitStore
+    + BotStateStore
+    + OutboxStore
+    + PrivacyStore
+    + RollupStore
+    + WebStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

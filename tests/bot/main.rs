@@ -15,6 +15,7 @@ mod steps;
 
 mod catch_up;
 mod commands;
+mod dashboard;
 mod outbox;
 mod privacy;
 mod relay;

@@ -5,6 +5,7 @@
 //! is its help text in Discord.
 
 mod close;
+mod dashboard;
 mod forget_me;
 mod setup;
 mod stats;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
         setup::setup(),
         stats::stats(),
         close::close(),
+        dashboard::dashboard(),
         forget_me::forget_me(),
     ]
 }

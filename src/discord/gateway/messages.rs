@@ -119,6 +119,7 @@ async fn route_while_unreachable(
         let Err(e) = route_message(ctx, bot, msg, delayed).await else {
             break;
         };
+        crate::observe::database_error(&e);
         if !database_unreachable(&e) {
             // Discord failed us (a thread could not be opened, say): read it again later.
             bot.holes.record(&channel, guild.as_deref(), msg.id.get());

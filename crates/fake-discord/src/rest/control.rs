@@ -61,6 +61,7 @@ impl RestState {
             reply: Reply {
                 status: injection.status,
                 body: Some(injection.body.clone()),
+                location: None,
             },
             after: injection.after,
         };
