@@ -13,6 +13,8 @@
 //! It is an edge, like `discord`: it calls the desk and the store, never the bot.
 
 pub mod access;
+mod agents;
+mod conversation;
 mod csv;
 mod figures;
 mod layout;
@@ -20,6 +22,7 @@ mod oauth;
 pub mod ops;
 mod overview;
 mod period;
+mod satisfaction;
 pub mod session;
 pub mod settings;
 mod texts;
@@ -81,6 +84,9 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/login/discord/callback", get(oauth::callback))
         .route("/g/{guild}", get(overview::page))
         .route("/g/{guild}/requests.csv", get(csv::download))
+        .route("/g/{guild}/satisfaction", get(satisfaction::page))
+        .route("/g/{guild}/agents/{agent}", get(agents::page))
+        .route("/g/{guild}/c/{key}", get(conversation::page))
         .route("/assets/app.css", get(layout::stylesheet));
     if web.settings.metrics_addr.is_none() {
         router = router.merge(ops::routes());
@@ -100,6 +106,8 @@ pub enum WebError {
     LoggedOut,
     /// Logged in, but not staff of that guild (or not a member).
     Forbidden,
+    /// No such conversation or agent.
+    NotFound,
     /// A request that cannot be read, with what to write instead.
     BadRequest(String),
     Internal(anyhow::Error),
@@ -117,6 +125,7 @@ impl IntoResponse for WebError {
         match self {
             WebError::LoggedOut => Redirect::to("/").into_response(),
             WebError::Forbidden => layout::message(StatusCode::FORBIDDEN, t, t.forbidden),
+            WebError::NotFound => layout::message(StatusCode::NOT_FOUND, t, "Not found."),
             WebError::BadRequest(why) => layout::message(StatusCode::BAD_REQUEST, t, &why),
             WebError::Internal(e) => {
                 crate::observe::database_error(&e);

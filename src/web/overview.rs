@@ -61,10 +61,30 @@ pub async fn page(
     Ok(layout::app_page(g.t, g.rt.report_title, body))
 }
 
+/// A time in the guild's time zone, to the minute.
+pub fn local_time(tz: &chrono_tz::Tz, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Links between a guild's pages, keeping the period.
+pub fn nav(guild: &str, q: &PeriodQuery, t: &WebTexts) -> Markup {
+    let period = q.query_string();
+    html! {
+        nav.pages {
+            a href=(format!("/g/{guild}?{period}")) { (t.overview) } " · "
+            a href=(format!("/g/{guild}/satisfaction?{period}")) { (t.satisfaction) } " · "
+            a href=(format!("/g/{guild}/requests.csv?{period}")) download { "CSV" }
+        }
+    }
+}
+
 fn render(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
     let rows = figures::rows(r, rt);
     html! {
         h1 { (rt.report_title) }
+        (nav(guild, q, t))
         (period_form(guild, q, r, t))
         section { (badge(r, rt)) (alert(r, rt)) }
         section {
@@ -75,7 +95,7 @@ fn render(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) ->
             section { h2 { (rt.sla_title) } (service(s, rt)) }
         }
         section { h2 { (t.daily_requests) } (daily_chart(&r.daily)) }
-        section { h2 { (rt.agents) } (agents(r, t, rt)) }
+        section { h2 { (rt.agents) } (agents(guild, q, r, t, rt)) }
     }
 }
 
@@ -191,20 +211,40 @@ fn daily_chart(days: &[DayPoint]) -> Markup {
     PreEscaped(svg)
 }
 
-fn agents(r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
+fn agents(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
+    let mut list: Vec<&crate::domain::kpi::AgentFigures> = r.agents.iter().collect();
+    // Lowest first for satisfaction and ratings (who needs help), slowest first for delays.
+    match q.sort.as_deref() {
+        Some("csat") => list.sort_by(|a, b| {
+            let key =
+                |x: &crate::domain::kpi::AgentFigures| ratio(x.csat()).unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        }),
+        Some("rating") => list.sort_by(|a, b| {
+            let key =
+                |x: &crate::domain::kpi::AgentFigures| x.average_rating().unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        }),
+        Some("delay") => list.sort_by_key(|a| std::cmp::Reverse(a.response_delay.median)),
+        _ => {}
+    }
+    let period = q.query_string();
+    let head = |key: &str, label: &str| {
+        html! { th.num { a href=(format!("/g/{guild}?{period}&sort={key}")) { (label) } } }
+    };
     html! {
-        @if r.agents.is_empty() {
+        @if list.is_empty() {
             p.muted { (t.no_agents) }
         } @else {
             div.scroll { table.agents {
                 thead { tr {
-                    th { (rt.agent) } th.num { (rt.answered) } th.num { (t.median_delay) }
-                    th.num { (rt.average_rating) } th.num { (rt.csat) }
+                    th { (rt.agent) } (head("answered", rt.answered)) (head("delay", t.median_delay))
+                    (head("rating", rt.average_rating)) (head("csat", rt.csat))
                 } }
                 tbody {
-                    @for a in &r.agents {
+                    @for a in &list {
                         tr data-agent=(a.agent_id) {
-                            td { (a.agent_id) }
+                            td { a href=(format!("/g/{guild}/agents/{}?{period}", a.agent_id)) { (a.agent_id) } }
                             td.num { (a.answered) }
                             td.num { (human_ms(a.response_delay.median)) }
                             td.num { (a.average_rating().map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())) }

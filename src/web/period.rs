@@ -17,6 +17,8 @@ pub struct PeriodQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub lang: Option<String>,
+    /// The agents table's order: `csat`, `rating`, `delay` or `answered` (the default).
+    pub sort: Option<String>,
 }
 
 fn date(what: &str, s: &str) -> Result<NaiveDate, WebError> {

@@ -64,6 +64,19 @@ pub struct WebTexts {
     pub no_agents: &'static str,
     pub median_delay: &'static str,
     pub no_guild: &'static str,
+    pub satisfaction: &'static str,
+    pub no_ratings: &'static str,
+    pub rating: &'static str,
+    pub comment: &'static str,
+    pub when: &'static str,
+    pub conversation: &'static str,
+    pub timeline: &'static str,
+    pub customer: &'static str,
+    pub note: &'static str,
+    pub closed: &'static str,
+    pub survey_sent: &'static str,
+    pub no_transcript: &'static str,
+    pub overview: &'static str,
 }
 
 pub const EN: &WebTexts = &WebTexts {
@@ -90,6 +103,19 @@ pub const EN: &WebTexts = &WebTexts {
     no_agents: "No agent answered in this period.",
     median_delay: "Median delay",
     no_guild: "You are logged in, but you are not an agent nor an admin of a server of this bot. Use /dashboard in the server you want to see.",
+    satisfaction: "Satisfaction",
+    no_ratings: "No rating in this period.",
+    rating: "Rating",
+    comment: "Comment",
+    when: "When",
+    conversation: "Conversation",
+    timeline: "Timeline",
+    customer: "Customer",
+    note: "Note by",
+    closed: "Closed",
+    survey_sent: "Survey sent",
+    no_transcript: "This server does not keep transcripts: only who wrote when is shown (/setup transcripts:True keeps them from then on).",
+    overview: "Overview",
 };
 
 pub const FR: &WebTexts = &WebTexts {
@@ -116,6 +142,19 @@ pub const FR: &WebTexts = &WebTexts {
     no_agents: "Aucun agent n'a répondu sur cette période.",
     median_delay: "Délai médian",
     no_guild: "Vous êtes connecté, mais vous n'êtes agent ni admin d'aucun serveur de ce bot. Utilisez /dashboard sur le serveur que vous voulez voir.",
+    satisfaction: "Satisfaction",
+    no_ratings: "Aucune note sur cette période.",
+    rating: "Note",
+    comment: "Commentaire",
+    when: "Quand",
+    conversation: "Conversation",
+    timeline: "Déroulé",
+    customer: "Client",
+    note: "Note interne de",
+    closed: "Clôturée",
+    survey_sent: "Enquête envoyée",
+    no_transcript: "Ce serveur ne garde pas les transcriptions : seuls les auteurs et les heures sont affichés (/setup transcripts:True les garde à partir de là).",
+    overview: "Vue d'ensemble",
 };
 
 /// The texts of `lang`, English when none is chosen.

@@ -670,3 +670,76 @@ async fn login_with_discord_lets_an_agent_in_and_a_state_works_once() {
     );
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_low_rating_leads_to_its_conversation_and_its_agent() {
+    let bot = spawn_bot().await;
+    let now = now_ms();
+    history(&bot, now).await;
+    let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
+    let cookie = logged_in(&web, ids::ADA).await;
+
+    // Ratings lowest first, each with a link to its conversation.
+    let page = get(
+        &web,
+        &format!("/g/{GUILD}/satisfaction?period=7d"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let first = page.body.find(r#"data-rating="2""#).expect("Cody's 2");
+    let second = page.body.find(r#"data-rating="5""#).expect("Carla's 5");
+    assert!(first < second, "lowest first");
+    let link = format!("/g/{GUILD}/c/h1");
+    let at = page.body.find(&link).expect("a link to the conversation");
+    assert!(first < at && at < second, "the 2 links to h1");
+
+    // The conversation: who wrote when, the request's delay (2 min), the rating; no text, as
+    // the guild keeps no transcripts.
+    let c = get(&web, &link, Some(&cookie)).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    assert!(c.body.contains(r#"data-delay="120000""#), "{}", c.body);
+    assert!(c.body.contains("2 / 5"));
+    assert!(c.body.contains("transcripts"), "says why there is no text");
+    let missing = get(&web, &format!("/g/{GUILD}/c/nowhere"), Some(&cookie)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // Alex's page shows the figures of `reactif stats --agent`.
+    let page = get(
+        &web,
+        &format!("/g/{GUILD}/agents/{}?period=7d", ids::ALEX),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let args = reactif::cli::StatsArgs {
+        window: reactif::cli::WindowArgs {
+            guild: Some(GUILD.into()),
+            agent: Some(ids::ALEX.to_string()),
+            since: "7d".into(),
+            until: None,
+            now: Some(format_time(now)),
+        },
+        format: reactif::cli::Format::Json,
+        chart: None,
+        heatmap: None,
+        lang: None,
+    };
+    let json: Value = serde_json::from_str(
+        &reactif::cli::stats(&web.desk, &args, &FixedClock::new(now))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    for (key, shown) in page_figures(&page.body) {
+        let on_page: Option<f64> = (!shown.is_empty()).then(|| shown.parse().unwrap());
+        assert_eq!(on_page, json_at(&json, &key), "{key}");
+    }
+    // Another guild's conversation is not reachable through this one.
+    let cody = logged_in(&web, ids::CODY).await;
+    assert_eq!(
+        get(&web, &link, Some(&cody)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    bot.stop().await;
+}
