@@ -407,5 +407,9 @@ async fn demo_command(
         "Try: reactif stats --guild {} --since 30d --format json",
         demo::DEMO_GUILD
     )?;
+    writeln!(
+        out,
+        "Dashboard on these data, no Discord needed: reactif dashboard --demo (prints a link to open)"
+    )?;
     Ok(())
 }
