@@ -8,9 +8,11 @@
 //!   an agent, over a large store, against the time to read the raw rows such a report covers;
 //! - `reactif demo`'s run time;
 //! - `/engagement`: p50 and p95 of the engagement report over 90 days of a large guild, next to
-//!   the time to read its raw rows (`perf/engagement.rs`).
+//!   the time to read its raw rows (`perf/engagement.rs`);
 //! - live: the time to handle one message of a DM channel with 10, 1,000 and 100,000 earlier
-//!   events, and its ratio to the first (`perf/live.rs`).
+//!   events, and its ratio to the first (`perf/live.rs`);
+//! - the dashboard: p95 of the overview page of 90 days on the largest guild, server-side (the
+//!   whole request through the router: session, access check, report, HTML), against 100 ms.
 //!
 //! It prints figures; it asserts nothing (targets are read, not enforced). Run it with
 //! `cargo bench --bench perf -- --help`.
@@ -642,10 +644,71 @@ async fn bench_stats(backend: &str, o: &Options) {
             );
         }
     }
+    bench_dashboard(backend, &desk, &guild, o).await;
     store.close().await;
     if !o.keep {
         drop_pg(&url, o).await;
     }
+}
+
+/// Lets everyone in as an admin: the benchmark times the dashboard, not Discord.
+struct EveryoneAdmin;
+
+#[async_trait::async_trait]
+impl reactif::web::Members for EveryoneAdmin {
+    async fn member(&self, _: &str, _: &str) -> anyhow::Result<Option<reactif::web::Membership>> {
+        Ok(Some(reactif::web::Membership {
+            roles: Vec::new(),
+            manage_server: true,
+        }))
+    }
+}
+
+/// The overview of 90 days on the largest guild, through the router, p50 and p95.
+async fn bench_dashboard(backend: &str, desk: &Desk, guild: &str, o: &Options) {
+    use tower::ServiceExt;
+    let web = reactif::web::Web::new(
+        desk.clone(),
+        std::sync::Arc::new(reactif::clock::FixedClock::new(NOW)),
+        std::sync::Arc::new(EveryoneAdmin),
+        reactif::web::WebSettings::default(),
+        None,
+    )
+    .await
+    .expect("the dashboard starts");
+    desk.store()
+        .create_session(&reactif::store::WebSession {
+            token_hash: reactif::domain::access_link::token_hash("bench"),
+            user_id: "1".into(),
+            home_guild: None,
+            created_ms: NOW,
+            expires_ms: NOW + DAY,
+        })
+        .await
+        .expect("a session");
+    let router = reactif::web::router(web);
+    let mut times = Vec::new();
+    for _ in 0..o.samples.max(1) {
+        let request = axum::http::Request::get(format!("/g/{guild}?period=90d"))
+            .header("cookie", "reactif_session=bench")
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let t = Instant::now();
+        let response = router.clone().oneshot(request).await.expect("an answer");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 24)
+            .await
+            .expect("the page");
+        times.push(t.elapsed());
+        assert!(body.len() > 1_000, "a whole page");
+    }
+    times.sort();
+    let p95 = percentile(&times, 95.0);
+    println!(
+        "[{backend}] dashboard overview 90d, largest guild: p50 {} p95 {} (target p95 < 100 ms: {})",
+        ms(percentile(&times, 50.0)),
+        ms(p95),
+        if p95 < Duration::from_millis(100) { "met" } else { "MISSED" }
+    );
 }
 
 /// MESSAGE_CREATE events from a fake Discord into `reactif run`, until stored.

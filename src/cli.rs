@@ -1,4 +1,5 @@
-//! The command line: `reactif run | stats | engagement | import | export | demo | migrate | setup`.
+//! The command line: `reactif run | stats | engagement | import | export | demo | migrate | setup |
+//! dashboard`.
 
 mod engagement;
 pub use engagement::{engagement, parse_import_line, EngagementArgs, EngagementOutput, ImportLine};
@@ -84,6 +85,25 @@ pub enum Command {
     /// Print a conversation's stored messages (only for guilds that turned transcripts on with
     /// `/setup transcripts:True`; otherwise no content is stored).
     Transcript(TranscriptArgs),
+    /// Serve the web dashboard (and /metrics, /healthz) alone, against the database: for a
+    /// second machine or a read replica. `reactif run` serves it too when DASHBOARD_ADDR is set.
+    ///
+    /// Who may see a guild is asked of Discord with the bot's token (DISCORD_TOKEN, and
+    /// DISCORD_API_URL if the bot uses one). People log in with /dashboard in Discord, or with
+    /// "Login with Discord" (DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET, DASHBOARD_URL). See
+    /// docs/dashboard.md.
+    Dashboard(DashboardArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DashboardArgs {
+    /// Where to listen.
+    #[arg(long, env = "DASHBOARD_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Generate the demo's data into the database and serve it without Discord: prints a link
+    /// that opens it.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@ use crate::store::{
 use std::collections::HashMap;
 
 mod bounded;
+pub mod dashboard;
 mod engagement;
 mod export;
 mod group;
@@ -85,12 +86,19 @@ impl Desk {
 
     /// `CommitStore::commit`, grouped with the commits of other handlers when group commit is on.
     pub async fn commit(&self, c: &Commit) -> Result<crate::store::CommitOutcome> {
-        if let Some(group) = &self.group {
-            if let Some(outcome) = group.commit(c).await {
-                return outcome;
+        let outcome = match &self.group {
+            Some(group) => match group.commit(c).await {
+                Some(outcome) => outcome,
+                None => self.store.commit(c).await,
+            },
+            None => self.store.commit(c).await,
+        };
+        if outcome.as_ref().is_ok_and(|o| o.committed()) {
+            for e in &c.events {
+                crate::observe::events_ingested(e.kind.name(), 1);
             }
         }
-        self.store.commit(c).await
+        outcome
     }
 
     pub fn store(&self) -> &DynStore {
@@ -104,6 +112,9 @@ impl Desk {
         let new = outcome.iter().filter(|o| **o == Inserted::New).count() as u64;
         for (e, o) in events.iter().zip(&outcome) {
             tracing::trace!(event = %e, outcome = ?o, "ingested");
+            if *o == Inserted::New {
+                crate::observe::events_ingested(e.kind.name(), 1);
+            }
         }
         Ok(IngestSummary {
             new,
@@ -129,10 +140,13 @@ impl Desk {
     /// The full report of KPI.md over `window`: from the rollups where they can stand for the
     /// guild (see `rollup_report`), otherwise replayed from the stored events.
     pub async fn report(&self, scope: &Scope, window: Window) -> Result<Report> {
-        if let Some(report) = self.rollup_report(scope, window).await? {
-            return Ok(report);
-        }
-        self.replay_report(scope, window).await
+        let started = std::time::Instant::now();
+        let report = match self.rollup_report(scope, window).await? {
+            Some(report) => report,
+            None => self.replay_report(scope, window).await?,
+        };
+        crate::observe::report_latency(started.elapsed().as_secs_f64());
+        Ok(report)
     }
 
     /// The full report replayed from every stored event up to `now`: the reference the

@@ -80,6 +80,10 @@ pub struct Texts {
     pub not_allowed_stats: &'static str,
     pub not_allowed_setup: &'static str,
     pub no_data: &'static str,
+    /// `/dashboard`'s answer, with `{url}`.
+    pub dashboard_link: &'static str,
+    /// `/dashboard` on a bot without DASHBOARD_URL.
+    pub dashboard_off: &'static str,
     pub relay_refused_dms_closed: &'static str,
     pub relay_refused: &'static str,
     pub outbox_backlog: &'static str,
@@ -247,6 +251,8 @@ pub const EN: Texts = Texts {
     not_allowed_stats: "Only agents and members with Manage Server can see the statistics.",
     not_allowed_setup: "Only members with Manage Server can change the setup.",
     no_data: "no data",
+    dashboard_link: "Your dashboard link, for you alone (valid 10 minutes, once): {url}",
+    dashboard_off: "The web dashboard is not set up on this bot: its operator sets DASHBOARD_URL (see docs/dashboard.md).",
 };
 
 pub const FR: Texts = Texts {
@@ -362,6 +368,8 @@ pub const FR: Texts = Texts {
     not_allowed_setup:
         "Seuls les membres avec « Gérer le serveur » peuvent modifier la configuration.",
     no_data: "aucune donnée",
+    dashboard_link: "Votre lien vers le tableau de bord, pour vous seul (valable 10 minutes, une fois) : {url}",
+    dashboard_off: "Le tableau de bord web n'est pas installé sur ce bot : son opérateur doit définir DASHBOARD_URL (voir docs/dashboard.md).",
 };
 
 pub fn texts(locale: Locale) -> &'static Texts {

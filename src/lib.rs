@@ -8,6 +8,8 @@ pub mod desk;
 pub mod discord;
 pub mod domain;
 pub mod i18n;
+pub mod observe;
 pub mod report;
 pub mod settings;
 pub mod store;
+pub mod web;

@@ -8,8 +8,10 @@ use reactif::clock::{Clock, SystemClock};
 use reactif::demo;
 use reactif::domain::kpi::{Scope, Window};
 use reactif::domain::Locale;
+use reactif::web;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -112,6 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
         Command::Run => run_bot(&cli.database).await?,
+        Command::Dashboard(args) => dashboard_command(&cli.database, args).await?,
     }
     Ok(())
 }
@@ -191,20 +194,165 @@ async fn import_command(
     Ok(())
 }
 
-/// `reactif run`: the bot, with its settings from the environment, until SIGINT or SIGTERM.
+/// `reactif run`: the bot, with its settings from the environment, until SIGINT or SIGTERM;
+/// and the dashboard and the operators' endpoints when their addresses are set.
 async fn run_bot(database: &str) -> anyhow::Result<()> {
     let mut settings = reactif::settings::BotSettings::from_env()?;
     settings.database_url = database.to_string();
     let desk = cli::open_desk(&settings.database_url).await?;
     tracing::info!(database = %reactif::store::redact_url(&settings.database_url), api = ?settings.api_url.as_deref().map(reactif::store::redact_url), "starting the bot");
-    reactif::discord::run(
-        reactif::discord::DiscordConfig::from(settings),
+    let stop = Stop::on_signal();
+    let health = Arc::new(reactif::observe::Health::default());
+    let config = reactif::discord::DiscordConfig::from(settings.clone());
+    let members = Arc::new(web::DiscordMembers::new(
+        &config.api_base(),
+        settings.token.clone(),
+    )?);
+    serve_web(
+        &desk,
+        &settings.web,
+        members,
+        Some(Arc::clone(&health)),
+        &stop,
+    )
+    .await?;
+    reactif::discord::run_observed(
+        config,
         desk,
-        std::sync::Arc::new(SystemClock),
+        Arc::new(SystemClock),
         reactif::discord::BotOptions::default(),
-        shutdown_signal(),
+        health,
+        stop.wait(),
     )
     .await
+}
+
+/// Starts the dashboard (on `DASHBOARD_ADDR`) and `/metrics` with `/healthz` (on
+/// `METRICS_ADDR`, else with the dashboard), each until `stop`.
+async fn serve_web(
+    desk: &reactif::desk::Desk,
+    settings: &web::WebSettings,
+    members: Arc<dyn web::Members>,
+    health: Option<Arc<reactif::observe::Health>>,
+    stop: &Stop,
+) -> anyhow::Result<Option<Arc<web::Web>>> {
+    if settings.dashboard_addr.is_none() && settings.metrics_addr.is_none() {
+        return Ok(None);
+    }
+    web::ops::recorder();
+    let shared = web::Web::new(
+        desk.clone(),
+        Arc::new(SystemClock),
+        members,
+        settings.clone(),
+        health,
+    )
+    .await?;
+    let mut servers = Vec::new();
+    if let Some(addr) = settings.dashboard_addr {
+        servers.push((addr, web::router(Arc::clone(&shared))));
+    }
+    if let Some(addr) = settings.metrics_addr {
+        servers.push((addr, web::ops_router(Arc::clone(&shared))));
+    }
+    for (addr, router) in servers {
+        // Bind now, so that a taken port stops the start with a clear message.
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (DASHBOARD_ADDR or METRICS_ADDR)"))?;
+        eprintln!("serving http://{addr}");
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.wait().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(%addr, error = %e, "the web server stopped");
+            }
+        });
+    }
+    Ok(Some(shared))
+}
+
+/// `reactif dashboard`: the dashboard alone, against the database.
+async fn dashboard_command(database: &str, args: &cli::DashboardArgs) -> anyhow::Result<()> {
+    let mut settings = web::WebSettings::from_env()?;
+    let addr: std::net::SocketAddr = args.addr.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--addr (DASHBOARD_ADDR) `{}` is not an address and port (example: 127.0.0.1:8080)",
+            args.addr
+        )
+    })?;
+    settings.dashboard_addr = Some(addr);
+    let public_url = settings
+        .public_url
+        .get_or_insert_with(|| format!("http://{addr}"))
+        .clone();
+    let desk = cli::open_desk(database).await?;
+    let clock = SystemClock;
+    let members: Arc<dyn web::Members> = if args.demo {
+        load_demo(&desk, clock.now()).await?;
+        Arc::new(web::DemoMembers)
+    } else {
+        let bot = reactif::settings::BotSettings::from_env().map_err(|e| {
+            anyhow::anyhow!("{e}\n(the dashboard asks Discord, with the bot's token, who may see each server; `reactif dashboard --demo` needs no Discord)")
+        })?;
+        let api = reactif::discord::DiscordConfig::from(bot.clone()).api_base();
+        Arc::new(web::DiscordMembers::new(&api, bot.token)?)
+    };
+    let stop = Stop::on_signal();
+    serve_web(&desk, &settings, members, None, &stop).await?;
+    if args.demo {
+        let link = desk
+            .dashboard_link(
+                &public_url,
+                web::access::DEMO_USER,
+                demo::DEMO_GUILD,
+                clock.now(),
+            )
+            .await?;
+        println!("Open the demo's dashboard (this link works once, for 10 minutes):\n{link}");
+    }
+    stop.wait().await;
+    Ok(())
+}
+
+/// The demo's traffic, afresh, for `reactif dashboard --demo`.
+async fn load_demo(desk: &reactif::desk::Desk, now: i64) -> anyhow::Result<()> {
+    let events = demo::generate(now, 5, 42);
+    desk.store().delete_guild_events(demo::DEMO_GUILD).await?;
+    desk.store()
+        .save_guild_rules(demo::DEMO_GUILD, &demo::demo_rules(Locale::En))
+        .await?;
+    for chunk in events.chunks(2_000) {
+        desk.ingest(chunk).await?;
+    }
+    eprintln!(
+        "generated {} demo events for guild {}",
+        events.len(),
+        demo::DEMO_GUILD
+    );
+    Ok(())
+}
+
+/// Resolves for everyone once SIGINT or SIGTERM came.
+#[derive(Clone)]
+struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    fn on_signal() -> Stop {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = tx.send(true);
+        });
+        Stop(rx)
+    }
+
+    async fn wait(self) {
+        let mut rx = self.0;
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (what service managers send).
@@ -342,6 +490,10 @@ async fn demo_engagement(
         "{}: reactif engagement --guild {} --since 30d --theme events",
         texts.common.demo_try,
         demo::DEMO_GUILD
+    )?;
+    writeln!(
+        out,
+        "Dashboard on these data, no Discord needed: reactif dashboard --demo (prints a link to open)"
     )?;
     Ok(())
 }

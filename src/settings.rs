@@ -9,6 +9,10 @@ use std::fmt;
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -28,6 +32,8 @@ pub struct BotSettings {
     pub api_url: Option<String>,
     /// Register commands in this guild only (instant), instead of globally.
     pub dev_guild_id: Option<u64>,
+    /// The dashboard's and the operators' endpoints (`DASHBOARD_ADDR`, `METRICS_ADDR`, ...).
+    pub web: crate::web::WebSettings,
 }
 
 /// Passwords in the URLs never show: `DATABASE_URL` and `DISCORD_API_URL` may carry one.
@@ -132,11 +138,13 @@ impl BotSettings {
                 }
             },
         };
+        let web = crate::web::WebSettings::from_lookup(&get)?;
         Ok(BotSettings {
             token: Secret(token),
             database_url,
             api_url,
             dev_guild_id,
+            web,
         })
     }
 
@@ -152,6 +160,7 @@ impl From<BotSettings> for crate::discord::DiscordConfig {
             token: s.token.0,
             api_url: s.api_url,
             dev_guild_id: s.dev_guild_id,
+            dashboard_url: s.web.public_url,
         }
     }
 }

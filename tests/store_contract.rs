@@ -1017,6 +1017,74 @@ async fn service_level_timers_are_planned_replaced_and_done_once(store: DynStore
         .is_empty());
 }
 
+async fn dashboard_sessions_links_and_states_are_good_once_and_until_they_end(store: DynStore) {
+    use reactif::store::WebSession;
+    // One signing key per database: the first writer's.
+    let key = store.web_secret("link", "first", 1).await.unwrap();
+    assert_eq!(key, "first");
+    assert_eq!(
+        store.web_secret("link", "second", 2).await.unwrap(),
+        "first"
+    );
+
+    let session = |hash: &str, user: &str| WebSession {
+        token_hash: hash.into(),
+        user_id: user.into(),
+        home_guild: Some("g".into()),
+        created_ms: 1_000,
+        expires_ms: 5_000,
+    };
+    store.create_session(&session("h1", "u1")).await.unwrap();
+    store.create_session(&session("h2", "u1")).await.unwrap();
+    store.create_session(&session("h3", "u2")).await.unwrap();
+    assert_eq!(
+        store.live_session("h1", 4_999).await.unwrap(),
+        Some(session("h1", "u1"))
+    );
+    assert_eq!(
+        store.live_session("h1", 5_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.live_session("nope", 2_000).await.unwrap(), None);
+    assert!(store.revoke_session("h1", 2_000).await.unwrap());
+    assert!(
+        !store.revoke_session("h1", 2_000).await.unwrap(),
+        "already revoked"
+    );
+    assert_eq!(
+        store.live_session("h1", 2_001).await.unwrap(),
+        None,
+        "revoked"
+    );
+    assert_eq!(store.revoke_user_sessions("u1", 2_000).await.unwrap(), 1);
+    assert_eq!(store.live_session("h2", 2_001).await.unwrap(), None);
+    assert!(
+        store.live_session("h3", 2_001).await.unwrap().is_some(),
+        "another user's session stays"
+    );
+
+    assert!(store.use_link("n1", 10_000, 1_000).await.unwrap());
+    assert!(
+        !store.use_link("n1", 10_000, 2_000).await.unwrap(),
+        "used twice"
+    );
+    assert!(store.use_link("n2", 10_000, 2_000).await.unwrap());
+
+    store.save_oauth_state("s1", 10_000).await.unwrap();
+    store.save_oauth_state("s2", 3_000).await.unwrap();
+    assert!(store.take_oauth_state("s1", 2_000).await.unwrap());
+    assert!(
+        !store.take_oauth_state("s1", 2_000).await.unwrap(),
+        "taken twice"
+    );
+    assert!(
+        !store.take_oauth_state("s2", 3_000).await.unwrap(),
+        "expired"
+    );
+    assert!(!store.take_oauth_state("never", 1).await.unwrap());
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1066,6 +1134,7 @@ contract!(
     a_group_commit_keeps_each_commits_outcome,
     concurrent_commits_share_transactions,
     service_level_timers_are_planned_replaced_and_done_once,
+    dashboard_sessions_links_and_states_are_good_once_and_until_they_end,
 );
 
 // --- The two migration folders stay in step. ---
@@ -1090,7 +1159,7 @@ fn both_migration_folders_hold_the_same_versions_under_the_same_names() {
         sqlite, postgres,
         "migrations/sqlite and migrations/postgres must hold the same files"
     );
-    // sqlx orders migrations by the number before the first `_`: one each, no gap.
+    // sqlx orders migrations by the number before the first `_`.
     let versions: Vec<u32> = sqlite
         .iter()
         .map(|name| {
@@ -1106,6 +1175,13 @@ fn both_migration_folders_hold_the_same_versions_under_the_same_names() {
     let last = versions.last().copied().unwrap_or(0);
     let expected: Vec<u32> = (1..=last).collect();
     assert_eq!(versions, expected, "versions numbered 1, 2, 3, ...");
+    // Numbers are given out per feature before the features land (0013 is the dashboard's), so
+    // a branch may skip some; what sqlx needs is one file per version, in order.
+    assert_eq!(versions.first(), Some(&1), "versions start at 1");
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "one migration per version, in order: {versions:?}"
+    );
 }
 
 /// A database's tables, each with its columns' names.

@@ -35,6 +35,8 @@ pub struct Bot {
     pub limits: RateLimits,
     /// Exports and channel reports: one at a time per guild.
     pub heavy: HeavyReports,
+    /// `DASHBOARD_URL`, for `/dashboard`'s links.
+    pub dashboard_url: Option<String>,
 }
 
 impl Bot {
@@ -58,6 +60,7 @@ impl Bot {
             lost_staff: LostStaffChannels::default(),
             limits: RateLimits::default(),
             heavy: HeavyReports::default(),
+            dashboard_url: None,
         }
     }
 

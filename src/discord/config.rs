@@ -12,6 +12,8 @@ pub struct DiscordConfig {
     pub api_url: Option<String>,
     /// Register commands in this guild only (instant), instead of globally.
     pub dev_guild_id: Option<u64>,
+    /// Where people open the dashboard (`DASHBOARD_URL`): `/dashboard` links there.
+    pub dashboard_url: Option<String>,
 }
 
 impl std::fmt::Debug for DiscordConfig {
@@ -61,6 +63,7 @@ mod tests {
             token: "secret-token-0123456789".into(),
             api_url: Some("http://127.0.0.1:9".into()),
             dev_guild_id: None,
+            dashboard_url: None,
         };
         let debug = format!("{config:?}");
         assert!(!debug.contains("secret-token"), "{debug}");

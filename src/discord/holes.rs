@@ -76,6 +76,11 @@ impl Holes {
             });
     }
 
+    /// Channels with messages not handled yet (for `/metrics`).
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Whether the channel has a message not handled yet (its cursor must then stay put).
     pub fn contains(&self, channel: &str) -> bool {
         self.lock().contains_key(channel)

@@ -79,6 +79,19 @@ pub async fn run(
     options: BotOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let health = Arc::new(crate::observe::Health::default());
+    run_observed(config, desk, clock, options, health, shutdown).await
+}
+
+/// [`run`], telling `health` whether the gateway is connected (for `/healthz`).
+pub async fn run_observed(
+    config: impl Into<DiscordConfig>,
+    desk: Desk,
+    clock: Arc<dyn Clock>,
+    options: BotOptions,
+    health: Arc<crate::observe::Health>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let config = config.into();
     // Handlers commit concurrently: let those that wait share a transaction.
     let desk = desk.with_group_commit();
@@ -93,7 +106,9 @@ pub async fn run(
     }
     let sender = Sender::new(config.api_base(), config.token.clone())?;
     let outbox = Arc::new(Outbox::new(desk.clone(), Arc::clone(&clock), sender));
-    let bot = Arc::new(Bot::new(desk, clock, me, outbox));
+    let mut bot = Bot::new(desk, clock, me, outbox);
+    bot.dashboard_url = config.dashboard_url.clone();
+    let bot = Arc::new(bot);
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(framework(Arc::clone(&bot), config.dev_guild_id))
         .await?;
@@ -105,6 +120,11 @@ pub async fn run(
         gateway::from_history,
     ));
     tokio::spawn(timers::refresh_rollups(Arc::clone(&bot)));
+    tokio::spawn(timers::observe(
+        Arc::clone(&bot),
+        Arc::clone(&client.shard_manager),
+        Arc::clone(&health),
+    ));
     let shards = client.shard_manager.clone();
     let stopping = Arc::clone(&bot);
     tokio::spawn(async move {
@@ -118,6 +138,7 @@ pub async fn run(
     });
     let result = client.start().await;
     bot.lifecycle.stop();
+    health.set_gateway(false, bot.now());
     if tokio::time::timeout(Duration::from_secs(20), timers)
         .await
         .is_err()

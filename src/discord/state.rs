@@ -127,6 +127,11 @@ pub enum NoTurn {
 }
 
 impl Intake {
+    /// Messages waiting for a turn now (for `/metrics`).
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
     /// Counts one more message waiting, unless `WAITING_LIMIT` already are; it waits until its
     /// `Waiting::turn`.
     pub fn enter(&self) -> Result<Waiting<'_>, NoTurn> {

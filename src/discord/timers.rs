@@ -60,6 +60,9 @@ pub async fn run(bot: Arc<Bot>, http: Arc<serenity::Http>, options: BotOptions, 
                 failures.push(("checking the load alert", e));
             }
         }
+        failures
+            .iter()
+            .for_each(|(_, e)| crate::observe::database_error(e));
         let unreachable = failures.iter().any(|(_, e)| database_unreachable(e));
         if unreachable && !db_down {
             tracing::error!("the database is unreachable; timers and deliveries wait for it");
@@ -74,6 +77,34 @@ pub async fn run(bot: Arc<Bot>, http: Arc<serenity::Http>, options: BotOptions, 
             fill_holes(&bot, path);
         }
     }
+}
+
+/// Every second, what operators see of the bot's load and of its gateway (`/metrics`,
+/// `/healthz`), until the bot stops.
+pub async fn observe(
+    bot: Arc<Bot>,
+    shards: Arc<serenity::ShardManager>,
+    health: Arc<crate::observe::Health>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    while !bot.stopping() {
+        tick.tick().await;
+        crate::observe::handler_queue(bot.intake.waiting(), bot.holes.count());
+        let (connected, latency) = {
+            let runners = shards.runners.lock().await;
+            let connected = !runners.is_empty()
+                && runners
+                    .values()
+                    .all(|r| r.stage == serenity::ConnectionStage::Connected);
+            let latency = runners.values().filter_map(|r| r.latency).max();
+            (connected, latency)
+        };
+        health.set_gateway(connected, bot.now());
+        if let Some(l) = latency {
+            metrics::gauge!(crate::observe::GATEWAY_LATENCY).set(l.as_secs_f64());
+        }
+    }
+    health.set_gateway(false, bot.now());
 }
 
 /// Beside the timers, one at a time: a long read-back must not stop deliveries.

@@ -2,6 +2,7 @@
 //! `docs/kpi.md`. Nothing here performs I/O or reads the system clock: every time is passed in as
 //! milliseconds since the Unix epoch (UTC), so a report is a pure function of its events.
 
+pub mod access_link;
 pub mod bounds;
 pub mod delay_kind;
 pub mod engagement;

@@ -16,6 +16,7 @@
 //! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                      |
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
 //! | `engagement.rs`| `EngagementStore` | posts, reactions and replies (docs/engagement.md)     |
+//! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:
@@ -52,6 +53,7 @@ mod privacy;
 mod rollups;
 mod rows;
 mod rules;
+mod web;
 
 pub use bot_state::{
     BotStateStore, ChannelCursor, DiscordSetup, SlaTimerRow, SurveyJob, SurveyStatus, Ticket,
@@ -70,6 +72,7 @@ pub use rollups::{
 };
 pub use rules::RulesStore;
 pub use sqlite::SqliteOptions;
+pub use web::{WebSession, WebStore};
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -217,6 +220,7 @@ pub trait Store:
     + PrivacyStore
     + RollupStore
     + EngagementStore
+    + WebStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

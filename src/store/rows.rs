@@ -192,7 +192,6 @@ impl TryFrom<RulesRow> for GuildRules {
                 warning: warning_of(r.sla_warning_percent, r.sla_warning_ms)
                     .map_err(|e| bad("sla_warning", e))?,
             },
-            ..GuildRules::default()
         })
     }
 }

@@ -406,7 +406,10 @@ async fn a_dev_guild_gets_its_commands_registered_there() {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, ["setup", "sla", "stats", "close", "forget-me"]);
+    assert_eq!(
+        names,
+        ["setup", "sla", "stats", "close", "dashboard", "forget-me"]
+    );
     assert!(bot
         .fake
         .requests_matching("PUT", "/applications/*/commands")

@@ -15,6 +15,7 @@ mod steps;
 
 mod catch_up;
 mod commands;
+mod dashboard;
 mod limits;
 mod outbox;
 mod privacy;

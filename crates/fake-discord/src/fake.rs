@@ -225,6 +225,12 @@ impl FakeDiscord {
         w.message_index(id).map(|i| w.messages[i].clone())
     }
 
+    /// The user logged in to "Discord" in the browser: who approves an OAuth2 authorization
+    /// (`GET /oauth2/authorize` redirects back at once with a code for them; `None`: refused).
+    pub fn set_oauth_user(&self, user_id: Option<u64>) {
+        self.shared.state().world.oauth_user = user_id;
+    }
+
     /// The commands registered globally (bulk overwrite or create).
     pub fn global_commands(&self) -> Vec<Value> {
         self.shared.state().world.global_commands.clone()

@@ -30,6 +30,8 @@ pub struct RecordedRequest {
     pub body: Option<Value>,
     /// Files of a multipart body, with their bytes.
     pub attachments: Vec<RecordedAttachment>,
+    /// The `Authorization` header (`Bot …` from the bot, `Bearer …` with an OAuth2 token).
+    pub authorization: Option<String>,
     /// Status the fake answered.
     pub status: u16,
     /// Body the fake answered (`Null` for 204).

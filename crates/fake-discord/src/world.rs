@@ -34,6 +34,11 @@ pub(crate) struct World {
     pub global_commands: Vec<Value>,
     pub guild_commands: HashMap<u64, Vec<Value>>,
     pub guilds: HashMap<u64, Value>,
+    /// OAuth2: the user logged in to "Discord" in the browser (who approves an authorization).
+    pub oauth_user: Option<u64>,
+    /// OAuth2 authorization codes and access tokens not yet spent, → user.
+    pub oauth_codes: HashMap<String, u64>,
+    pub oauth_tokens: HashMap<String, u64>,
 }
 
 impl World {

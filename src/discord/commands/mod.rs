@@ -5,6 +5,7 @@
 //! is its help text in Discord.
 
 mod close;
+mod dashboard;
 mod forget_me;
 mod setup;
 mod sla;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
         sla::sla(),
         stats::stats(),
         close::close(),
+        dashboard::dashboard(),
         forget_me::forget_me(),
     ]
 }

@@ -154,6 +154,7 @@ async fn route_while_unreachable(
             Ok(routed) => break routed,
             Err(e) => e,
         };
+        crate::observe::database_error(&e);
         let Some(outage) = database_outage(&e) else {
             // Discord failed us (a thread could not be opened, say): read it again later.
             bot.holes.record(&channel, guild.as_deref(), msg.id.get());

@@ -24,6 +24,10 @@ pub async fn dispatch(
             messages::on_live_message(ctx, bot, new_message).await
         }
         serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
+            crate::observe::gateway_session(match event {
+                serenity::FullEvent::Ready { .. } => "ready",
+                _ => "resume",
+            });
             bot.holes.set_context(ctx);
             // What was said while we were away is in the channels' history.
             tokio::spawn(catchup::run(ctx.clone(), Arc::clone(bot), from_history));

@@ -89,11 +89,17 @@ impl Sender {
             .send()
             .await;
         match response {
-            Ok(r) => outcome(r, item.attempts).await,
-            Err(e) => Outcome::Retry {
-                after_ms: backoff(item.attempts),
-                error: format!("network: {e}"),
-            },
+            Ok(r) => {
+                crate::observe::rest_call(r.status().as_u16());
+                outcome(r, item.attempts).await
+            }
+            Err(e) => {
+                crate::observe::rest_call(0);
+                Outcome::Retry {
+                    after_ms: backoff(item.attempts),
+                    error: format!("network: {e}"),
+                }
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use reactif::clock::{Clock, SystemClock};
 use reactif::desk::Desk;
 use reactif::discord::BotOptions;
 use reactif::domain::{Event, GuildRules};
+use reactif::observe::Health;
 use reactif::settings::BotSettings;
 use reactif::store::{DiscordSetup, DynStore, WatchKind, WatchedChannel};
 use serde_json::{json, Value};
@@ -35,6 +36,8 @@ pub struct TestBot {
     /// The test's own view of the bot's database.
     pub desk: Desk,
     clock: Arc<dyn Clock>,
+    /// What the bot tells `/healthz` about its gateway.
+    pub health: Arc<Health>,
     db: Option<TestDb>,
     running: Option<Running>,
 }
@@ -68,7 +71,14 @@ impl TestBot {
         assert!(self.running.is_none(), "halt the bot before resuming it");
         let sessions = self.fake.gateway_stats().identifies;
         let url = self.db_url().to_string();
-        self.running = Some(start(&self.fake, &self.desk, &url, &[], self.clock.clone()));
+        self.running = Some(start(
+            &self.fake,
+            &self.desk,
+            &url,
+            &[],
+            self.clock.clone(),
+            Arc::clone(&self.health),
+        ));
         wait_ready(&self.fake, sessions).await;
     }
 
@@ -240,6 +250,7 @@ fn start(
     db_url: &str,
     extra: &[(&str, &str)],
     clock: Arc<dyn Clock>,
+    health: Arc<Health>,
 ) -> Running {
     let base = fake.base_url();
     let extra: Vec<(String, String)> = extra
@@ -258,7 +269,7 @@ fn start(
     })
     .unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(reactif::discord::run(
+    let task = tokio::spawn(reactif::discord::run_observed(
         settings,
         desk.clone(),
         clock,
@@ -266,6 +277,7 @@ fn start(
             survey_tick: Duration::from_millis(100),
             alert_every: Duration::from_secs(3600),
         },
+        health,
         async move {
             let _ = stopped.await;
         },
@@ -280,7 +292,8 @@ pub fn start_task(
     desk: &Desk,
     db_url: &str,
 ) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
-    let Running { stop, task } = start(fake, desk, db_url, &[], Arc::new(SystemClock));
+    let health = Arc::new(Health::default());
+    let Running { stop, task } = start(fake, desk, db_url, &[], Arc::new(SystemClock), health);
     (stop, task)
 }
 
@@ -344,13 +357,22 @@ pub async fn spawn_on(
     let fake = FakeDiscord::start_with(config).await;
     let desk = Desk::new(db.store.clone());
     configure_default_guild(&desk).await;
-    let running = start(&fake, &bot_desk, &db.url, extra, clock.clone());
+    let health = Arc::new(Health::default());
+    let running = start(
+        &fake,
+        &bot_desk,
+        &db.url,
+        extra,
+        clock.clone(),
+        Arc::clone(&health),
+    );
     assert!(fake.wait_identified(WAIT).await, "the bot identified");
     wait_commands_registered(&fake).await;
     TestBot {
         fake,
         desk,
         clock,
+        health,
         db: Some(db),
         running: Some(running),
     }

@@ -65,6 +65,7 @@ impl RestState {
             reply: Reply {
                 status: injection.status,
                 body: Some(injection.body.clone()),
+                location: None,
             },
             after: injection.after,
             hang: injection.hang,

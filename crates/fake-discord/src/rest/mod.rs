@@ -14,6 +14,7 @@ mod control;
 mod guilds;
 mod interactions;
 mod messages;
+mod oauth;
 mod parse;
 mod users;
 
@@ -31,12 +32,14 @@ use std::sync::Arc;
 /// The route tables, tried in this order (the first match answers).
 const TABLES: &[&[Route]] = &[
     app::ROUTES,
+    oauth::USER_ROUTES,
     users::ROUTES,
     commands::ROUTES,
     channels::ROUTES,
     messages::ROUTES,
     guilds::ROUTES,
     interactions::ROUTES,
+    oauth::ROUTES,
 ];
 
 /// One endpoint: a method (`"*"` for any), a path pattern, and its handler.
@@ -137,6 +140,8 @@ impl Call<'_> {
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Option<Value>,
+    /// A redirect's `Location` (OAuth2's authorize).
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -144,24 +149,28 @@ impl Reply {
         Reply {
             status: 200,
             body: Some(body),
+            location: None,
         }
     }
     pub fn no_content() -> Reply {
         Reply {
             status: 204,
             body: None,
+            location: None,
         }
     }
     pub fn not_found(message: &str, code: u32) -> Reply {
         Reply {
             status: 404,
             body: Some(discord_error(message, code)),
+            location: None,
         }
     }
     pub fn bad_request(message: &str, code: u32) -> Reply {
         Reply {
             status: 400,
             body: Some(discord_error(message, code)),
+            location: None,
         }
     }
 }
@@ -237,6 +246,10 @@ pub(crate) async fn handle(
         query: parse::parse_query(uri.query()),
         body: json_body,
         attachments,
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         status: 0,
         response: Value::Null,
     };
@@ -286,6 +299,13 @@ pub(crate) async fn handle(
 fn into_response(reply: Reply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let retry_after = retry_after_header(&reply.body);
+    if let Some(to) = &reply.location {
+        let mut response = StatusCode::FOUND.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        return response;
+    }
     let mut response = match reply.body {
         Some(body) if status != StatusCode::NO_CONTENT => {
             (status, axum::Json(body)).into_response()

@@ -1,0 +1,187 @@
+//! Who may see a guild on the dashboard: the rule of `/stats` (an agent role of the guild's
+//! `/setup`, or Manage Server), decided on every request from what Discord says now, with the
+//! bot's token; never from what the browser or the session says.
+
+use super::{Web, WebError};
+use crate::settings::Secret;
+use async_trait::async_trait;
+use serde_json::Value;
+
+/// A member of a guild as far as access goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub roles: Vec<String>,
+    /// Manage Server or Administrator (from the roles' permissions), or the owner.
+    pub manage_server: bool,
+}
+
+/// Where memberships are read from: Discord in production and in the tests (the fake), the
+/// demo's make-believe for `reactif dashboard --demo`.
+#[async_trait]
+pub trait Members: Send + Sync {
+    /// `None` when the user is not a member of the guild (or the bot is not in it).
+    async fn member(&self, guild_id: &str, user_id: &str) -> anyhow::Result<Option<Membership>>;
+}
+
+const ADMINISTRATOR: u64 = 1 << 3;
+const MANAGE_GUILD: u64 = 1 << 5;
+
+/// Discord's REST API with the bot's token (`GET /guilds/{id}` and its member).
+pub struct DiscordMembers {
+    http: reqwest::Client,
+    /// `https://discord.com` or `DISCORD_API_URL`.
+    api_base: String,
+    token: Secret,
+}
+
+impl DiscordMembers {
+    pub fn new(api_base: &str, token: Secret) -> anyhow::Result<DiscordMembers> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        Ok(DiscordMembers {
+            http,
+            api_base: api_base.trim_end_matches('/').to_string(),
+            token,
+        })
+    }
+
+    /// GET a path of the API; `None` on 404.
+    async fn get(&self, path: &str) -> anyhow::Result<Option<Value>> {
+        let response = self
+            .http
+            .get(format!("{}/api/v10{path}", self.api_base))
+            .header("Authorization", format!("Bot {}", self.token.expose()))
+            .send()
+            .await
+            .inspect_err(|_| crate::observe::rest_call(0))?;
+        let status = response.status();
+        crate::observe::rest_call(status.as_u16());
+        if status.as_u16() == 404 {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            anyhow::bail!("Discord answered {status} to GET {path}");
+        }
+        Ok(Some(response.json().await?))
+    }
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Manage Server from the guild's roles: the owner, or @everyone's (the role whose id is the
+/// guild's) and the member's roles' permissions together.
+pub fn manage_server(guild: &Value, user_id: &str, roles: &[String]) -> bool {
+    if guild["owner_id"].as_str() == Some(user_id) {
+        return true;
+    }
+    let guild_id = guild["id"].as_str().unwrap_or_default();
+    let permissions = guild["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let id = r["id"].as_str().unwrap_or_default();
+            id == guild_id || roles.iter().any(|m| m == id)
+        })
+        .filter_map(|r| r["permissions"].as_str()?.parse::<u64>().ok())
+        .fold(0, |acc, p| acc | p);
+    permissions & (ADMINISTRATOR | MANAGE_GUILD) != 0
+}
+
+#[async_trait]
+impl Members for DiscordMembers {
+    async fn member(&self, guild_id: &str, user_id: &str) -> anyhow::Result<Option<Membership>> {
+        let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !ok(guild_id) || !ok(user_id) {
+            return Ok(None);
+        }
+        let Some(member) = self
+            .get(&format!("/guilds/{guild_id}/members/{user_id}"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(guild) = self.get(&format!("/guilds/{guild_id}")).await? else {
+            return Ok(None);
+        };
+        let roles = ids(&member["roles"]);
+        let manage_server = manage_server(&guild, user_id, &roles);
+        Ok(Some(Membership {
+            roles,
+            manage_server,
+        }))
+    }
+}
+
+/// `reactif dashboard --demo`: nobody but the demo's visitor, admin of the demo guild only.
+pub struct DemoMembers;
+
+pub const DEMO_USER: &str = "demo";
+
+#[async_trait]
+impl Members for DemoMembers {
+    async fn member(&self, guild_id: &str, user_id: &str) -> anyhow::Result<Option<Membership>> {
+        Ok(
+            (guild_id == crate::demo::DEMO_GUILD && user_id == DEMO_USER).then(|| Membership {
+                roles: Vec::new(),
+                manage_server: true,
+            }),
+        )
+    }
+}
+
+/// Refuses unless `user_id` is an agent (a role of the guild's setup) or has Manage Server
+/// there, as Discord says now.
+pub async fn require_staff(web: &Web, guild_id: &str, user_id: &str) -> Result<(), WebError> {
+    let Some(member) = web.members.member(guild_id, user_id).await? else {
+        return Err(WebError::Forbidden);
+    };
+    if member.manage_server {
+        return Ok(());
+    }
+    let setup = web.desk.store().discord_setup(guild_id).await?;
+    let agent = member
+        .roles
+        .iter()
+        .any(|r| setup.agent_roles.iter().any(|a| a == r));
+    if agent {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn manage_server_comes_from_the_owner_everyone_or_the_members_roles() {
+        let guild = json!({
+            "id": "10", "owner_id": "1",
+            "roles": [
+                {"id": "10", "permissions": "1024"},
+                {"id": "20", "permissions": "32"},
+                {"id": "30", "permissions": "8"},
+                {"id": "40", "permissions": "0"},
+            ]
+        });
+        assert!(manage_server(&guild, "1", &[]));
+        assert!(!manage_server(&guild, "2", &["40".into()]));
+        assert!(manage_server(&guild, "2", &["20".into()]));
+        assert!(manage_server(&guild, "2", &["30".into()]));
+        let everyone_admin = json!({"id": "10", "roles": [{"id": "10", "permissions": "32"}]});
+        assert!(manage_server(&everyone_admin, "2", &[]));
+    }
+}

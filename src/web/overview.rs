@@ -1,0 +1,258 @@
+//! The overview of a guild for a period: every figure of the report against the previous
+//! period, the badge and what fails it, the load alert, the service levels when the report
+//! carries them, the daily requests, the agents; links to the CSV of the same period.
+
+use super::figures;
+use super::layout;
+use super::period::{PeriodQuery, PRESETS};
+use super::texts::{self, Lang, WebTexts};
+use super::{access, session, Web, WebError};
+use crate::domain::kpi::{DayPoint, Report, Scope};
+use crate::domain::sla::Attainment;
+use crate::i18n::{self, Texts};
+use crate::report::text::{badge_failures, load_alert_line, ratio};
+use crate::report::{human_ms, percent};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::{html, Markup, PreEscaped};
+use std::sync::Arc;
+
+/// What a guild page needs once the visitor is let in: the guild's rules and their texts.
+pub struct GuildPage {
+    pub rules: crate::domain::GuildRules,
+    pub t: &'static WebTexts,
+    pub rt: &'static Texts,
+}
+
+/// Checks the session and the /stats rule for `guild`, then picks the language (`?lang=`, or
+/// the guild's).
+pub async fn enter(
+    web: &Web,
+    headers: &HeaderMap,
+    guild: &str,
+    lang: Option<&str>,
+) -> Result<GuildPage, WebError> {
+    let session = session::current(web, headers).await?;
+    access::require_staff(web, guild, &session.user_id).await?;
+    let rules = web.desk.store().guild_rules(guild).await?;
+    let lang = Lang::parse(lang).unwrap_or(Lang::of(rules.locale));
+    Ok(GuildPage {
+        rules,
+        t: texts::pick(Some(lang)),
+        rt: i18n::texts(lang.locale()),
+    })
+}
+
+pub async fn page(
+    State(web): State<Arc<Web>>,
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
+    let g = enter(&web, &headers, &guild, q.lang.as_deref()).await?;
+    let window = q.window(&g.rules.timezone, web.clock.now())?;
+    let scope = Scope {
+        guild_id: Some(guild.clone()),
+        ..Scope::default()
+    };
+    let report = web.desk.report(&scope, window).await?;
+    let body = render(&guild, &q, &report, g.t, g.rt);
+    Ok(layout::app_page(g.t, g.rt.report_title, body))
+}
+
+/// A time in the guild's time zone, to the minute.
+pub fn local_time(tz: &chrono_tz::Tz, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Links between a guild's pages, keeping the period.
+pub fn nav(guild: &str, q: &PeriodQuery, t: &WebTexts) -> Markup {
+    let period = q.query_string();
+    html! {
+        nav.pages {
+            a href=(format!("/g/{guild}?{period}")) { (t.overview) } " · "
+            a href=(format!("/g/{guild}/satisfaction?{period}")) { (t.satisfaction) } " · "
+            a href=(format!("/g/{guild}/requests.csv?{period}")) download { "CSV" }
+        }
+    }
+}
+
+fn render(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
+    let rows = figures::rows(r, rt);
+    html! {
+        h1 { (rt.report_title) }
+        (nav(guild, q, t))
+        (period_form(guild, q, r, t))
+        section { (badge(r, rt)) (alert(r, rt)) }
+        section {
+            (figures::table(&rows, [t.figure, t.this_period, t.previous_period, t.change]))
+            p { a href=(format!("/g/{guild}/requests.csv?{}", q.query_string())) download { (t.download_csv) } }
+        }
+        @if let Some(s) = &r.service_levels {
+            section { h2 { (rt.sla_title) } (service(s, rt)) }
+        }
+        section { h2 { (t.daily_requests) } (daily_chart(&r.daily)) }
+        section { h2 { (rt.agents) } (agents(guild, q, r, t, rt)) }
+    }
+}
+
+fn period_form(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts) -> Markup {
+    let lang = q
+        .lang
+        .as_deref()
+        .map(|l| format!("&lang={l}"))
+        .unwrap_or_default();
+    let (from, to) = (
+        crate::domain::format_time(r.window.from),
+        crate::domain::format_time(r.window.to),
+    );
+    html! {
+        section {
+            p.presets {
+                (t.period) " : "
+                @for p in PRESETS {
+                    @let label = if *p == "today" { t.today } else { p };
+                    a.preset.on[q.preset() == Some(p)] href=(format!("/g/{guild}?period={p}{lang}")) { (label) }
+                    " "
+                }
+            }
+            form.period method="get" action=(format!("/g/{guild}")) {
+                label { (t.from) input type="date" name="from" value=(q.from.clone().unwrap_or_default()) required; }
+                label { (t.to) input type="date" name="to" value=(q.to.clone().unwrap_or_default()); }
+                @if let Some(l) = &q.lang { input type="hidden" name="lang" value=(l); }
+                button type="submit" { (t.show) }
+            }
+            p.muted { (from) " → " (to) " (" (r.timezone.name()) ")" }
+        }
+    }
+}
+
+fn badge(r: &Report, rt: &Texts) -> Markup {
+    let b = &r.badge;
+    html! {
+        @if b.awarded {
+            p { span.badge.ok { "★ " (rt.badge_awarded) } }
+        } @else {
+            p { span.badge.no { "☆ " (rt.badge_not_awarded) } }
+            ul.failing {
+                @for line in badge_failures(&b.failing, b.statistic.name(), rt) { li { (line) } }
+            }
+        }
+    }
+}
+
+fn alert(r: &Report, rt: &Texts) -> Markup {
+    html! {
+        @match &r.load_alert {
+            Some(a) => p.card.alert data-load-alert="true" { (load_alert_line(a, rt, rt.previous)) },
+            None => p.muted data-load-alert="false" { (rt.no_load_alert) },
+        }
+    }
+}
+
+fn service(s: &crate::domain::sla::ServiceLevels, rt: &Texts) -> Markup {
+    let line = |name: &str, label: &str, a: &Attainment, p: &Attainment| {
+        html! {
+            tr data-figure=(format!("sla.{name}.attainment")) {
+                td { (label) }
+                td.num.value data-value=(ratio(a.attainment()).map(|v| v.to_string()).unwrap_or_default()) {
+                    (percent(ratio(a.attainment())))
+                }
+                td.num { (a.met) " / " (a.missed) }
+                td.num.muted { (percent(ratio(p.attainment()))) }
+            }
+        }
+    };
+    html! {
+        div.scroll { table {
+            thead { tr { th {} th.num { "%" } th.num { (rt.sla_met) " / " (rt.sla_missed) } th.num { (rt.previous) } } }
+            tbody {
+                (line("first_response", rt.sla_first_response, &s.current.first_response, &s.previous.first_response))
+                (line("next_response", rt.sla_next_response, &s.current.next_response, &s.previous.next_response))
+                (line("resolution", rt.sla_resolution, &s.current.resolution, &s.previous.resolution))
+            }
+        } }
+    }
+}
+
+/// Requests per day as SVG bars, scaled to the busiest day (readable at any width).
+fn daily_chart(days: &[DayPoint]) -> Markup {
+    let max = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1) as f64;
+    let (w, h) = (640.0, 160.0);
+    let step = w / days.len().max(1) as f64;
+    let mut svg = format!(
+        r##"<svg viewBox="0 0 {w} {}" role="img" aria-label="requests per day"><line x1="0" y1="{h}" x2="{w}" y2="{h}" stroke="#dde1e6"/>"##,
+        h + 16.0
+    );
+    for (i, d) in days.iter().enumerate() {
+        let bh = d.requests as f64 / max * (h - 14.0);
+        let x = i as f64 * step;
+        svg.push_str(&format!(
+            r#"<rect class="bar" x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}"><title>{}: {}</title></rect>"#,
+            x + step * 0.1,
+            h - bh,
+            step * 0.8,
+            d.day,
+            d.requests
+        ));
+        if days.len() <= 31 || i % (days.len() / 15).max(1) == 0 {
+            svg.push_str(&format!(
+                r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                x + step / 2.0,
+                h + 13.0,
+                d.day.format("%d")
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    PreEscaped(svg)
+}
+
+fn agents(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
+    let mut list: Vec<&crate::domain::kpi::AgentFigures> = r.agents.iter().collect();
+    // Lowest first for satisfaction and ratings (who needs help), slowest first for delays.
+    match q.sort.as_deref() {
+        Some("csat") => list.sort_by(|a, b| {
+            let key =
+                |x: &crate::domain::kpi::AgentFigures| ratio(x.csat()).unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        }),
+        Some("rating") => list.sort_by(|a, b| {
+            let key =
+                |x: &crate::domain::kpi::AgentFigures| x.average_rating().unwrap_or(f64::INFINITY);
+            key(a).total_cmp(&key(b))
+        }),
+        Some("delay") => list.sort_by_key(|a| std::cmp::Reverse(a.response_delay.median)),
+        _ => {}
+    }
+    let period = q.query_string();
+    let head = |key: &str, label: &str| {
+        html! { th.num { a href=(format!("/g/{guild}?{period}&sort={key}")) { (label) } } }
+    };
+    html! {
+        @if list.is_empty() {
+            p.muted { (t.no_agents) }
+        } @else {
+            div.scroll { table.agents {
+                thead { tr {
+                    th { (rt.agent) } (head("answered", rt.answered)) (head("delay", t.median_delay))
+                    (head("rating", rt.average_rating)) (head("csat", rt.csat))
+                } }
+                tbody {
+                    @for a in &list {
+                        tr data-agent=(a.agent_id) {
+                            td { a href=(format!("/g/{guild}/agents/{}?{period}", a.agent_id)) { (a.agent_id) } }
+                            td.num { (a.answered) }
+                            td.num { (human_ms(a.response_delay.median)) }
+                            td.num { (a.average_rating().map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())) }
+                            td.num { (percent(ratio(a.csat()))) }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
