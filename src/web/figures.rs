@@ -97,7 +97,8 @@ impl Row {
 }
 
 /// Every figure of the report's current period against the previous one, in the order of the
-/// text report.
+/// text report. Long because it is a list (one entry a figure, read top to bottom like the
+/// page); splitting it would only scatter the order.
 pub fn rows(r: &Report, t: &Texts) -> Vec<Row> {
     let (c, p): (&Figures, &Figures) = (&r.current, &r.previous);
     let mut rows = vec![

@@ -78,7 +78,8 @@ pub struct Callback {
 }
 
 /// `GET /login/discord/callback?code=…&state=…`: trades the code, learns who the visitor is,
-/// starts a session.
+/// starts a session. Kept in one piece on purpose: each step is a check that ends the request,
+/// and reading them in order is how the flow is reviewed.
 pub async fn callback(
     State(web): State<Arc<Web>>,
     headers: HeaderMap,

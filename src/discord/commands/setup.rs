@@ -32,6 +32,8 @@ fn watch_kind(c: &serenity::PartialChannel) -> Option<WatchKind> {
     }
 }
 
+// Long because poise takes each option as a parameter (one line each); the work is in the
+// `apply_*` functions below. (A doc comment here would be the command's description.)
 /// Configure reactif for this server (Manage Server). With no option, shows the settings.
 #[allow(clippy::too_many_arguments)]
 #[poise::command(
