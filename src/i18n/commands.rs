@@ -15,7 +15,8 @@ pub struct CommandTexts {
     /// Added to the staff's notice when the customer closed the ticket.
     pub closed_by_customer: &'static str,
     pub empty_period: &'static str,
-    /// `{what}` is `since` or `until`, `{error}` why it was refused.
+    /// `{what}` is `since` or `until`, `{value}` what was typed, `{error}` why it was refused
+    /// (the parser's words are English: the French text says what to write instead).
     pub bad_time: &'static str,
     pub settings_title: &'static str,
     /// Shown by `/setup` while Discord refuses the staff channel: `{status}`, `{channel}`.
@@ -114,14 +115,14 @@ pub const FR: CommandTexts = CommandTexts {
     no_open_conversation: "Vous n'avez pas de conversation ouverte ici.",
     closed_by_customer: "(par le client)",
     empty_period: "La période est vide : `since` doit précéder `until`.",
-    bad_time: "{what} : {error}",
+    bad_time: "{what} : `{value}` n'est pas une date comprise ; écrivez par exemple 2026-11-01, 2026-11-05T10:00:00Z, 7d ou today.",
     settings_title: "**Réglages de reactif**",
     lost_staff_channel: "⚠ Discord a refusé ({status}) d'ouvrir un fil de ticket dans {channel} : le salon a été supprimé ou le bot y a perdu l'accès. Les DM ne sont pas relayés tant que vous n'avez pas choisi un autre staff_channel ou rendu l'accès au bot.",
     saved: "**Enregistré :**",
     staff_channel_not_text: "staff_channel doit être un salon textuel, par exemple #staff.",
     support_channel_kind: "support_channel doit être un salon textuel ou un forum, par exemple #support.",
     bad_timezone: "`{value}` n'est pas un fuseau horaire IANA : utilisez un nom comme Europe/Paris ou America/Montreal.",
-    bad_business_hours: "business_hours : {error}",
+    bad_business_hours: "business_hours : `{value}` n'est pas compris ; écrivez par exemple `mon-fri 09:00-18:00`, `mon-fri 09:00-12:00 13:00-18:00; sat 10:00-14:00` ou `always`.",
     survey_delay_range: "survey_delay est en secondes, de 0 à 86400 (par exemple 60).",
     badge_min_rate_range: "badge_min_rate est un pourcentage de 0 à 100 (par exemple 90).",
     badge_max_delay_range: "badge_max_delay est en secondes, de 1 à 604800 (par exemple 300).",

@@ -240,32 +240,6 @@ async fn stats_by_a_non_agent_and_setup_by_a_non_admin_are_refused() {
     );
     assert_eq!(rules.locale, reactif::domain::Locale::Fr);
 
-    // Once the guild speaks French, /setup answers in French, errors and settings alike.
-    let id = bot
-        .slash(
-            "setup",
-            vec![option("survey_delay", -5)],
-            ids::ADA,
-            Place::guild(ids::STAFF),
-        )
-        .await;
-    let refused = bot.interaction_reply(&id).await;
-    assert_eq!(
-        refused.content(),
-        Some("survey_delay est en secondes, de 0 à 86400 (par exemple 60).")
-    );
-    let id = bot
-        .slash("setup", vec![], ids::ADA, Place::guild(ids::STAFF))
-        .await;
-    let shown = bot.interaction_reply(&id).await;
-    let shown = shown.content().unwrap();
-    assert!(shown.starts_with("**Réglages de reactif**"), "{shown}");
-    assert!(shown.contains("délai avant l'enquête : 1 s"), "{shown}");
-    assert!(shown.contains("délai (moyenne) < 300 s"), "{shown}");
-    assert!(shown.contains("transcriptions conservées : non"), "{shown}");
-    for english in ["staff channel", "survey delay", "mean", "false", "not set"] {
-        assert!(!shown.contains(english), "{english:?} in {shown}");
-    }
     bot.stop().await;
 }
 
@@ -360,6 +334,68 @@ async fn sla_shows_and_changes_the_service_levels_in_the_guilds_language() {
     assert!(shown.contains("**Niveaux de service**"), "{shown}");
     assert!(shown.contains("Horloge : calendar"), "{shown}");
     assert_eq!(store.guild_rules(GUILD).await.unwrap().sla.resolution, None);
+    bot.stop().await;
+}
+
+/// Once the guild speaks French, /setup answers in French, errors and settings alike.
+#[tokio::test]
+async fn setup_answers_in_the_guilds_language() {
+    let bot = spawn_bot().await;
+    let id = bot
+        .slash(
+            "setup",
+            vec![bot.choice("setup", "locale", "fr")],
+            ids::ADA,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let saved = bot.interaction_reply(&id).await;
+    // Answered in the language the admin typed in; everything after is French.
+    assert!(
+        saved.content().unwrap().starts_with("**Saved:** locale fr"),
+        "{:?}",
+        saved.content()
+    );
+    let id = bot
+        .slash(
+            "setup",
+            vec![option("survey_delay", -5)],
+            ids::ADA,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let refused = bot.interaction_reply(&id).await;
+    assert_eq!(
+        refused.content(),
+        Some("survey_delay est en secondes, de 0 à 86400 (par exemple 60).")
+    );
+    // The hours parser's own words are English: the French answer says what to write instead.
+    let id = bot
+        .slash(
+            "setup",
+            vec![option("business_hours", "someday")],
+            ids::ADA,
+            Place::guild(ids::STAFF),
+        )
+        .await;
+    let refused = bot.interaction_reply(&id).await;
+    let refused = refused.content().unwrap();
+    assert!(
+        refused.starts_with("business_hours : `someday` n'est pas compris ; écrivez par exemple"),
+        "{refused}"
+    );
+    let id = bot
+        .slash("setup", vec![], ids::ADA, Place::guild(ids::STAFF))
+        .await;
+    let shown = bot.interaction_reply(&id).await;
+    let shown = shown.content().unwrap();
+    assert!(shown.starts_with("**Réglages de reactif**"), "{shown}");
+    assert!(shown.contains("délai avant l'enquête : 1 s"), "{shown}");
+    assert!(shown.contains("délai (moyenne) < 300 s"), "{shown}");
+    assert!(shown.contains("transcriptions conservées : non"), "{shown}");
+    for english in ["staff channel", "survey delay", "mean", "false", "not set"] {
+        assert!(!shown.contains(english), "{english:?} in {shown}");
+    }
     bot.stop().await;
 }
 

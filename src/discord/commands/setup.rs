@@ -217,9 +217,14 @@ fn apply_timing(rules: &mut GuildRules, o: TimingOptions, c: &Texts) -> Result<V
         changed.push(said(c.cmd.changed_timezone, rules.timezone.name()));
     }
     if let Some(h) = o.business_hours {
-        rules.business_hours = h
-            .parse()
-            .map_err(|e: String| user_error(c.cmd.bad_business_hours.replace("{error}", &e)))?;
+        rules.business_hours = h.parse().map_err(|e: String| {
+            user_error(
+                c.cmd
+                    .bad_business_hours
+                    .replace("{value}", &h)
+                    .replace("{error}", &e),
+            )
+        })?;
         changed.push(said(
             c.cmd.changed_business_hours,
             rules.business_hours.to_string(),

@@ -149,6 +149,7 @@ fn window(
                 t.cmd
                     .bad_time
                     .replace("{what}", what)
+                    .replace("{value}", s)
                     .replace("{error}", &e.to_string()),
             )
         })
