@@ -487,13 +487,10 @@ async fn demo_engagement(
     writeln!(out, "\n{}: {}", texts.common.demo_chart, shown.display())?;
     writeln!(
         out,
-        "{}: reactif engagement --guild {} --since 30d --theme events",
+        "{}: reactif engagement --guild {} --since 30d --theme release",
         texts.common.demo_try,
         demo::DEMO_GUILD
     )?;
-    writeln!(
-        out,
-        "Dashboard on these data, no Discord needed: reactif dashboard --demo (prints a link to open)"
-    )?;
+    writeln!(out, "{}", texts.common.demo_dashboard)?;
     Ok(())
 }

@@ -657,6 +657,8 @@ fn the_french_demo_has_no_english_fragment() {
         "n/a",
         "Chart",
         "Try",
+        "Dashboard",
+        "needed",
     ] {
         assert!(
             !text.contains(english),
