@@ -2,7 +2,7 @@
 
 use crate::desk::{EXPORT_MAX_ROWS, PLACES_REPORT_MAX_EVENTS};
 use crate::discord::access;
-use crate::discord::bot::{Bot, Context, Error};
+use crate::discord::bot::{database_unreachable, Bot, Context, Error};
 use crate::discord::live::discord_time;
 use crate::discord::render::report::{embed, CHART_NAME, HEATMAP_NAME};
 use crate::discord::replies::{no_pings, user_error};
@@ -61,9 +61,12 @@ pub async fn stats(
     let (scope, report) = match scoped_report(bot, &guild, &rules, window, agent, channel).await {
         Ok(done) => done,
         // The database cannot write (the report's rollups need it): say what waits for it.
+        // Any other failure stays an error, even while messages wait.
         Err(e) => match store_note(bot, bot.now(), texts) {
-            Some(note) => return crate::discord::replies::say(ctx, note).await,
-            None => return Err(e),
+            Some(note) if database_unreachable(&e) => {
+                return crate::discord::replies::say(ctx, note).await
+            }
+            _ => return Err(e),
         },
     };
     let mut reply = report_reply(&report, texts)?;
