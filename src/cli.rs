@@ -432,21 +432,20 @@ pub async fn import_lines<R: BufRead>(
         if text.is_empty() {
             continue;
         }
-        match parse_import_line(text) {
-            Ok(ImportLine::Support(e)) => match bounds::check_imported(e.at, now) {
-                Ok(_) => {
-                    batch.push(e);
-                    numbers.push(number);
-                }
-                Err(why) => out.bad.push((number, why.to_string())),
-            },
-            Ok(ImportLine::Engagement(e)) => match bounds::check_imported(e.at, now) {
-                Ok(_) => {
-                    posts.push(e);
-                    post_numbers.push(number);
-                }
-                Err(why) => out.bad.push((number, why.to_string())),
-            },
+        let line = parse_import_line(text).and_then(|line| {
+            bounds::check_imported(line.at(), now)
+                .map(|_| line)
+                .map_err(|why| why.to_string())
+        });
+        match line {
+            Ok(ImportLine::Support(e)) => {
+                batch.push(e);
+                numbers.push(number);
+            }
+            Ok(ImportLine::Engagement(e)) => {
+                posts.push(e);
+                post_numbers.push(number);
+            }
             Err(why) => out.bad.push((number, why)),
         }
         if batch.len() >= IMPORT_BATCH {

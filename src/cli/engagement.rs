@@ -109,6 +109,16 @@ pub enum ImportLine {
     Engagement(EngagementEvent),
 }
 
+impl ImportLine {
+    /// When it happened, whichever format it is.
+    pub fn at(&self) -> crate::domain::Millis {
+        match self {
+            ImportLine::Support(e) => e.at,
+            ImportLine::Engagement(e) => e.at,
+        }
+    }
+}
+
 /// Parses one line of either format; the error says what is wrong with it.
 pub fn parse_import_line(text: &str) -> Result<ImportLine, String> {
     match Event::parse_line(text) {
