@@ -148,6 +148,14 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!memory).then_some(path)
 }
 
+/// One process has the file: no turns to take.
+#[async_trait::async_trait]
+impl super::ClusterStore for SqliteStore {
+    async fn identify_turn(&self, _bucket: u32) -> super::Result<Option<super::IdentifyTurn>> {
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -162,13 +170,5 @@ mod tests {
         );
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
         assert_eq!(super::sqlite_path("sqlite://x.db?mode=memory"), None);
-    }
-}
-
-/// One process has the file: no turns to take.
-#[async_trait::async_trait]
-impl super::ClusterStore for SqliteStore {
-    async fn identify_turn(&self, _bucket: u32) -> super::Result<Option<super::IdentifyTurn>> {
-        Ok(None)
     }
 }
