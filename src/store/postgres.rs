@@ -41,9 +41,12 @@ impl Dialect for Postgres {
         "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_irregular, kpi_days, kpi_delay_blocks",
     ];
     const CLAIM_MARKS: bool = true;
-    /// At most 18 digits: a CAST of a longer one could overflow and fail the whole query.
-    fn guild_number(column: &str) -> String {
-        format!("(CASE WHEN {column} ~ '^[0-9]{{1,18}}$' THEN CAST({column} AS BIGINT) ELSE 0 END)")
+    /// In NUMERIC, so that no id overflows a BIGINT (snowflakes are unsigned 64-bit) and fails
+    /// the whole query; `DIV` by 2^22 is the shift.
+    fn shard_of(column: &str, count: u32) -> String {
+        format!(
+            "MOD(DIV(CASE WHEN {column} ~ '^[0-9]{{1,20}}$' THEN CAST({column} AS NUMERIC) ELSE 0 END, 4194304), {count})"
+        )
     }
 }
 

@@ -48,9 +48,10 @@ impl Dialect for Sqlite {
     /// SQLite plans these lookups by their indexes without statistics.
     const ANALYZE_GROWING: &'static [&'static str] = &[];
     const CLAIM_MARKS: bool = false;
-    /// SQLite's CAST reads the leading digits of a text, 0 when there are none.
-    fn guild_number(column: &str) -> String {
-        format!("COALESCE(CAST({column} AS INTEGER), 0)")
+    /// SQLite's CAST reads the leading digits of a text, 0 when there are none (snowflakes
+    /// stay below 2^63 until about 2084).
+    fn shard_of(column: &str, count: u32) -> String {
+        format!("((COALESCE(CAST({column} AS INTEGER), 0) >> 22) % {count})")
     }
 }
 
