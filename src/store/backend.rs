@@ -42,4 +42,12 @@ pub trait Dialect: Database {
     const ANALYZE_ROLLUPS: &'static str;
     /// See `RollupStore::analyze_growing`: run one at a time.
     const ANALYZE_GROWING: &'static [&'static str];
+    /// Whether several processes share the database, so that the refresh claims its dirty
+    /// marks (`FOR UPDATE SKIP LOCKED`) rather than reading them: PostgreSQL. SQLite is one
+    /// process's.
+    const CLAIM_MARKS: bool;
+    /// The shard of `count` that owns a row whose guild id (text, NULL for a DM) is in
+    /// `column`: `(guild_id >> 22) % count`, 0 when the id is none or not a snowflake
+    /// (`domain::shards::shard_of_guild`).
+    fn shard_of(column: &str, count: u32) -> String;
 }

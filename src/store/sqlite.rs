@@ -47,6 +47,12 @@ impl Dialect for Sqlite {
     const ANALYZE_ROLLUPS: &'static str = "PRAGMA optimize";
     /// SQLite plans these lookups by their indexes without statistics.
     const ANALYZE_GROWING: &'static [&'static str] = &[];
+    const CLAIM_MARKS: bool = false;
+    /// SQLite's CAST reads the leading digits of a text, 0 when there are none (snowflakes
+    /// stay below 2^63 until about 2084).
+    fn shard_of(column: &str, count: u32) -> String {
+        format!("((COALESCE(CAST({column} AS INTEGER), 0) >> 22) % {count})")
+    }
 }
 
 /// Whether a connection given back to the pool may be used again. On a full disk or an I/O
@@ -141,6 +147,14 @@ fn sqlite_path(url: &str) -> Option<&str> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
     (!memory).then_some(path)
+}
+
+/// One process has the file: no turns to take.
+#[async_trait::async_trait]
+impl super::ClusterStore for SqliteStore {
+    async fn identify_turn(&self, _bucket: u32) -> super::Result<Option<super::IdentifyTurn>> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
