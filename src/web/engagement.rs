@@ -109,14 +109,16 @@ fn rows(
     ]
 }
 
+/// A theme as people read it: `untagged` (the contract's name) in their language.
+fn theme_name(theme: &str, et: &EngagementTexts) -> String {
+    match theme {
+        "untagged" => et.untagged.to_string(),
+        t => t.to_string(),
+    }
+}
+
 fn themes(list: &[ThemeFigures], et: &EngagementTexts) -> Markup {
-    let name = |t: &str| {
-        if t == "untagged" {
-            et.untagged.to_string()
-        } else {
-            t.to_string()
-        }
-    };
+    let name = |t: &str| theme_name(t, et);
     html! {
         div.scroll { table.themes {
             thead { tr {
@@ -159,7 +161,7 @@ fn top_posts(
                     tr data-post=(p.post.id) {
                         td { a href=(post_link(p)) { (i + 1) } }
                         td { (local_time(tz, p.post.at)) }
-                        td { (p.post.themes.join(", ")) }
+                        td { (p.post.themes.iter().map(|t| theme_name(t, et)).collect::<Vec<_>>().join(", ")) }
                         td.num data-value=(p.engagements()) { (p.engagements()) }
                         td.num { (p.reactions) }
                         td.num { (p.replies) }

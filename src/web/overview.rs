@@ -65,11 +65,9 @@ pub async fn page(
             guild_id: Some(guild.clone()),
             ..Scope::default()
         };
-        // The report and the delay charts read the same days: at once, on two connections.
-        let (report, delays) = tokio::try_join!(
-            web.desk.report(&scope, window),
-            web.desk.delay_charts(&scope, window)
-        )?;
+        let report = web.desk.report(&scope, window).await?;
+        // After the report: its refresh of the rollups is done, this one finds nothing to do.
+        let delays = web.desk.delay_charts(&scope, window).await?;
         let ids: Vec<String> = report.agents.iter().map(|a| a.agent_id.clone()).collect();
         let names = web.members.names(&guild, &ids).await;
         let body = render(&guild, &q, &report, &delays, &names, g.t, g.rt);
@@ -187,7 +185,7 @@ fn badge(r: &Report, rt: &Texts) -> Markup {
         } @else {
             p { span.badge.no { "☆ " (rt.badge_not_awarded) } }
             ul.failing {
-                @for line in badge_failures(&b.failing, b.statistic.name(), rt) { li { (line) } }
+                @for line in badge_failures(&b.failing, rt.statistic(b.statistic), rt) { li { (line) } }
             }
         }
     }
