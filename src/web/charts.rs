@@ -29,7 +29,7 @@ const TOP: f64 = 10.0;
 
 pub(super) const CURRENT: &str = "#4752c4";
 pub(super) const PREVIOUS: &str = "#9aa1b0";
-const MEDIAN: &str = "#d9730d";
+pub(super) const MEDIAN: &str = "#d9730d";
 const P90: &str = "#b3261e";
 const CSAT: &str = "#1a7f37";
 

@@ -379,15 +379,54 @@ fn words(html: &str) -> BTreeSet<String> {
 
 /// Words English and French share on these pages: names, units, acronyms, ids.
 const SHARED: &[&str] = &[
-    "CSAT", "CSV", "min", "UTC", "reactif", "Discord", "Engagement", "Engagements",
-    "Satisfaction", "Conversation", "Conversations", "Agent", "Agents", "Alex", "release", "Messages",
+    "CSAT",
+    "CSV",
+    "min",
+    "UTC",
+    "reactif",
+    "Discord",
+    "Engagement",
+    "Engagements",
+    "Satisfaction",
+    "Conversation",
+    "Conversations",
+    "Agent",
+    "Agents",
+    "Alex",
+    "release",
+    "Messages",
     // Words French writes the same: "agent", "audience", "date", "page", "support"…
-    "agent", "agents", "admin", "admins", "bot", "Audience", "audience", "engagement",
-    "engagements", "conversation", "date", "dates", "page", "minutes", "support", "pts",
+    "agent",
+    "agents",
+    "admin",
+    "admins",
+    "bot",
+    "Audience",
+    "audience",
+    "engagement",
+    "engagements",
+    "conversation",
+    "date",
+    "dates",
+    "page",
+    "minutes",
+    "support",
+    "pts",
     // Typed by the visitor and echoed, or a command to type: `/setup transcripts:True`.
-    "yesterday", "setup", "transcripts", "True",
+    "yesterday",
+    "setup",
+    "transcripts",
+    "True",
     // The operator's variables' names and where they are explained.
-    "DISCORD", "CLIENT", "ID", "SECRET", "DASHBOARD", "URL", "docs", "dashboard", "md",
+    "DISCORD",
+    "CLIENT",
+    "ID",
+    "SECRET",
+    "DASHBOARD",
+    "URL",
+    "docs",
+    "dashboard",
+    "md",
 ];
 
 #[tokio::test]
@@ -431,7 +470,10 @@ async fn the_french_pages_have_no_english_fragment() {
             found.push(format!("{uri}: {english:?}"));
         }
     }
-    assert!(found.is_empty(), "English words in French pages: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "English words in French pages: {found:#?}"
+    );
     bot.stop().await;
 }
 

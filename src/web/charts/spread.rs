@@ -2,7 +2,7 @@
 //! the median delay by hour under it, on the same columns), and the distribution of response
 //! delays over stated buckets, this period beside the previous one.
 
-use super::{delay_unit, esc, legend, no_data, step, CURRENT, PREVIOUS};
+use super::{delay_unit, esc, legend, no_data, step, CURRENT, MEDIAN, PREVIOUS};
 use crate::domain::delay_charts::{DelayCharts, EDGES};
 use crate::domain::kpi::Report;
 use crate::domain::Millis;
@@ -114,11 +114,10 @@ pub fn heatmap(r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
         let bh = (v / top).clamp(0.0, 1.0) * delay_h;
         let _ = write!(
             svg,
-            r#"<rect class="hour-delay" x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="{}" data-hour="{hour}" data-value="{ms}"><title>{hour:02}:00: {}</title></rect>"#,
+            r#"<rect class="hour-delay" x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="{MEDIAN}" data-hour="{hour}" data-value="{ms}"><title>{hour:02}:00: {}</title></rect>"#,
             LEFT + hour as f64 * col + 2.0,
             delay_top + delay_h - bh,
             col - 4.0,
-            "#d9730d",
             crate::report::human_delay(*ms as f64)
         );
     }
