@@ -25,7 +25,10 @@ const H: f64 = 200.0;
 /// Room for the value labels on the left and the days below.
 const LEFT: f64 = 48.0;
 const BOTTOM: f64 = 22.0;
-const TOP: f64 = 10.0;
+/// Room for the unit above the value axis.
+const TOP: f64 = 22.0;
+/// Room for the last day's label.
+const RIGHT: f64 = 16.0;
 
 pub(super) const CURRENT: &str = "#4752c4";
 pub(super) const PREVIOUS: &str = "#9aa1b0";
@@ -109,11 +112,23 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(label: &str, max: f64, unit: &str, days: &[NaiveDate], fixed_top: Option<f64>) -> Frame {
+    /// `fixed_top`: the axis' end (100 for percents), else a round value above `max`;
+    /// `whole`: counts, whose ticks are whole numbers.
+    fn new(
+        label: &str,
+        max: f64,
+        unit: &str,
+        days: &[NaiveDate],
+        fixed_top: Option<f64>,
+        whole: bool,
+    ) -> Frame {
         let (top, step) = match fixed_top {
             Some(top) => (top, top / 4.0),
             None => {
-                let step = step(max.max(1e-9));
+                let mut step = step(max.max(1e-9));
+                if whole {
+                    step = step.max(1.0);
+                }
                 ((max / step).ceil().max(1.0) * step, step)
             }
         };
@@ -134,7 +149,8 @@ impl Frame {
             let y = frame.y(tick);
             let _ = write!(
                 frame.svg,
-                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{W}" y2="{y:.1}" stroke="#e3e6ea"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e3e6ea"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+                W - RIGHT,
                 LEFT - 4.0,
                 y + 4.0,
                 tick_label(tick, step)
@@ -143,15 +159,21 @@ impl Frame {
         }
         let _ = write!(
             frame.svg,
-            r#"<text x="2" y="{}" text-anchor="start">{}</text>"#,
-            TOP - 1.0,
+            r#"<text x="2" y="12" text-anchor="start">{}</text>"#,
             esc(unit)
         );
+        // About twelve day labels; on a phone every other one is hidden (`minor`, app.css),
+        // where the text is larger.
         let every = days.len().div_ceil(12).max(1);
         for (i, d) in days.iter().enumerate().filter(|(i, _)| i % every == 0) {
+            let minor = if (i / every) % 2 == 1 {
+                " class=\"minor\""
+            } else {
+                ""
+            };
             let _ = write!(
                 frame.svg,
-                r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                r#"<text{minor} x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
                 frame.x(i),
                 H + 15.0,
                 d.format("%m-%d")
@@ -170,7 +192,7 @@ impl Frame {
     }
 
     fn col(&self) -> f64 {
-        (W - LEFT) / self.n as f64
+        (W - LEFT - RIGHT) / self.n as f64
     }
 
     /// A line through the values, broken where a day has none; a dot on each value (a lone
@@ -225,7 +247,8 @@ impl Frame {
     fn finish(mut self) -> Markup {
         let _ = write!(
             self.svg,
-            r##"<line x1="{LEFT}" y1="{H}" x2="{W}" y2="{H}" stroke="#5b6672"/></svg>"##
+            r##"<line x1="{LEFT}" y1="{H}" x2="{}" y2="{H}" stroke="#5b6672"/></svg>"##,
+            W - RIGHT
         );
         PreEscaped(self.svg)
     }
@@ -289,7 +312,7 @@ pub fn requests(r: &Report, t: &WebTexts) -> Markup {
         .chain(&a.previous)
         .flatten()
         .fold(1.0, |m: f64, v| m.max(*v));
-    let mut f = Frame::new(t.daily_requests, max, t.unit_requests, &a.days, None);
+    let mut f = Frame::new(t.daily_requests, max, t.unit_requests, &a.days, None, true);
     let col = f.col();
     for (i, v) in a.current.iter().enumerate() {
         let v = v.unwrap_or(0.0);
@@ -348,7 +371,14 @@ pub fn delays(r: &Report, dc: &DelayCharts, t: &WebTexts) -> Markup {
         v.iter().map(|x| x.map(|ms| ms as f64 / unit_ms)).collect()
     };
     let shown = |v: f64| crate::report::human_delay(v * unit_ms);
-    let mut f = Frame::new(t.delay_chart, slowest as f64 / unit_ms, unit, &m.days, None);
+    let mut f = Frame::new(
+        t.delay_chart,
+        slowest as f64 / unit_ms,
+        unit,
+        &m.days,
+        None,
+        false,
+    );
     f.line(&scaled(&pp), P90, true, "previous p90", &m.days, shown);
     f.line(
         &scaled(&mp),
@@ -394,7 +424,7 @@ pub fn csat(r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
     if cur_v.iter().chain(&prev_v).all(Option::is_none) {
         return no_data(t);
     }
-    let mut f = Frame::new(rt.csat, 100.0, "%", &a.days, Some(100.0));
+    let mut f = Frame::new(rt.csat, 100.0, "%", &a.days, Some(100.0), false);
     let shown = |v: f64| format!("{v:.1} %");
     f.line(&prev_v, PREVIOUS, true, "previous", &a.days, shown);
     f.line(&cur_v, CSAT, false, "current", &a.days, shown);
@@ -443,8 +473,12 @@ mod tests {
         assert_eq!(step(7.0), 2.0);
         assert_eq!(step(100.0), 50.0);
         assert_eq!(step(0.3), 0.1);
-        let f = Frame::new("x", 7.0, "u", &[], None);
+        let f = Frame::new("x", 7.0, "u", &[], None, false);
         assert_eq!(f.top, 8.0);
+        // Counts tick by whole numbers: one request is the top, not 1.0 over 0.25 steps.
+        let f = Frame::new("x", 1.0, "u", &[], None, true);
+        assert_eq!(f.top, 1.0);
+        assert!(!f.svg.contains(">0.5<"), "{}", f.svg);
         assert_eq!(f.y(0.0), H);
     }
 }
