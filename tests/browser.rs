@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: Debian's headless `chromium` driven through `chromedriver`
 //! (WebDriver, with fantoccini). A team lead logs in through the fake Discord's OAuth2, opens
-//! the overview, changes the period, opens an agent, the lowest rating's conversation, and
-//! downloads the CSV. Screenshots are kept under `target/browser/` (look at them).
+//! the overview, changes the period, opens an agent, the lowest rating's conversation,
+//! downloads the CSV, reads the charts and the engagement page. Screenshots are kept under
+//! `target/browser/` (look at them).
 //!
 //! Without chromium and chromedriver this suite FAILS (`.ci/run` installs them); set
 //! `REACTIF_BROWSER_TESTS=skip` to skip it, which it then says.
@@ -172,6 +173,34 @@ async fn history(desk: &Desk, now: i64) {
     desk.ingest(&events).await.unwrap();
 }
 
+/// One post of the community two days ago, with a reaction.
+async fn community(desk: &Desk, now: i64) {
+    use reactif::domain::engagement::{EngagementEvent, EngagementKind};
+    let at = now - 2 * DAY;
+    let post = EngagementEvent {
+        id: snowflake_at(at).to_string(),
+        guild_id: GUILD.into(),
+        author_id: ids::OLGA.to_string(),
+        at,
+        kind: EngagementKind::Post {
+            channel_id: ids::SUPPORT.to_string(),
+            themes: vec!["release".into()],
+            audience: 40,
+        },
+    };
+    let reaction = EngagementEvent {
+        id: (snowflake_at(at + MINUTE) + 1).to_string(),
+        guild_id: GUILD.into(),
+        author_id: ids::CARLA.to_string(),
+        at: at + MINUTE,
+        kind: EngagementKind::ReactionAdd {
+            post_id: post.id.clone(),
+            emoji: "🎉".into(),
+        },
+    };
+    desk.ingest_engagement(&[post, reaction]).await.unwrap();
+}
+
 fn shots() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
     std::fs::create_dir_all(&dir).unwrap();
@@ -189,6 +218,12 @@ async fn path_of(c: &Client) -> String {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     }
+}
+
+/// Clicks what `by` finds, then waits for `then` (a CSS selector) on the page it leads to.
+async fn follow(c: &Client, by: Locator<'_>, then: &str) -> fantoccini::elements::Element {
+    c.find(by).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(then)).await.unwrap()
 }
 
 async fn figure(c: &Client, name: &str) -> String {
@@ -222,6 +257,7 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
         .unwrap();
     let now = fake_discord::now_ms();
     history(&desk, now).await;
+    community(&desk, now).await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -278,17 +314,21 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
     assert_eq!(figure(&c, "requests").await, "4", "the last 30 days");
     shot(&c, "overview-30d").await;
 
-    // The agents table, sorted by CSAT, then Alex's page.
-    c.find(Locator::Css("table.agents tbody a"))
+    // The agents table, then Alex's page, by the name Discord gives.
+    follow(
+        &c,
+        Locator::Css("table.agents tbody a"),
+        "tr[data-figure='answered']",
+    )
+    .await;
+    let title = c
+        .find(Locator::Css("h1"))
         .await
         .unwrap()
-        .click()
+        .text()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Css("tr[data-figure='answered']"))
-        .await
-        .unwrap();
+    assert!(title.contains("Alex-Agent"), "{title}");
     assert!(path_of(&c)
         .await
         .starts_with(&format!("/g/{GUILD}/agents/{}", ids::ALEX)));
@@ -296,17 +336,12 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
     shot(&c, "agent").await;
 
     // Satisfaction: the 2 comes first and leads to its conversation.
-    c.find(Locator::LinkText("Satisfaction"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let first = c
-        .wait()
-        .for_element(Locator::Css("table.ratings tbody tr"))
-        .await
-        .unwrap();
+    let first = follow(
+        &c,
+        Locator::LinkText("Satisfaction"),
+        "table.ratings tbody tr",
+    )
+    .await;
     assert_eq!(
         first.attr("data-rating").await.unwrap().as_deref(),
         Some("2")
@@ -364,9 +399,62 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
         "a row per request of the 30 days"
     );
 
-    // Readable on a phone: the same overview, narrow.
+    // The charts of the 30 days: each drawn, both periods in each legend.
+    follow(
+        &c,
+        Locator::LinkText("Charts"),
+        "section#distribution table",
+    )
+    .await;
+    for chart in [
+        "requests-chart",
+        "delay-chart",
+        "csat-chart",
+        "heatmap",
+        "distribution",
+    ] {
+        let section = c
+            .find(Locator::Css(&format!("section#{chart}")))
+            .await
+            .unwrap();
+        assert!(
+            section.find(Locator::Css("svg[role='img']")).await.is_ok(),
+            "{chart} is drawn"
+        );
+    }
+    let legend = c
+        .find(Locator::Css("section#delay-chart p.legend"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        legend.contains("This period") && legend.contains("Previous period"),
+        "{legend}"
+    );
+    shot(&c, "charts").await;
+
+    // The community's engagement, from its own link.
+    follow(
+        &c,
+        Locator::LinkText("Engagement"),
+        "tr[data-figure='posts']",
+    )
+    .await;
+    assert_eq!(figure(&c, "posts").await, "1");
+    shot(&c, "engagement").await;
+
+    // Readable on a phone: the same overview, narrow, and its charts.
+    c.goto(&format!("{base}/g/{GUILD}?period=30d"))
+        .await
+        .unwrap();
     c.set_window_size(390, 844).await.unwrap();
     shot(&c, "overview-phone").await;
+    c.goto(&format!("{base}/g/{GUILD}?period=30d#delay-chart"))
+        .await
+        .unwrap();
+    shot(&c, "charts-phone").await;
     c.close().await.unwrap();
     db.cleanup().await;
 }

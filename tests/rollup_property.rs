@@ -121,6 +121,16 @@ async fn check(store: DynStore, s: &Scenario) -> Result<(), TestCaseError> {
             }
             if let Some(fast) = fast {
                 prop_assert_eq!(&fast, &replayed, "scope {:?}, window {:?}", scope, w);
+                // The dashboard's delay charts too (daily median and p90, histograms).
+                let charts = desk.rollup_delay_charts(&scope, w).await.unwrap();
+                let replayed = desk.replay_delay_charts(&scope, w).await.unwrap();
+                prop_assert_eq!(
+                    charts,
+                    Some(replayed),
+                    "charts, scope {:?}, window {:?}",
+                    scope,
+                    w
+                );
             }
         }
         // Before the newest event, the facts know too much: the report must replay.
@@ -237,8 +247,70 @@ async fn crowded_buckets(store: DynStore) {
             let fast = desk.rollup_report(&scope, w).await.unwrap();
             let replayed = desk.replay_report(&scope, w).await.unwrap();
             assert_eq!(fast.as_ref(), Some(&replayed), "scope {scope:?}");
+            let charts = desk.rollup_delay_charts(&scope, w).await.unwrap();
+            let replayed = desk.replay_delay_charts(&scope, w).await.unwrap();
+            assert_eq!(charts, Some(replayed), "charts, scope {scope:?}");
         }
     }
+}
+
+/// Days of many delays (kept in blocks) across the histogram's edges: the counts from the
+/// stored days' buckets equal the replay's, and each day's p90 is found in its blocks.
+async fn blocked_histograms(store: DynStore) {
+    use reactif::domain::delay_charts::EDGES;
+    use reactif::domain::EventKind;
+    let desk = Desk::new(store.clone()).with_inline_max(10);
+    let start: Millis = 1_790_000_000_000;
+    let mut evs = Vec::new();
+    for i in 0..400i64 {
+        let at = start + i * 9 * MINUTE;
+        let agent = ["900", "901"][(i % 2) as usize];
+        // Around every edge: some just below, some on it, some just above.
+        let edge = EDGES[(i as usize / 3) % EDGES.len()];
+        let delay = edge + (i % 3) - 1;
+        for (n, (who, t, kind)) in [
+            (format!("{}", 5_000 + i), at, EventKind::CustomerMessage),
+            (agent.to_string(), at + delay, EventKind::AgentMessage),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            evs.push(Event {
+                id: format!("{}", 10_000 + 2 * i + n as i64),
+                guild_id: GUILD.to_string(),
+                place: format!("c{i}"),
+                author_id: who,
+                at: t,
+                kind,
+            });
+        }
+    }
+    desk.ingest(&evs).await.unwrap();
+    let now = start + 8 * DAY;
+    for agent in [None, Some("900")] {
+        let scope = Scope {
+            guild_id: Some(GUILD.to_string()),
+            agent_id: agent.map(str::to_string),
+            conversations: None,
+        };
+        let w = Window::last_days(now, 7);
+        let charts = desk.rollup_delay_charts(&scope, w).await.unwrap().unwrap();
+        let replayed = desk.replay_delay_charts(&scope, w).await.unwrap();
+        assert_eq!(charts, replayed, "scope {scope:?}");
+        assert!(
+            charts.current.iter().filter(|n| **n > 0).count() >= 5,
+            "{charts:?}"
+        );
+    }
+}
+
+#[test]
+fn blocked_histograms_on_sqlite() {
+    RUNTIME.block_on(async {
+        let db = support::db::sqlite().await;
+        blocked_histograms(db.store.clone()).await;
+        db.cleanup().await;
+    })
 }
 
 /// More places and days than a refresh batch (500): the refresh reads each next batch while

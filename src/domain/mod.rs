@@ -4,6 +4,7 @@
 
 pub mod access_link;
 pub mod bounds;
+pub mod delay_charts;
 pub mod delay_kind;
 pub mod engagement;
 pub mod event;

@@ -33,6 +33,16 @@ pub fn bucket(v: Millis) -> u16 {
     (((e - 10) << SUB_BITS) + sub + 1) as u16
 }
 
+/// The first value of bucket `b` (0 for bucket 0, which also holds negative values).
+pub fn bucket_start(b: u16) -> Millis {
+    if b == 0 {
+        return 0;
+    }
+    let e = (b as u32 - 1) >> SUB_BITS;
+    let sub = (b as u32 - 1) & ((1 << SUB_BITS) - 1);
+    (1 << (e + 10)) + ((sub as Millis) << (e + 10 - SUB_BITS))
+}
+
 /// One kind of delay of a large day's part, whose values are in blocks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blocked {
@@ -198,6 +208,22 @@ impl<'a> Gather<'a> {
         self.count
     }
 
+    /// How many delays fall below each of `edges`, between them, and above the last: exact
+    /// when every edge is a bucket's first value (`delay_charts::EDGES`), as a stored day
+    /// counts its delays per bucket.
+    pub fn histogram(&self, slot: impl Fn(Millis) -> usize, slots: usize) -> Vec<u64> {
+        let mut out = vec![0; slots];
+        for &v in &self.known {
+            out[slot(v).min(slots - 1)] += 1;
+        }
+        for r in &self.remote {
+            for &(b, n) in &r.blocked.hist {
+                out[slot(bucket_start(b)).min(slots - 1)] += n as u64;
+            }
+        }
+        out
+    }
+
     fn picks(&self) -> &[Pick] {
         self.picks.get_or_init(|| self.find_picks())
     }
@@ -319,6 +345,12 @@ mod tests {
         assert_eq!(bucket(2047), 16);
         assert_eq!(bucket(2048), 17);
         assert_eq!(bucket(-5), 0);
+        // Each bucket starts where the one before ends.
+        for b in 1..(BUCKETS as u16 - 1) {
+            let start = bucket_start(b);
+            assert_eq!(bucket(start), b, "start of {b}");
+            assert_eq!(bucket(start - 1), b - 1, "before {b}");
+        }
     }
 
     fn response_key(day: NaiveDate, first: u16) -> BlockKey {

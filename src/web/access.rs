@@ -6,6 +6,9 @@ use super::{Web, WebError};
 use crate::settings::Secret;
 use async_trait::async_trait;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 /// A member of a guild as far as access goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +24,30 @@ pub struct Membership {
 pub trait Members: Send + Sync {
     /// `None` when the user is not a member of the guild (or the bot is not in it).
     async fn member(&self, guild_id: &str, user_id: &str) -> anyhow::Result<Option<Membership>>;
+
+    /// The names to show for some of a guild's members (the server nickname, else the global
+    /// display name, else the username); those it cannot tell now are left out (shown by id).
+    async fn names(&self, _guild_id: &str, _user_ids: &[String]) -> HashMap<String, String> {
+        HashMap::new()
+    }
+}
+
+/// How long a looked-up name is reused: names change rarely, and each look-up is a request.
+const NAME_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Look-ups per page at most: a page of 200 agents must not wait for 200 requests; the others
+/// show by id until a later page has asked for them.
+const NAME_LOOKUPS_PER_PAGE: usize = 20;
+
+/// A member's name to show, from Discord's member object.
+pub fn display_name(member: &Value) -> Option<String> {
+    [
+        &member["nick"],
+        &member["user"]["global_name"],
+        &member["user"]["username"],
+    ]
+    .into_iter()
+    .find_map(|v| v.as_str().filter(|s| !s.trim().is_empty()))
+    .map(str::to_string)
 }
 
 const ADMINISTRATOR: u64 = 1 << 3;
@@ -28,6 +55,8 @@ const MANAGE_GUILD: u64 = 1 << 5;
 
 /// Discord's REST API with the bot's token (`GET /guilds/{id}` and its member).
 pub struct DiscordMembers {
+    /// (guild, user) → name, and when it was read.
+    names: Mutex<HashMap<(String, String), (String, Instant)>>,
     http: reqwest::Client,
     /// `https://discord.com` or `DISCORD_API_URL`.
     api_base: String,
@@ -41,6 +70,7 @@ impl DiscordMembers {
             .timeout(std::time::Duration::from_secs(10))
             .build()?;
         Ok(DiscordMembers {
+            names: Mutex::new(HashMap::new()),
             http,
             api_base: api_base.trim_end_matches('/').to_string(),
             token,
@@ -120,6 +150,41 @@ impl Members for DiscordMembers {
             roles,
             manage_server,
         }))
+    }
+
+    async fn names(&self, guild_id: &str, user_ids: &[String]) -> HashMap<String, String> {
+        let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let mut out = HashMap::new();
+        let mut missing = Vec::new();
+        {
+            let cache = self.names.lock().unwrap_or_else(|e| e.into_inner());
+            for id in user_ids.iter().filter(|id| ok(id)) {
+                match cache.get(&(guild_id.to_string(), id.clone())) {
+                    Some((name, at)) if at.elapsed() < NAME_TTL => {
+                        out.insert(id.clone(), name.clone());
+                    }
+                    _ => missing.push(id.clone()),
+                }
+            }
+        }
+        missing.truncate(NAME_LOOKUPS_PER_PAGE);
+        let reads = missing.iter().map(|id| async move {
+            let member = self.get(&format!("/guilds/{guild_id}/members/{id}")).await;
+            (id, member)
+        });
+        for (id, member) in futures_util::future::join_all(reads).await {
+            // A departed member or a failed read: shown by id, asked again next time.
+            let Some(name) = member.ok().flatten().as_ref().and_then(display_name) else {
+                continue;
+            };
+            let mut cache = self.names.lock().unwrap_or_else(|e| e.into_inner());
+            cache.insert(
+                (guild_id.to_string(), id.clone()),
+                (name.clone(), Instant::now()),
+            );
+            out.insert(id.clone(), name);
+        }
+        out
     }
 }
 

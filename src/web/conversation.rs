@@ -3,7 +3,7 @@
 //! where the guild keeps transcripts (`/setup transcripts:True`), from when it turned them on.
 
 use super::layout;
-use super::overview::{enter, local_time};
+use super::overview::{agent_name, enter, local_time};
 use super::satisfaction::timeline;
 use super::{Web, WebError};
 use crate::domain::EventKind;
@@ -27,65 +27,78 @@ pub async fn page(
     Query(q): Query<LangOnly>,
 ) -> Result<Response, WebError> {
     let g = enter(&web, &headers, &guild, q.lang.as_deref()).await?;
-    let (t, rt) = (g.t, g.rt);
-    let mut events = web.desk.store().place_events(&guild, &key).await?;
-    if events.is_empty() {
-        return Err(WebError::NotFound);
-    }
-    let now = web.clock.now();
-    events.retain(|e| e.at <= now);
-    events.sort_by_key(|e| e.at);
-    let tl = timeline(&web, &guild, &g.rules, now).await?;
-    let requests: Vec<_> = tl
-        .requests
-        .iter()
-        .filter(|r| tl.conversations[r.conversation].key == key)
-        .collect();
-    let setup = web.desk.store().discord_setup(&guild).await?;
-    let transcript = if setup.transcripts {
-        web.desk.store().transcript(&guild, &key).await?
-    } else {
-        Vec::new()
-    };
-    let tz = &g.rules.timezone;
-    let body = html! {
-        h1 { (t.conversation) " " code { (key) } }
-        p { a href=(format!("/g/{guild}")) { "← " (rt.report_title) } }
-        section {
-            h2 { (rt.requests) }
-            div.scroll { table {
-                thead { tr { th { (t.when) } th { (rt.agent) } th.num { (rt.response_delay) } } }
-                tbody { @for r in &requests {
-                    tr data-delay=(r.delay().map(|d| d.to_string()).unwrap_or_default()) {
-                        td { (local_time(tz, r.start)) }
-                        td { (r.answer.as_ref().map(|a| a.agent_id.clone()).unwrap_or_else(|| "—".into())) }
-                        td.num { (human_ms(r.delay())) }
+    let lang = g.t.lang;
+    async {
+        let (t, rt) = (g.t, g.rt);
+        let mut events = web.desk.store().place_events(&guild, &key).await?;
+        if events.is_empty() {
+            return Err(WebError::NotFound);
+        }
+        let now = web.clock.now();
+        events.retain(|e| e.at <= now);
+        events.sort_by_key(|e| e.at);
+        let tl = timeline(&web, &guild, &g.rules, now).await?;
+        let requests: Vec<_> = tl
+            .requests
+            .iter()
+            .filter(|r| tl.conversations[r.conversation].key == key)
+            .collect();
+        let setup = web.desk.store().discord_setup(&guild).await?;
+        let transcript = if setup.transcripts {
+            web.desk.store().transcript(&guild, &key).await?
+        } else {
+            Vec::new()
+        };
+        let mut ids: Vec<String> = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::AgentMessage))
+            .map(|e| e.author_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let names = web.members.names(&guild, &ids).await;
+        let tz = &g.rules.timezone;
+        let body = html! {
+            h1 { (t.conversation) " " code { (key) } }
+            p { a href=(format!("/g/{guild}")) { "← " (rt.report_title) } }
+            section {
+                h2 { (rt.requests) }
+                div.scroll { table {
+                    thead { tr { th { (t.when) } th { (rt.agent) } th.num { (rt.response_delay) } } }
+                    tbody { @for r in &requests {
+                        tr data-delay=(r.delay().map(|d| d.to_string()).unwrap_or_default()) {
+                            td { (local_time(tz, r.start)) }
+                            td { @match &r.answer { Some(a) => (agent_name(&names, &a.agent_id)), None => "—" } }
+                            td.num { (human_ms(r.delay())) }
+                        }
+                    } }
+                } }
+            }
+            section {
+                h2 { (t.timeline) }
+                ol.timeline { @for e in &events {
+                    li {
+                        span.muted { (local_time(tz, e.at)) } " · "
+                        @match &e.kind {
+                            EventKind::CustomerMessage => { (t.customer) " " (e.author_id) }
+                            EventKind::AgentMessage => { (rt.agent) " " (agent_name(&names, &e.author_id)) }
+                            EventKind::Note => { (t.note) " " (e.author_id) }
+                            EventKind::BotMessage => { "bot" }
+                            EventKind::Close => { (t.closed) }
+                            EventKind::SurveySent { .. } => { (t.survey_sent) }
+                            EventKind::Rating { rating, .. } => { strong { (t.rating) " " (rating.get()) " / 5" } }
+                            EventKind::Comment { text, .. } => { (t.comment) " : « " (text) " »" }
+                        }
+                        @if let Some(line) = transcript.iter().find(|l| l.message_id == e.id) {
+                            blockquote { (line.content) }
+                        }
                     }
                 } }
-            } }
-        }
-        section {
-            h2 { (t.timeline) }
-            ol.timeline { @for e in &events {
-                li {
-                    span.muted { (local_time(tz, e.at)) } " · "
-                    @match &e.kind {
-                        EventKind::CustomerMessage => { (t.customer) " " (e.author_id) }
-                        EventKind::AgentMessage => { (rt.agent) " " (e.author_id) }
-                        EventKind::Note => { (t.note) " " (e.author_id) }
-                        EventKind::BotMessage => { "bot" }
-                        EventKind::Close => { (t.closed) }
-                        EventKind::SurveySent { .. } => { (t.survey_sent) }
-                        EventKind::Rating { rating, .. } => { strong { (t.rating) " " (rating.get()) " / 5" } }
-                        EventKind::Comment { text, .. } => { (t.comment) " : « " (text) " »" }
-                    }
-                    @if let Some(line) = transcript.iter().find(|l| l.message_id == e.id) {
-                        blockquote { (line.content) }
-                    }
-                }
-            } }
-            @if !setup.transcripts { p.muted { (t.no_transcript) } }
-        }
-    };
-    Ok(layout::app_page(t, t.conversation, body))
+                @if !setup.transcripts { p.muted { (t.no_transcript) } }
+            }
+        };
+        Ok::<Response, WebError>(layout::app_page(t, t.conversation, body))
+    }
+    .await
+    .map_err(|e| e.in_lang(lang))
 }

@@ -17,32 +17,39 @@ pub async fn download(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let g = enter(&web, &headers, &guild, q.lang.as_deref()).await?;
-    let window = q.window(&g.rules.timezone, web.clock.now())?;
-    let scope = Scope {
-        guild_id: Some(guild.clone()),
-        ..Scope::default()
-    };
-    let events = web
-        .desk
-        .store()
-        .events_until(Some(&guild), window.now)
-        .await?;
-    let (all, _) = web.desk.report_rules(&scope).await?;
-    let mut csv = String::from(crate::report::csv::EXPORT_HEADER);
-    for row in crate::desk::export_rows(&events, &all, &scope, window) {
-        csv.push_str(&crate::report::csv::export_row(&row));
+    let lang = g.t.lang;
+    async {
+        let window = q.window(&g.rules.timezone, web.clock.now())?;
+        let scope = Scope {
+            guild_id: Some(guild.clone()),
+            ..Scope::default()
+        };
+        let events = web
+            .desk
+            .store()
+            .events_until(Some(&guild), window.now)
+            .await?;
+        let (all, _) = web.desk.report_rules(&scope).await?;
+        let mut csv = String::from(crate::report::csv::EXPORT_HEADER);
+        for row in crate::desk::export_rows(&events, &all, &scope, window) {
+            csv.push_str(&crate::report::csv::export_row(&row));
+        }
+        let name = format!(
+            "attachment; filename=\"reactif-{guild}-{}.csv\"",
+            crate::domain::kpi::local_day(&g.rules.timezone, window.from)
+        );
+        Ok::<Response, WebError>(
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (header::CONTENT_DISPOSITION, name),
+                    (header::CACHE_CONTROL, "private, no-store".to_string()),
+                ],
+                csv,
+            )
+                .into_response(),
+        )
     }
-    let name = format!(
-        "attachment; filename=\"reactif-{guild}-{}.csv\"",
-        crate::domain::kpi::local_day(&g.rules.timezone, window.from)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        csv,
-    )
-        .into_response())
+    .await
+    .map_err(|e| e.in_lang(lang))
 }

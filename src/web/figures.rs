@@ -2,6 +2,7 @@
 //! `reactif stats --format json`), its exact value (`data-value`), its value for people, the
 //! previous period's and the change, coloured by whether it is better or worse.
 
+use super::texts::WebTexts;
 use crate::domain::kpi::{Figures, Report};
 use crate::domain::stats::DelayStats;
 use crate::i18n::Texts;
@@ -62,8 +63,14 @@ fn delays(key: &str, label: &str, cur: &DelayStats, prev: &DelayStats, t: &Texts
         key: format!("{key}.mean"),
         label: format!("{label} · {}", t.mean),
         raw: opt(cur.mean),
-        shown: cur.mean.map(human_delay).unwrap_or_else(|| "n/a".into()),
-        previous: prev.mean.map(human_delay).unwrap_or_else(|| "n/a".into()),
+        shown: cur
+            .mean
+            .map(human_delay)
+            .unwrap_or_else(|| crate::report::NOT_AVAILABLE.into()),
+        previous: prev
+            .mean
+            .map(human_delay)
+            .unwrap_or_else(|| crate::report::NOT_AVAILABLE.into()),
         trend: trend_delay(cur.mean, prev.mean),
         good: Good::Down,
     };
@@ -99,7 +106,7 @@ impl Row {
 /// Every figure of the report's current period against the previous one, in the order of the
 /// text report. Long because it is a list (one entry a figure, read top to bottom like the
 /// page); splitting it would only scatter the order.
-pub fn rows(r: &Report, t: &Texts) -> Vec<Row> {
+pub fn rows(r: &Report, t: &Texts, web: &WebTexts) -> Vec<Row> {
     let (c, p): (&Figures, &Figures) = (&r.current, &r.previous);
     let mut rows = vec![
         count(
@@ -183,7 +190,7 @@ pub fn rows(r: &Report, t: &Texts) -> Vec<Row> {
     ));
     rows.push(count(
         "ratings",
-        "Ratings",
+        web.ratings,
         c.ratings,
         p.ratings,
         Good::Neither,
@@ -197,7 +204,7 @@ pub fn rows(r: &Report, t: &Texts) -> Vec<Row> {
     ));
     let avg = |v: Option<f64>| {
         v.map(|v| format!("{v:.2} / 5"))
-            .unwrap_or_else(|| "n/a".into())
+            .unwrap_or_else(|| crate::report::NOT_AVAILABLE.into())
     };
     rows.push(Row {
         key: "average_rating".into(),

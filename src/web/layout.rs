@@ -68,7 +68,7 @@ pub fn message(status: StatusCode, t: &WebTexts, text: &str) -> Response {
     let mut r = page(
         t,
         t.title,
-        html! { p.card { (text) } p { a href="/" { "←" } } },
+        html! { p.card { (text) } p { a href="/" { "← " (t.back) } } },
     );
     *r.status_mut() = status;
     r

@@ -14,8 +14,10 @@
 
 pub mod access;
 mod agents;
+mod charts;
 mod conversation;
 mod csv;
+mod engagement;
 mod figures;
 mod layout;
 mod oauth;
@@ -85,6 +87,7 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/g/{guild}", get(overview::page))
         .route("/g/{guild}/requests.csv", get(csv::download))
         .route("/g/{guild}/satisfaction", get(satisfaction::page))
+        .route("/g/{guild}/engagement", get(engagement::page))
         .route("/g/{guild}/agents/{agent}", get(agents::page))
         .route("/g/{guild}/c/{key}", get(conversation::page))
         .route("/assets/app.css", get(layout::stylesheet));
@@ -109,8 +112,20 @@ pub enum WebError {
     /// No such conversation or agent.
     NotFound,
     /// A request that cannot be read, with what to write instead.
-    BadRequest(String),
+    BadRequest(texts::Problem),
     Internal(anyhow::Error),
+    /// Any of the others, said in this language.
+    In(texts::Lang, Box<WebError>),
+}
+
+impl WebError {
+    /// This error said in `lang` (a language chosen earlier stays).
+    pub fn in_lang(self, lang: texts::Lang) -> WebError {
+        match self {
+            WebError::In(..) => self,
+            e => WebError::In(lang, Box::new(e)),
+        }
+    }
 }
 
 impl<E: Into<anyhow::Error>> From<E> for WebError {
@@ -121,12 +136,17 @@ impl<E: Into<anyhow::Error>> From<E> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let t = texts::EN;
-        match self {
+        let (t, error) = match self {
+            WebError::In(lang, e) => (texts::pick(Some(lang)), *e),
+            e => (texts::EN, e),
+        };
+        match error {
             WebError::LoggedOut => Redirect::to("/").into_response(),
             WebError::Forbidden => layout::message(StatusCode::FORBIDDEN, t, t.forbidden),
-            WebError::NotFound => layout::message(StatusCode::NOT_FOUND, t, "Not found."),
-            WebError::BadRequest(why) => layout::message(StatusCode::BAD_REQUEST, t, &why),
+            WebError::NotFound => layout::message(StatusCode::NOT_FOUND, t, t.not_found),
+            WebError::BadRequest(why) => layout::message(StatusCode::BAD_REQUEST, t, &why.say(t)),
+            // Never nested: `in_lang` keeps the first language.
+            WebError::In(_, e) => e.into_response(),
             WebError::Internal(e) => {
                 crate::observe::database_error(&e);
                 tracing::error!(error = %format!("{e:#}"), "dashboard request failed");

@@ -4,6 +4,7 @@
 //! the guild list OAuth2 returns only picks the guild to open first.
 
 use super::session;
+use super::texts::{self, Problem};
 use super::{access, Web, WebError};
 use crate::desk::dashboard::random_token;
 use crate::domain::MINUTE;
@@ -31,9 +32,7 @@ fn enc(s: &str) -> String {
 }
 
 fn not_set_up() -> WebError {
-    WebError::BadRequest(
-        "Login with Discord is not set up on this dashboard: its operator sets DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET and DASHBOARD_URL (docs/dashboard.md). Use /dashboard in Discord instead.".into(),
-    )
+    WebError::BadRequest(Problem::OAuthNotSetUp)
 }
 
 fn redirect_uri(web: &Web) -> Result<String, WebError> {
@@ -42,8 +41,17 @@ fn redirect_uri(web: &Web) -> Result<String, WebError> {
 }
 
 /// `GET /login/discord`: to Discord's consent page.
-pub async fn start(State(web): State<Arc<Web>>) -> Result<Response, WebError> {
-    let app = web.settings.oauth.as_ref().ok_or_else(not_set_up)?;
+pub async fn start(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Query(q): Query<session::LangQuery>,
+) -> Result<Response, WebError> {
+    let lang = texts::choose(q.lang.as_deref(), &headers);
+    let app = web
+        .settings
+        .oauth
+        .as_ref()
+        .ok_or_else(|| not_set_up().in_lang(lang))?;
     let state = random_token();
     web.desk
         .store()
@@ -85,18 +93,21 @@ pub async fn callback(
     headers: HeaderMap,
     Query(q): Query<Callback>,
 ) -> Result<Response, WebError> {
+    let lang = texts::choose(None, &headers);
+    sign_in(&web, &headers, q)
+        .await
+        .map_err(|e| e.in_lang(lang))
+}
+
+async fn sign_in(web: &Web, headers: &HeaderMap, q: Callback) -> Result<Response, WebError> {
     let app = web.settings.oauth.as_ref().ok_or_else(not_set_up)?;
     if let Some(e) = q.error {
-        return Err(WebError::BadRequest(format!(
-            "Discord did not authorize the login ({e})."
-        )));
+        return Err(WebError::BadRequest(Problem::OAuthDenied(e)));
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
-        return Err(WebError::BadRequest(
-            "Discord's answer has no code or state.".into(),
-        ));
+        return Err(WebError::BadRequest(Problem::OAuthNoCode));
     };
-    let from_this_browser = session::cookie(&headers, STATE_COOKIE) == Some(state.as_str());
+    let from_this_browser = session::cookie(headers, STATE_COOKIE) == Some(state.as_str());
     if !from_this_browser
         || !web
             .desk
@@ -104,16 +115,14 @@ pub async fn callback(
             .take_oauth_state(&state, web.clock.now())
             .await?
     {
-        return Err(WebError::BadRequest(
-            "This login was not started here, or took too long: start again from the dashboard's page.".into(),
-        ));
+        return Err(WebError::BadRequest(Problem::OAuthNotHere));
     }
     let base = web.settings.discord_base().to_string();
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(std::time::Duration::from_secs(10))
         .build()?;
-    let redirect = redirect_uri(&web)?;
+    let redirect = redirect_uri(web)?;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -128,9 +137,8 @@ pub async fn callback(
         .await?;
     crate::observe::rest_call(answer.status().as_u16());
     if !answer.status().is_success() {
-        return Err(WebError::BadRequest(format!(
-            "Discord refused the login ({}): start again.",
-            answer.status()
+        return Err(WebError::BadRequest(Problem::OAuthRefused(
+            answer.status().to_string(),
         )));
     }
     let token: Value = answer.json().await?;
@@ -159,11 +167,11 @@ pub async fn callback(
     let mut home = None;
     for g in guilds.as_array().into_iter().flatten().take(GUILDS_CHECKED) {
         let Some(id) = g["id"].as_str() else { continue };
-        if access::require_staff(&web, id, &user).await.is_ok() {
+        if access::require_staff(web, id, &user).await.is_ok() {
             home = Some(id.to_string());
             break;
         }
     }
     let to = home.as_ref().map_or("/".to_string(), |g| format!("/g/{g}"));
-    session::start(&web, &user, home.as_deref(), &to).await
+    session::start(web, &user, home.as_deref(), &to).await
 }

@@ -2,12 +2,14 @@
 //! period, the badge and what fails it, the load alert, the service levels when the report
 //! carries them, the daily requests, the agents; links to the CSV of the same period.
 
+use super::charts;
 use super::figures;
 use super::layout;
 use super::period::{PeriodQuery, PRESETS};
 use super::texts::{self, Lang, WebTexts};
 use super::{access, session, Web, WebError};
-use crate::domain::kpi::{DayPoint, Report, Scope};
+use crate::domain::delay_charts::DelayCharts;
+use crate::domain::kpi::{Report, Scope};
 use crate::domain::sla::Attainment;
 use crate::i18n::{self, Texts};
 use crate::report::text::{badge_failures, load_alert_line, ratio};
@@ -15,7 +17,7 @@ use crate::report::{human_ms, percent};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use std::sync::Arc;
 
 /// What a guild page needs once the visitor is let in: the guild's rules and their texts.
@@ -33,8 +35,13 @@ pub async fn enter(
     guild: &str,
     lang: Option<&str>,
 ) -> Result<GuildPage, WebError> {
-    let session = session::current(web, headers).await?;
-    access::require_staff(web, guild, &session.user_id).await?;
+    let guess = texts::choose(lang, headers);
+    let session = session::current(web, headers)
+        .await
+        .map_err(|e| e.in_lang(guess))?;
+    access::require_staff(web, guild, &session.user_id)
+        .await
+        .map_err(|e| e.in_lang(guess))?;
     let rules = web.desk.store().guild_rules(guild).await?;
     let lang = Lang::parse(lang).unwrap_or(Lang::of(rules.locale));
     Ok(GuildPage {
@@ -51,14 +58,23 @@ pub async fn page(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let g = enter(&web, &headers, &guild, q.lang.as_deref()).await?;
-    let window = q.window(&g.rules.timezone, web.clock.now())?;
-    let scope = Scope {
-        guild_id: Some(guild.clone()),
-        ..Scope::default()
-    };
-    let report = web.desk.report(&scope, window).await?;
-    let body = render(&guild, &q, &report, g.t, g.rt);
-    Ok(layout::app_page(g.t, g.rt.report_title, body))
+    let lang = g.t.lang;
+    async {
+        let window = q.window(&g.rules.timezone, web.clock.now())?;
+        let scope = Scope {
+            guild_id: Some(guild.clone()),
+            ..Scope::default()
+        };
+        let report = web.desk.report(&scope, window).await?;
+        // After the report: its refresh of the rollups is done, this one finds nothing to do.
+        let delays = web.desk.delay_charts(&scope, window).await?;
+        let ids: Vec<String> = report.agents.iter().map(|a| a.agent_id.clone()).collect();
+        let names = web.members.names(&guild, &ids).await;
+        let body = render(&guild, &q, &report, &delays, &names, g.t, g.rt);
+        Ok::<Response, WebError>(layout::app_page(g.t, g.rt.report_title, body))
+    }
+    .await
+    .map_err(|e| e.in_lang(lang))
 }
 
 /// A time in the guild's time zone, to the minute.
@@ -68,6 +84,20 @@ pub fn local_time(tz: &chrono_tz::Tz, ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Agents' names by id, as far as Discord tells them (`Members::names`).
+pub type Names = std::collections::HashMap<String, String>;
+
+/// An agent's name, with the id on hover; the id alone when the name is unknown (the agent
+/// left the server, or Discord did not answer).
+pub fn agent_name(names: &Names, id: &str) -> Markup {
+    html! {
+        @match names.get(id) {
+            Some(name) => span.agent-name title=(id) data-agent-id=(id) { (name) },
+            None => span.agent-id data-agent-id=(id) { (id) },
+        }
+    }
+}
+
 /// Links between a guild's pages, keeping the period.
 pub fn nav(guild: &str, q: &PeriodQuery, t: &WebTexts) -> Markup {
     let period = q.query_string();
@@ -75,17 +105,27 @@ pub fn nav(guild: &str, q: &PeriodQuery, t: &WebTexts) -> Markup {
         nav.pages {
             a href=(format!("/g/{guild}?{period}")) { (t.overview) } " · "
             a href=(format!("/g/{guild}/satisfaction?{period}")) { (t.satisfaction) } " · "
-            a href=(format!("/g/{guild}/requests.csv?{period}")) download { "CSV" }
+            a href=(format!("/g/{guild}?{period}#requests-chart")) { (t.charts) } " · "
+            a href=(format!("/g/{guild}/engagement?{period}")) { (t.engagement) } " · "
+            a href=(format!("/g/{guild}/requests.csv?{period}")) download { (t.csv) }
         }
     }
 }
 
-fn render(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
-    let rows = figures::rows(r, rt);
+fn render(
+    guild: &str,
+    q: &PeriodQuery,
+    r: &Report,
+    delays: &DelayCharts,
+    names: &Names,
+    t: &WebTexts,
+    rt: &Texts,
+) -> Markup {
+    let rows = figures::rows(r, rt, t);
     html! {
         h1 { (rt.report_title) }
         (nav(guild, q, t))
-        (period_form(guild, q, r, t))
+        (period_form(&format!("/g/{guild}"), q, r.window, &r.timezone, t))
         section { (badge(r, rt)) (alert(r, rt)) }
         section {
             (figures::table(&rows, [t.figure, t.this_period, t.previous_period, t.change]))
@@ -94,20 +134,27 @@ fn render(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) ->
         @if let Some(s) = &r.service_levels {
             section { h2 { (rt.sla_title) } (service(s, rt)) }
         }
-        section { h2 { (t.daily_requests) } (daily_chart(&r.daily)) }
-        section { h2 { (rt.agents) } (agents(guild, q, r, t, rt)) }
+        section { h2 { (rt.agents) } (agents(guild, q, r, names, t, rt)) }
+        (charts::sections(r, delays, t, rt))
     }
 }
 
-fn period_form(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts) -> Markup {
+/// The period's presets and dates, for the page at `base` (`/g/GUILD` or one of its pages).
+pub fn period_form(
+    base: &str,
+    q: &PeriodQuery,
+    window: crate::domain::kpi::Window,
+    tz: &chrono_tz::Tz,
+    t: &WebTexts,
+) -> Markup {
     let lang = q
         .lang
         .as_deref()
         .map(|l| format!("&lang={l}"))
         .unwrap_or_default();
     let (from, to) = (
-        crate::domain::format_time(r.window.from),
-        crate::domain::format_time(r.window.to),
+        crate::domain::format_time(window.from),
+        crate::domain::format_time(window.to),
     );
     html! {
         section {
@@ -115,17 +162,17 @@ fn period_form(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts) -> Markup
                 (t.period) " : "
                 @for p in PRESETS {
                     @let label = if *p == "today" { t.today } else { p };
-                    a.preset.on[q.preset() == Some(p)] href=(format!("/g/{guild}?period={p}{lang}")) { (label) }
+                    a.preset.on[q.preset() == Some(p)] href=(format!("{base}?period={p}{lang}")) { (label) }
                     " "
                 }
             }
-            form.period method="get" action=(format!("/g/{guild}")) {
+            form.period method="get" action=(base) {
                 label { (t.from) input type="date" name="from" value=(q.from.clone().unwrap_or_default()) required; }
                 label { (t.to) input type="date" name="to" value=(q.to.clone().unwrap_or_default()); }
                 @if let Some(l) = &q.lang { input type="hidden" name="lang" value=(l); }
                 button type="submit" { (t.show) }
             }
-            p.muted { (from) " → " (to) " (" (r.timezone.name()) ")" }
+            p.muted { (from) " → " (to) " (" (tz.name()) ")" }
         }
     }
 }
@@ -138,7 +185,7 @@ fn badge(r: &Report, rt: &Texts) -> Markup {
         } @else {
             p { span.badge.no { "☆ " (rt.badge_not_awarded) } }
             ul.failing {
-                @for line in badge_failures(&b.failing, b.statistic.name(), rt) { li { (line) } }
+                @for line in badge_failures(&b.failing, rt.statistic(b.statistic), rt) { li { (line) } }
             }
         }
     }
@@ -178,40 +225,14 @@ fn service(s: &crate::domain::sla::ServiceLevels, rt: &Texts) -> Markup {
     }
 }
 
-/// Requests per day as SVG bars, scaled to the busiest day (readable at any width).
-fn daily_chart(days: &[DayPoint]) -> Markup {
-    let max = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1) as f64;
-    let (w, h) = (640.0, 160.0);
-    let step = w / days.len().max(1) as f64;
-    let mut svg = format!(
-        r##"<svg viewBox="0 0 {w} {}" role="img" aria-label="requests per day"><line x1="0" y1="{h}" x2="{w}" y2="{h}" stroke="#dde1e6"/>"##,
-        h + 16.0
-    );
-    for (i, d) in days.iter().enumerate() {
-        let bh = d.requests as f64 / max * (h - 14.0);
-        let x = i as f64 * step;
-        svg.push_str(&format!(
-            r#"<rect class="bar" x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}"><title>{}: {}</title></rect>"#,
-            x + step * 0.1,
-            h - bh,
-            step * 0.8,
-            d.day,
-            d.requests
-        ));
-        if days.len() <= 31 || i % (days.len() / 15).max(1) == 0 {
-            svg.push_str(&format!(
-                r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
-                x + step / 2.0,
-                h + 13.0,
-                d.day.format("%d")
-            ));
-        }
-    }
-    svg.push_str("</svg>");
-    PreEscaped(svg)
-}
-
-fn agents(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) -> Markup {
+fn agents(
+    guild: &str,
+    q: &PeriodQuery,
+    r: &Report,
+    names: &Names,
+    t: &WebTexts,
+    rt: &Texts,
+) -> Markup {
     let mut list: Vec<&crate::domain::kpi::AgentFigures> = r.agents.iter().collect();
     // Lowest first for satisfaction and ratings (who needs help), slowest first for delays.
     match q.sort.as_deref() {
@@ -244,10 +265,10 @@ fn agents(guild: &str, q: &PeriodQuery, r: &Report, t: &WebTexts, rt: &Texts) ->
                 tbody {
                     @for a in &list {
                         tr data-agent=(a.agent_id) {
-                            td { a href=(format!("/g/{guild}/agents/{}?{period}", a.agent_id)) { (a.agent_id) } }
+                            td { a href=(format!("/g/{guild}/agents/{}?{period}", a.agent_id)) { (agent_name(names, &a.agent_id)) } }
                             td.num { (a.answered) }
                             td.num { (human_ms(a.response_delay.median)) }
-                            td.num { (a.average_rating().map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())) }
+                            td.num { (a.average_rating().map(|v| format!("{v:.2}")).unwrap_or_else(|| crate::report::NOT_AVAILABLE.into())) }
                             td.num { (percent(ratio(a.csat()))) }
                         }
                     }

@@ -2,6 +2,7 @@
 //! now) or dates (`?from=2026-11-01&to=2026-11-07`, days in the guild's time zone, both
 //! included, as people read a date range). Seven days by default, like `/stats`.
 
+use super::texts::Problem;
 use super::WebError;
 use crate::domain::kpi::{local_midnight, Window};
 use crate::domain::{Millis, DAY};
@@ -21,11 +22,12 @@ pub struct PeriodQuery {
     pub sort: Option<String>,
 }
 
-fn date(what: &str, s: &str) -> Result<NaiveDate, WebError> {
+fn date(from: bool, s: &str) -> Result<NaiveDate, WebError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        WebError::BadRequest(format!(
-            "{what} `{s}` is not a date: write it as 2026-11-01"
-        ))
+        WebError::BadRequest(Problem::NotADate {
+            from,
+            value: s.to_string(),
+        })
     })
 }
 
@@ -46,12 +48,12 @@ impl PeriodQuery {
     pub fn window(&self, tz: &Tz, now: Millis) -> Result<Window, WebError> {
         let (from, to) = match self.dates() {
             Some((from, to)) => {
-                let from = local_midnight(tz, date("from", from)?);
+                let from = local_midnight(tz, date(true, from)?);
                 let to = match to {
                     Some(to) => {
-                        let day = date("to", to)?;
+                        let day = date(false, to)?;
                         let next = day.succ_opt().ok_or_else(|| {
-                            WebError::BadRequest(format!("to `{day}` is too far"))
+                            WebError::BadRequest(Problem::TooFar(day.to_string()))
                         })?;
                         local_midnight(tz, next)
                     }
@@ -73,18 +75,14 @@ impl PeriodQuery {
                     Some("90d") => 90,
                     Some("7d") | None => 7,
                     Some(other) => {
-                        return Err(WebError::BadRequest(format!(
-                            "period `{other}`: choose today, 7d, 30d or 90d, or give dates"
-                        )))
+                        return Err(WebError::BadRequest(Problem::BadPeriod(other.to_string())))
                     }
                 };
                 (now - days * DAY, now)
             }
         };
         if from >= to {
-            return Err(WebError::BadRequest(
-                "the period is empty: the first day must come before the last".into(),
-            ));
+            return Err(WebError::BadRequest(Problem::EmptyPeriod));
         }
         Ok(Window { from, to, now })
     }
@@ -138,7 +136,10 @@ mod tests {
         let Err(WebError::BadRequest(why)) = bad.window(&Tz::UTC, now) else {
             panic!("accepted a bad date")
         };
-        assert!(why.contains("2026-11-01"), "{why}");
+        assert!(
+            why.say(super::super::texts::EN).contains("2026-11-01"),
+            "{why:?}"
+        );
         let backwards = PeriodQuery {
             from: Some("2026-11-07".into()),
             to: Some("2026-11-01".into()),

@@ -3,7 +3,7 @@
 //! conversation behind it in a click.
 
 use super::layout;
-use super::overview::{enter, local_time, nav};
+use super::overview::{agent_name, enter, local_time, nav};
 use super::period::PeriodQuery;
 use super::{Web, WebError};
 use crate::domain::timeline::Timeline;
@@ -36,42 +36,49 @@ pub async fn page(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let g = enter(&web, &headers, &guild, q.lang.as_deref()).await?;
-    let window = q.window(&g.rules.timezone, web.clock.now())?;
-    let tl = timeline(&web, &guild, &g.rules, window.now).await?;
-    let mut rated: Vec<_> = tl
-        .surveys
-        .iter()
-        .filter(|s| s.guild_id == guild && window.contains(s.sent_at))
-        .filter_map(|s| s.rating.map(|r| (r.get(), s)))
-        .collect();
-    rated.sort_by_key(|(r, s)| (*r, std::cmp::Reverse(s.rated_at)));
-    let (t, rt) = (g.t, g.rt);
-    let period = q.query_string();
-    let body = html! {
-        h1 { (t.satisfaction) }
-        (nav(&guild, &q, t))
-        section {
-            @if rated.is_empty() {
-                p.muted { (t.no_ratings) }
-            } @else {
-                div.scroll { table.ratings {
-                    thead { tr { th.num { (t.rating) } th { (t.comment) } th { (rt.agent) } th { (t.when) } th {} } }
-                    tbody {
-                        @for (rating, s) in &rated {
-                            tr data-rating=(rating) {
-                                td.num { (rating) " / 5" }
-                                td { (s.comment.clone().unwrap_or_else(|| "—".into())) }
-                                td { @if let Some(a) = &s.agent_id {
-                                    a href=(format!("/g/{guild}/agents/{a}?{period}")) { (a) }
-                                } }
-                                td { (local_time(&g.rules.timezone, s.rated_at.unwrap_or(s.sent_at))) }
-                                td { a.conversation href=(format!("/g/{guild}/c/{}", s.key)) { (t.conversation) } }
+    let lang = g.t.lang;
+    async {
+        let window = q.window(&g.rules.timezone, web.clock.now())?;
+        let tl = timeline(&web, &guild, &g.rules, window.now).await?;
+        let mut rated: Vec<_> = tl
+            .surveys
+            .iter()
+            .filter(|s| s.guild_id == guild && window.contains(s.sent_at))
+            .filter_map(|s| s.rating.map(|r| (r.get(), s)))
+            .collect();
+        rated.sort_by_key(|(r, s)| (*r, std::cmp::Reverse(s.rated_at)));
+        let ids: Vec<String> = rated.iter().filter_map(|(_, s)| s.agent_id.clone()).collect();
+        let names = web.members.names(&guild, &ids).await;
+        let (t, rt) = (g.t, g.rt);
+        let period = q.query_string();
+        let body = html! {
+            h1 { (t.satisfaction) }
+            (nav(&guild, &q, t))
+            section {
+                @if rated.is_empty() {
+                    p.muted { (t.no_ratings) }
+                } @else {
+                    div.scroll { table.ratings {
+                        thead { tr { th.num { (t.rating) } th { (t.comment) } th { (rt.agent) } th { (t.when) } th {} } }
+                        tbody {
+                            @for (rating, s) in &rated {
+                                tr data-rating=(rating) {
+                                    td.num { (rating) " / 5" }
+                                    td { (s.comment.clone().unwrap_or_else(|| "—".into())) }
+                                    td { @if let Some(a) = &s.agent_id {
+                                        a href=(format!("/g/{guild}/agents/{a}?{period}")) { (agent_name(&names, a)) }
+                                    } }
+                                    td { (local_time(&g.rules.timezone, s.rated_at.unwrap_or(s.sent_at))) }
+                                    td { a.conversation href=(format!("/g/{guild}/c/{}", s.key)) { (t.conversation) } }
+                                }
                             }
                         }
-                    }
-                } }
+                    } }
+                }
             }
-        }
-    };
-    Ok(layout::app_page(t, t.satisfaction, body))
+        };
+        Ok::<Response, WebError>(layout::app_page(t, t.satisfaction, body))
+    }
+    .await
+    .map_err(|e| e.in_lang(lang))
 }

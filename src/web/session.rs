@@ -5,7 +5,7 @@
 //! the database opens none.
 
 use super::layout;
-use super::texts::{self, Lang};
+use super::texts::{self, Lang, Problem};
 use super::{Web, WebError};
 use crate::desk::dashboard::random_token;
 use crate::domain::access_link::{self, LinkError};
@@ -91,7 +91,7 @@ pub async fn start(
 
 #[derive(Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// `/`: the guild of the session, or how to log in.
@@ -100,7 +100,7 @@ pub async fn home(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, WebError> {
-    let t = texts::pick(Lang::parse(q.lang.as_deref()));
+    let t = texts::pick(Some(texts::choose(q.lang.as_deref(), &headers)));
     if let Ok(s) = current(&web, &headers).await {
         if let Some(g) = s.home_guild {
             return Ok(Redirect::to(&format!("/g/{g}")).into_response());
@@ -122,19 +122,29 @@ pub async fn home(
 #[derive(Deserialize)]
 pub struct LinkForm {
     t: String,
+    /// The page's language, kept from the link's page to its button.
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 /// `GET /login/link?t=…`: a page whose button spends the link (GET changes nothing).
 pub async fn link_page(
     State(web): State<Arc<Web>>,
+    headers: HeaderMap,
     Query(q): Query<LinkForm>,
 ) -> Result<Response, WebError> {
-    let t = texts::EN;
-    access_link::verify(&web.link_key, &q.t, web.clock.now()).map_err(link_error)?;
+    let guess = texts::choose(q.lang.as_deref(), &headers);
+    let claims = access_link::verify(&web.link_key, &q.t, web.clock.now())
+        .map_err(|e| link_error(e).in_lang(guess))?;
+    // The link names its guild: its people read the guild's language.
+    let rules = web.desk.store().guild_rules(&claims.guild_id).await?;
+    let lang = Lang::parse(q.lang.as_deref()).unwrap_or(Lang::of(rules.locale));
+    let t = texts::pick(Some(lang));
     let body = html! {
         h1 { (t.title) }
         form method="post" action="/login/link" {
             input type="hidden" name="t" value=(q.t);
+            input type="hidden" name="lang" value=(lang.code());
             button type="submit" { (t.open_dashboard) }
         }
     };
@@ -142,14 +152,23 @@ pub async fn link_page(
 }
 
 fn link_error(e: LinkError) -> WebError {
-    WebError::BadRequest(e.to_string())
+    WebError::BadRequest(match e {
+        LinkError::Invalid => Problem::LinkInvalid,
+        LinkError::Expired => Problem::LinkExpired,
+    })
 }
 
 /// `POST /login/link`: spends the link (once) and starts a session.
 pub async fn link_login(
     State(web): State<Arc<Web>>,
+    headers: HeaderMap,
     Form(f): Form<LinkForm>,
 ) -> Result<Response, WebError> {
+    let lang = texts::choose(f.lang.as_deref(), &headers);
+    spend_link(&web, &f).await.map_err(|e| e.in_lang(lang))
+}
+
+async fn spend_link(web: &Web, f: &LinkForm) -> Result<Response, WebError> {
     let now = web.clock.now();
     let claims = access_link::verify(&web.link_key, &f.t, now).map_err(link_error)?;
     if !web
@@ -158,12 +177,10 @@ pub async fn link_login(
         .use_link(&claims.nonce, claims.expires_ms, now)
         .await?
     {
-        return Err(WebError::BadRequest(
-            "this link was already used: ask /dashboard in Discord for a new one".into(),
-        ));
+        return Err(WebError::BadRequest(Problem::LinkUsed));
     }
     let to = format!("/g/{}", claims.guild_id);
-    start(&web, &claims.user_id, Some(&claims.guild_id), &to).await
+    start(web, &claims.user_id, Some(&claims.guild_id), &to).await
 }
 
 /// `POST /logout`: revokes the session and clears the cookie.

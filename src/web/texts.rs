@@ -77,6 +77,33 @@ pub struct WebTexts {
     pub survey_sent: &'static str,
     pub no_transcript: &'static str,
     pub overview: &'static str,
+    pub no_data: &'static str,
+    pub unit_requests: &'static str,
+    pub delay_chart: &'static str,
+    pub csat_chart: &'static str,
+    pub distribution: &'static str,
+    pub distribution_note: &'static str,
+    pub median_by_hour: &'static str,
+    pub median: &'static str,
+    pub delay: &'static str,
+    pub charts: &'static str,
+    pub ratings: &'static str,
+    pub not_found: &'static str,
+    pub not_a_date: &'static str,
+    pub too_far: &'static str,
+    pub bad_period: &'static str,
+    pub empty_period: &'static str,
+    pub oauth_not_set_up: &'static str,
+    pub oauth_denied: &'static str,
+    pub oauth_no_code: &'static str,
+    pub oauth_not_here: &'static str,
+    pub oauth_refused: &'static str,
+    pub link_invalid: &'static str,
+    pub link_expired: &'static str,
+    pub link_used: &'static str,
+    pub back: &'static str,
+    pub csv: &'static str,
+    pub engagement: &'static str,
 }
 
 pub const EN: &WebTexts = &WebTexts {
@@ -116,6 +143,33 @@ pub const EN: &WebTexts = &WebTexts {
     survey_sent: "Survey sent",
     no_transcript: "This server does not keep transcripts: only who wrote when is shown (/setup transcripts:True keeps them from then on).",
     overview: "Overview",
+    no_data: "No data for this period.",
+    unit_requests: "requests",
+    delay_chart: "Response delay per day: median and p90",
+    csat_chart: "CSAT per day",
+    distribution: "Distribution of response delays",
+    distribution_note: "Share of the period's requests answered within the deadline, by delay. The buckets end where reactif's stored days count delays (59 s rather than 1 min), so that the counts are exact.",
+    median_by_hour: "Median response delay by hour of the request",
+    median: "median",
+    delay: "Delay",
+    charts: "Charts",
+    ratings: "Ratings",
+    not_found: "Not found: no such page, agent or conversation in this server.",
+    not_a_date: "{what} `{value}` is not a date: write it as 2026-11-01.",
+    too_far: "The day {value} is too far in the future.",
+    bad_period: "Period `{value}`: choose today, 7d, 30d or 90d, or give dates.",
+    empty_period: "The period is empty: the first day must come before the last.",
+    oauth_not_set_up: "Login with Discord is not set up on this dashboard: its operator sets DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET and DASHBOARD_URL (docs/dashboard.md). Use /dashboard in Discord instead.",
+    oauth_denied: "Discord did not authorize the login ({value}).",
+    oauth_no_code: "Discord's answer has no code or state: start again from the dashboard's page.",
+    oauth_not_here: "This login was not started here, or took too long: start again from the dashboard's page.",
+    oauth_refused: "Discord refused the login ({value}): start again.",
+    link_invalid: "This link is not a dashboard link, or it was changed.",
+    link_expired: "This link has expired: ask /dashboard in Discord for a new one.",
+    link_used: "This link was already used: ask /dashboard in Discord for a new one.",
+    back: "Back",
+    csv: "CSV",
+    engagement: "Engagement",
 };
 
 pub const FR: &WebTexts = &WebTexts {
@@ -155,6 +209,33 @@ pub const FR: &WebTexts = &WebTexts {
     survey_sent: "Enquête envoyée",
     no_transcript: "Ce serveur ne garde pas les transcriptions : seuls les auteurs et les heures sont affichés (/setup transcripts:True les garde à partir de là).",
     overview: "Vue d'ensemble",
+    no_data: "Aucune donnée sur cette période.",
+    unit_requests: "demandes",
+    delay_chart: "Délai de réponse par jour : médiane et p90",
+    csat_chart: "CSAT par jour",
+    distribution: "Répartition des délais de réponse",
+    distribution_note: "Part des demandes de la période répondues dans le délai, par délai. Les tranches s'arrêtent là où les jours enregistrés par reactif comptent les délais (59 s plutôt qu'1 min), pour que les nombres soient exacts.",
+    median_by_hour: "Délai de réponse médian selon l'heure de la demande",
+    median: "médiane",
+    delay: "Délai",
+    charts: "Graphiques",
+    ratings: "Notes",
+    not_found: "Introuvable : pas de page, d'agent ni de conversation de ce nom sur ce serveur.",
+    not_a_date: "{what} « {value} » n'est pas une date : écrivez-la comme 2026-11-01.",
+    too_far: "Le jour {value} est trop loin dans le futur.",
+    bad_period: "Période « {value} » : choisissez aujourd'hui, 7d, 30d ou 90d, ou donnez des dates.",
+    empty_period: "La période est vide : le premier jour doit précéder le dernier.",
+    oauth_not_set_up: "La connexion avec Discord n'est pas configurée sur ce tableau de bord : son exploitant doit définir DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET et DASHBOARD_URL (docs/dashboard.md). Utilisez plutôt /dashboard dans Discord.",
+    oauth_denied: "Discord n'a pas autorisé la connexion ({value}).",
+    oauth_no_code: "La réponse de Discord n'a ni code ni état : recommencez depuis la page du tableau de bord.",
+    oauth_not_here: "Cette connexion n'a pas été commencée ici, ou a pris trop de temps : recommencez depuis la page du tableau de bord.",
+    oauth_refused: "Discord a refusé la connexion ({value}) : recommencez.",
+    link_invalid: "Ce lien n'est pas un lien du tableau de bord, ou il a été modifié.",
+    link_expired: "Ce lien a expiré : demandez-en un nouveau avec /dashboard dans Discord.",
+    link_used: "Ce lien a déjà servi : demandez-en un nouveau avec /dashboard dans Discord.",
+    back: "Retour",
+    csv: "CSV",
+    engagement: "Engagement",
 };
 
 /// The texts of `lang`, English when none is chosen.
@@ -162,5 +243,99 @@ pub fn pick(lang: Option<Lang>) -> &'static WebTexts {
     match lang {
         Some(Lang::Fr) => FR,
         _ => EN,
+    }
+}
+
+/// Why a request cannot be answered as asked; said in the visitor's language
+/// (`WebError::BadRequest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// `from` (true) or `to` (false) is not a date.
+    NotADate {
+        from: bool,
+        value: String,
+    },
+    TooFar(String),
+    BadPeriod(String),
+    EmptyPeriod,
+    OAuthNotSetUp,
+    OAuthDenied(String),
+    OAuthNoCode,
+    OAuthNotHere,
+    OAuthRefused(String),
+    LinkInvalid,
+    LinkExpired,
+    LinkUsed,
+}
+
+impl Problem {
+    pub fn say(&self, t: &WebTexts) -> String {
+        let with = |template: &str, value: &str| template.replace("{value}", value);
+        match self {
+            Problem::NotADate { from, value } => {
+                let what = if *from { t.from } else { t.to };
+                with(t.not_a_date, value).replace("{what}", what)
+            }
+            Problem::TooFar(v) => with(t.too_far, v),
+            Problem::BadPeriod(v) => with(t.bad_period, v),
+            Problem::EmptyPeriod => t.empty_period.into(),
+            Problem::OAuthNotSetUp => t.oauth_not_set_up.into(),
+            Problem::OAuthDenied(v) => with(t.oauth_denied, v),
+            Problem::OAuthNoCode => t.oauth_no_code.into(),
+            Problem::OAuthNotHere => t.oauth_not_here.into(),
+            Problem::OAuthRefused(v) => with(t.oauth_refused, v),
+            Problem::LinkInvalid => t.link_invalid.into(),
+            Problem::LinkExpired => t.link_expired.into(),
+            Problem::LinkUsed => t.link_used.into(),
+        }
+    }
+}
+
+/// The language a browser prefers among ours (`Accept-Language`, in its order), for pages
+/// before a guild is known.
+pub fn from_headers(headers: &axum::http::HeaderMap) -> Option<Lang> {
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)?
+        .to_str()
+        .ok()?;
+    accept.split(',').find_map(|tag| {
+        let tag = tag.split(';').next()?.trim().to_ascii_lowercase();
+        match tag.get(..2)? {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    })
+}
+
+/// `?lang=`, else the browser's preference, else English.
+pub fn choose(query: Option<&str>, headers: &axum::http::HeaderMap) -> Lang {
+    Lang::parse(query)
+        .or_else(|| from_headers(headers))
+        .unwrap_or(Lang::En)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_language_counts_only_when_the_address_does_not_say() {
+        let mut h = axum::http::HeaderMap::new();
+        assert_eq!(choose(None, &h), Lang::En);
+        h.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            "de-DE, fr-CA;q=0.8, en;q=0.5".parse().unwrap(),
+        );
+        assert_eq!(choose(None, &h), Lang::Fr);
+        assert_eq!(choose(Some("en"), &h), Lang::En);
+        let p = Problem::NotADate {
+            from: true,
+            value: "x".into(),
+        };
+        assert_eq!(
+            p.say(FR),
+            "Du « x » n'est pas une date : écrivez-la comme 2026-11-01."
+        );
     }
 }

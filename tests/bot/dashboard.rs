@@ -22,7 +22,7 @@ const TOKEN: &str = "fake-token-0123456789abcdefghij";
 const OTHER_GUILD: &str = "1191168956170379999";
 
 /// The dashboard of the test's bot, asking the fake Discord who may see what.
-async fn dashboard(bot: &TestBot, clock: Arc<dyn Clock>) -> Arc<Web> {
+pub(crate) async fn dashboard(bot: &TestBot, clock: Arc<dyn Clock>) -> Arc<Web> {
     let members =
         web::DiscordMembers::new(&bot.fake.base_url(), Secret::new(TOKEN.into())).unwrap();
     let settings = WebSettings {
@@ -40,15 +40,15 @@ async fn dashboard(bot: &TestBot, clock: Arc<dyn Clock>) -> Arc<Web> {
     .unwrap()
 }
 
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub status: StatusCode,
     location: Option<String>,
     cookie: Option<String>,
     content_type: String,
-    body: String,
+    pub body: String,
 }
 
-async fn call(
+pub(crate) async fn call(
     web: &Arc<Web>,
     method: &str,
     uri: &str,
@@ -91,7 +91,7 @@ async fn call(
     }
 }
 
-async fn get(web: &Arc<Web>, uri: &str, cookie: Option<&str>) -> Answer {
+pub(crate) async fn get(web: &Arc<Web>, uri: &str, cookie: Option<&str>) -> Answer {
     call(web, "GET", uri, cookie, None).await
 }
 
@@ -111,7 +111,7 @@ async fn spend(web: &Arc<Web>, token: &str) -> Answer {
 }
 
 /// Logs in through a fresh link for `user`, as `/dashboard` would make it; returns the cookie.
-async fn logged_in(web: &Arc<Web>, user: u64) -> String {
+pub(crate) async fn logged_in(web: &Arc<Web>, user: u64) -> String {
     let link = web
         .desk
         .dashboard_link(BASE, &user.to_string(), GUILD, web.clock.now())
@@ -294,7 +294,7 @@ async fn expired_changed_and_reused_links_open_nothing() {
 
 /// A scripted history relative to `now`: answers of 2 and 10 minutes and an open request in
 /// the last 7 days, an answer of 30 minutes in the 7 days before.
-async fn history(bot: &TestBot, now: i64) {
+pub(crate) async fn history(bot: &TestBot, now: i64) {
     let mut n = 0u64;
     let mut ev = |place: &str, author: u64, at: i64, kind: EventKind| {
         n += 1;
@@ -368,7 +368,7 @@ async fn history(bot: &TestBot, now: i64) {
 }
 
 /// `data-figure` → `data-value` of every figure row on a page.
-fn page_figures(html: &str) -> Vec<(String, String)> {
+pub(crate) fn page_figures(html: &str) -> Vec<(String, String)> {
     let attr = |s: &str, name: &str| -> Option<(String, usize)> {
         let start = s.find(&format!("{name}=\""))? + name.len() + 2;
         let end = s[start..].find('"')? + start;
@@ -386,7 +386,7 @@ fn page_figures(html: &str) -> Vec<(String, String)> {
 }
 
 /// The JSON report's value at a dotted path, as the page writes it (`null` → empty).
-fn json_at(report: &Value, path: &str) -> Option<f64> {
+pub(crate) fn json_at(report: &Value, path: &str) -> Option<f64> {
     let mut v = report;
     for part in path.split('.') {
         v = v

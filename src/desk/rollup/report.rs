@@ -13,6 +13,8 @@ use crate::store::{DayRollup, PieceScope, Result, RollupStore, StoreError};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod charts;
+
 /// The agents' table needs their response delays only.
 const RESPONSE_ONLY: ByKind<bool> = ByKind {
     response: true,
