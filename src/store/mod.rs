@@ -16,6 +16,7 @@
 //! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                      |
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
 //! | `engagement.rs`| `EngagementStore` | posts, reactions and replies (docs/engagement.md)     |
+//! | `engagement_rollups.rs` | `EngagementRollupStore` | engagement per post and per day, for fast reports |
 //! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
@@ -47,6 +48,7 @@ mod backend;
 mod bot_state;
 mod commit;
 mod engagement;
+pub mod engagement_rollups;
 mod events;
 mod outbox;
 mod privacy;
@@ -60,7 +62,8 @@ pub use bot_state::{
     TranscriptLine, WatchKind, WatchedChannel, DEFAULT_TICKETS_PER_HOUR,
 };
 pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp, TimerOp};
-pub use engagement::EngagementStore;
+pub use engagement::{EngagementStore, PurgePreview};
+pub use engagement_rollups::EngagementRollupStore;
 pub use events::{EventStore, Inserted};
 pub use outbox::{OutboxBacklog, OutboxItem, OutboxMethod, OutboxStore};
 pub use privacy::{
@@ -220,6 +223,7 @@ pub trait Store:
     + PrivacyStore
     + RollupStore
     + EngagementStore
+    + EngagementRollupStore
     + WebStore
 {
     /// `sqlite` or `postgres`.
