@@ -62,21 +62,50 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let post = (0usize..2, 0usize..5, 0i64..20 * 24 * 60, 0u8..16, 0u64..6);
-    let touch = (0u8..3, 0usize..40, 0usize..5, 0usize..2, -600i64..9 * 24 * 60);
-    let window = (any::<bool>(), 0i64..20 * 24 * 60, 1i64..12 * 24 * 60, -3000i64..30 * 24 * 60);
+    let touch = (
+        0u8..3,
+        0usize..40,
+        0usize..5,
+        0usize..2,
+        -600i64..9 * 24 * 60,
+    );
+    let window = (
+        any::<bool>(),
+        0i64..20 * 24 * 60,
+        1i64..12 * 24 * 60,
+        -3000i64..30 * 24 * 60,
+    );
     (
         proptest::collection::vec(post, 1..30),
         proptest::collection::vec((0usize..30, 1i64..3000), 0..3),
         proptest::collection::vec(touch, 0..160),
-        [(0usize..4, 0usize..3), (0usize..4, 0usize..3), (0usize..4, 0usize..3), (0usize..4, 0usize..3)],
+        [
+            (0usize..4, 0usize..3),
+            (0usize..4, 0usize..3),
+            (0usize..4, 0usize..3),
+            (0usize..4, 0usize..3),
+        ],
         any::<bool>(),
-        (proptest::option::of(0usize..5), proptest::option::of(0i64..25)),
+        (
+            proptest::option::of(0usize..5),
+            proptest::option::of(0i64..25),
+        ),
         proptest::collection::vec(0u16..1000, 0..4),
         any::<u64>(),
         proptest::collection::vec(window, 3..6),
     )
         .prop_map(
-            |(posts, earlier, touches, rules, change_rules, (forget, purge_day), cuts, seed, windows)| Case {
+            |(
+                posts,
+                earlier,
+                touches,
+                rules,
+                change_rules,
+                (forget, purge_day),
+                cuts,
+                seed,
+                windows,
+            )| Case {
                 posts,
                 earlier,
                 touches,
@@ -166,11 +195,18 @@ fn rules_of(c: &Case, guild: usize, later: bool) -> GuildRules {
 async fn check(store: DynStore, c: &Case) -> Result<(), TestCaseError> {
     let desk = Desk::new(store.clone());
     for g in 0..2 {
-        store.save_guild_rules(GUILDS[g], &rules_of(c, g, false)).await.unwrap();
+        store
+            .save_guild_rules(GUILDS[g], &rules_of(c, g, false))
+            .await
+            .unwrap();
     }
     let mut evs = events(c);
     shuffle(&mut evs, c.seed);
-    let mut cuts: Vec<usize> = c.cuts.iter().map(|f| evs.len() * *f as usize / 1000).collect();
+    let mut cuts: Vec<usize> = c
+        .cuts
+        .iter()
+        .map(|f| evs.len() * *f as usize / 1000)
+        .collect();
     cuts.push(evs.len());
     cuts.sort_unstable();
     let mut start = 0;
@@ -183,7 +219,10 @@ async fn check(store: DynStore, c: &Case) -> Result<(), TestCaseError> {
         desk.refresh_engagement().await.unwrap();
         if i == 0 && c.change_rules {
             for g in 0..2 {
-                store.save_guild_rules(GUILDS[g], &rules_of(c, g, true)).await.unwrap();
+                store
+                    .save_guild_rules(GUILDS[g], &rules_of(c, g, true))
+                    .await
+                    .unwrap();
             }
         }
         if i == 1 {
@@ -220,10 +259,13 @@ async fn check(store: DynStore, c: &Case) -> Result<(), TestCaseError> {
                 None => chrono_tz::Tz::UTC,
             };
             let w = if aligned {
-                let day = chrono::DateTime::from_timestamp_millis(t0()).unwrap().date_naive()
+                let day = chrono::DateTime::from_timestamp_millis(t0())
+                    .unwrap()
+                    .date_naive()
                     + chrono::Duration::days(from / (24 * 60));
                 let from = local_midnight(&zone, day);
-                let to = local_midnight(&zone, day + chrono::Duration::days(1 + length / (24 * 60)));
+                let to =
+                    local_midnight(&zone, day + chrono::Duration::days(1 + length / (24 * 60)));
                 Window {
                     from,
                     to,
@@ -302,11 +344,16 @@ fn a_whole_day_and_a_cut_by_now_give_the_contracts_figures() {
         desk.ingest_engagement(&[
             // The reaction before its post: it waits for it.
             ev("201", "9", 5, add("👍")),
-            ev("77", "10", 0, EngagementKind::Post {
-                channel_id: "50".into(),
-                themes: vec!["a".into()],
-                audience: 4,
-            }),
+            ev(
+                "77",
+                "10",
+                0,
+                EngagementKind::Post {
+                    channel_id: "50".into(),
+                    themes: vec!["a".into()],
+                    audience: 4,
+                },
+            ),
             ev("202", "11", 60, add("🎉")),
             ev("203", "10", 70, add("👍")),
         ])
@@ -317,18 +364,27 @@ fn a_whole_day_and_a_cut_by_now_give_the_contracts_figures() {
             to: t0() + DAY,
             now: t0() + 30 * DAY,
         };
-        let r = desk.engagement_report(&Filters::default(), day).await.unwrap();
+        let r = desk
+            .engagement_report(&Filters::default(), day)
+            .await
+            .unwrap();
         // Two reactions (the author's own does not count), two people, rate 2/4.
         assert_eq!(r.current.figures.reactions, 2);
         assert_eq!(r.current.figures.unique_engaged_users, 2);
         assert_eq!(r.current.figures.maturing, 0);
-        assert_eq!(r.current.top_posts[0].engaged, vec!["9".to_string(), "11".to_string()]);
+        assert_eq!(
+            r.current.top_posts[0].engaged,
+            vec!["9".to_string(), "11".to_string()]
+        );
         // At 30 minutes after the post, only the first reaction is there, and it matures.
         let early = Window {
             now: at + 30 * MINUTE,
             ..day
         };
-        let r = desk.engagement_report(&Filters::default(), early).await.unwrap();
+        let r = desk
+            .engagement_report(&Filters::default(), early)
+            .await
+            .unwrap();
         assert_eq!(r.current.figures.reactions, 1);
         assert_eq!(r.current.figures.maturing, 1);
         assert_eq!(r.current.themes[0].figures.unique_engaged_users, 1);

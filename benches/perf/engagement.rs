@@ -159,8 +159,14 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
         raw.push(t.elapsed());
         last = Some(r);
     }
-    let rollup = desk.engagement_report(&filters, window).await.expect("report");
-    assert!(last == Some(rollup), "the rollups' report differs from the replay");
+    let rollup = desk
+        .engagement_report(&filters, window)
+        .await
+        .expect("report");
+    assert!(
+        last == Some(rollup),
+        "the rollups' report differs from the replay"
+    );
     raw.sort();
     read.sort();
     let (p50, p95) = (percentile(&times, 50.0), percentile(&times, 95.0));

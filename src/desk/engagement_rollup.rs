@@ -17,9 +17,7 @@ use crate::domain::engagement::{
 };
 use crate::domain::kpi::{local_day, local_midnight, series_window, Window};
 use crate::domain::{GuildRules, Millis};
-use crate::store::engagement_rollups::{
-    DayPartsUpdate, EngDay, PostRollupsUpdate, StoredDayPart,
-};
+use crate::store::engagement_rollups::{DayPartsUpdate, EngDay, PostRollupsUpdate, StoredDayPart};
 use crate::store::{Result, StoreError};
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
@@ -93,7 +91,11 @@ impl Desk {
             let events = store.eng_posts_and_interactions(&ids).await?;
             let mut days: Vec<EngDay> = Vec::new();
             for old in store.eng_post_rollups_by_id(&ids).await? {
-                days.extend(days_of(&old.post.guild_id, rules(&old.post.guild_id), old.post.at));
+                days.extend(days_of(
+                    &old.post.guild_id,
+                    rules(&old.post.guild_id),
+                    old.post.at,
+                ));
             }
             let mut on_post: HashMap<&str, Vec<&EngagementEvent>> = HashMap::new();
             let mut posts: Vec<Post> = Vec::new();
@@ -205,7 +207,10 @@ impl Desk {
         let all = store.all_guild_rules().await?;
         let defaults = GuildRules::default();
         let rules = |g: &str| all.get(g).unwrap_or(&defaults);
-        let timezone = filters.guild_id.as_deref().map_or(defaults.timezone, |g| rules(g).timezone);
+        let timezone = filters
+            .guild_id
+            .as_deref()
+            .map_or(defaults.timezone, |g| rules(g).timezone);
         let (prev, series) = (w.previous(), series_window(w));
         let windows = [w, prev, series];
         let (from, to) = (prev.from.min(series.from), w.to);
@@ -241,7 +246,8 @@ impl Desk {
                 && last_at <= now
                 && (all_maturing || none_maturing)
         };
-        let overlaps = |x: &Window, s: &StoredDayPart| s.day.start_ms < x.to && s.day.end_ms > x.from;
+        let overlaps =
+            |x: &Window, s: &StoredDayPart| s.day.start_ms < x.to && s.day.end_ms > x.from;
         let mut builders = [WindowBuilder::new(w), WindowBuilder::new(prev)];
         let mut daily = empty_daily(series, &timezone);
         // (guild, start, end) of the days taken post by post, and for which windows.
@@ -306,14 +312,22 @@ impl Desk {
                     on_post.entry(p).or_default().push(e);
                 }
             }
-            for (r, _) in posts.iter().filter(|(r, _)| r.last_at > now && r.post.at <= now) {
-                let touches = on_post.get(r.post.id.as_str()).map_or(&[][..], Vec::as_slice);
+            for (r, _) in posts
+                .iter()
+                .filter(|(r, _)| r.last_at > now && r.post.at <= now)
+            {
+                let touches = on_post
+                    .get(r.post.id.as_str())
+                    .map_or(&[][..], Vec::as_slice);
                 let window_ms = r.window_end - r.post.at;
                 let f = post_figures(r.post.clone(), window_ms, now, touches.iter().copied());
                 replayed.insert(r.post.id.clone(), f);
             }
         }
-        let names: Vec<String> = replayed.values().flat_map(|f| f.engaged.iter().cloned()).collect();
+        let names: Vec<String> = replayed
+            .values()
+            .flat_map(|f| f.engaged.iter().cloned())
+            .collect();
         let numbers = store.eng_people_numbers(&names).await?;
         for (r, by_posts) in &posts {
             let numbered: Vec<u32>;
@@ -328,7 +342,11 @@ impl Desk {
                 unnumbered: &[],
             };
             if let Some(f) = replayed.get(&r.post.id) {
-                numbered = f.engaged.iter().filter_map(|n| numbers.get(n).copied()).collect();
+                numbered = f
+                    .engaged
+                    .iter()
+                    .filter_map(|n| numbers.get(n).copied())
+                    .collect();
                 unnumbered = f
                     .engaged
                     .iter()
@@ -392,7 +410,10 @@ impl Desk {
         for r in self.store().eng_post_rollups_by_id(&missing).await? {
             rollups.insert(r.post.id.clone(), r);
         }
-        let numbers: Vec<u32> = rollups.values().flat_map(|r| r.people.iter().copied()).collect();
+        let numbers: Vec<u32> = rollups
+            .values()
+            .flat_map(|r| r.people.iter().copied())
+            .collect();
         let names = self.store().eng_people_names(&numbers).await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {

@@ -82,7 +82,8 @@ pub trait EngagementRollupStore: Send + Sync {
     /// Up to `limit` dirty posts, in order of id.
     async fn eng_dirty_posts(&self, limit: i64) -> Result<Vec<DirtyPost>>;
     /// These posts (by id) and every reaction event and reply on them, in no particular order.
-    async fn eng_posts_and_interactions(&self, post_ids: &[String]) -> Result<Vec<EngagementEvent>>;
+    async fn eng_posts_and_interactions(&self, post_ids: &[String])
+        -> Result<Vec<EngagementEvent>>;
     /// The stored rollups of these posts, without their people (`people` empty).
     async fn eng_post_rollups_by_id(&self, post_ids: &[String]) -> Result<Vec<PostRollup>>;
     /// The numbers of these people, numbering those not numbered yet.

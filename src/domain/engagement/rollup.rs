@@ -229,7 +229,10 @@ impl People {
                 }
                 Ok(())
             }
-            Some((tag, _)) => Err(format!("a set of people with tag {tag} and {} bytes", bytes.len())),
+            Some((tag, _)) => Err(format!(
+                "a set of people with tag {tag} and {} bytes",
+                bytes.len()
+            )),
         }
     }
 
@@ -321,7 +324,13 @@ impl WindowBuilder {
     }
 
     /// A day part whose posts all lie in the window; `maturing` of them are still maturing.
-    pub fn add_part(&mut self, target: Target, part: &DayPart, people: &[u8], maturing: u64) -> Result<(), String> {
+    pub fn add_part(
+        &mut self,
+        target: Target,
+        part: &DayPart,
+        people: &[u8],
+        maturing: u64,
+    ) -> Result<(), String> {
         if matches!(target, Target::Total | Target::Both(_)) {
             self.top.extend(part.top.iter().cloned());
         }
@@ -417,7 +426,12 @@ mod tests {
 
     #[test]
     fn people_round_trip_as_a_list_or_a_bitmap() {
-        for set in [vec![], vec![7], vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], vec![3, 70_000]] {
+        for set in [
+            vec![],
+            vec![7],
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            vec![3, 70_000],
+        ] {
             let bytes = encode_people(&set);
             assert_eq!(decode_people(&bytes).unwrap(), set);
             let mut p = People::default();
@@ -433,6 +447,9 @@ mod tests {
     fn a_post_is_summed_under_all_posts_each_theme_and_each_pair() {
         let keys = rollup_keys(&["a".into(), "b".into()]);
         let k = |a: &str, b: &str| (a.to_string(), b.to_string());
-        assert_eq!(keys, vec![k("", ""), k("a", ""), k("a", "b"), k("b", ""), k("b", "a")]);
+        assert_eq!(
+            keys,
+            vec![k("", ""), k("a", ""), k("a", "b"), k("b", ""), k("b", "a")]
+        );
     }
 }

@@ -397,11 +397,12 @@ impl EngagementStore for SqlStore<Db> {
             })
             .collect::<Vec<_>>()
             .join(" UNION ");
-        let (people,): (i64,) =
-            sqlx::query_as(AssertSqlSafe(format!("SELECT COUNT(*) FROM ({union}) people")))
-                .bind(before)
-                .fetch_one(&self.pool)
-                .await?;
+        let (people,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM ({union}) people"
+        )))
+        .bind(before)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(PurgePreview {
             people: people.max(0) as u64,
             posts: counts[0],

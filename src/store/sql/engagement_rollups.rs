@@ -35,9 +35,7 @@ pub(super) async fn mark_posts(tx: &mut Tx, post_ids: &[String]) -> Result<()> {
         qb.push_values(chunk, |mut b, id| {
             b.push_bind((*id).clone()).push_bind(1i64);
         });
-        qb.push(
-            " ON CONFLICT (post_id) DO UPDATE SET version = eng_dirty_posts.version + 1",
-        );
+        qb.push(" ON CONFLICT (post_id) DO UPDATE SET version = eng_dirty_posts.version + 1");
         qb.build().execute(&mut **tx).await?;
     }
     Ok(())
@@ -67,8 +65,12 @@ impl TryFrom<PostRollupRow> for PostRollup {
     type Error = StoreError;
 
     fn try_from(r: PostRollupRow) -> Result<PostRollup> {
-        let themes: Vec<String> = serde_json::from_str(&r.themes)
-            .map_err(|e| corrupt(format!("post rollup {} themes {}: {e}", r.post_id, r.themes)))?;
+        let themes: Vec<String> = serde_json::from_str(&r.themes).map_err(|e| {
+            corrupt(format!(
+                "post rollup {} themes {}: {e}",
+                r.post_id, r.themes
+            ))
+        })?;
         let people = crate::domain::engagement::rollup::decode_people(&r.people)
             .map_err(|e| corrupt(format!("post rollup {}: {e}", r.post_id)))?;
         Ok(PostRollup {
@@ -374,16 +376,18 @@ impl EngagementRollupStore for SqlStore<Db> {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(guild_id, zone, day, start_ms, end_ms, version)| DirtyDay {
-                day: EngDay {
-                    guild_id,
-                    zone,
-                    day,
-                    start_ms,
-                    end_ms,
+            .map(
+                |(guild_id, zone, day, start_ms, end_ms, version)| DirtyDay {
+                    day: EngDay {
+                        guild_id,
+                        zone,
+                        day,
+                        start_ms,
+                        end_ms,
+                    },
+                    version,
                 },
-                version,
-            })
+            )
             .collect())
     }
 
@@ -423,12 +427,14 @@ impl EngagementRollupStore for SqlStore<Db> {
                 // Marked again since it was read: the next round derives it again.
                 continue;
             }
-            sqlx::query("DELETE FROM eng_day_rollups WHERE guild_id = $1 AND zone = $2 AND day = $3")
-                .bind(&day.guild_id)
-                .bind(&day.zone)
-                .bind(&day.day)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "DELETE FROM eng_day_rollups WHERE guild_id = $1 AND zone = $2 AND day = $3",
+            )
+            .bind(&day.guild_id)
+            .bind(&day.zone)
+            .bind(&day.day)
+            .execute(&mut *tx)
+            .await?;
             if let Some((span, parts)) = &d.parts {
                 let head = format!("INSERT INTO eng_day_rollups ({DAY_COLUMNS}) ");
                 super::insert_rows(&mut tx, &head, 200, parts, |b, p| {
