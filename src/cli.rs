@@ -174,8 +174,7 @@ pub struct PurgeArgs {
     /// Anonymise conversations whose last event is before this day (midnight UTC) or RFC 3339 time.
     #[arg(long)]
     pub before: String,
-    /// Only say how many conversations, and how many people's ids on how many community posts,
-    /// reactions and replies, would be anonymised.
+    /// Only say what would be anonymised: conversations, and people's ids on community posts.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -543,7 +542,6 @@ pub async fn import(
         ))
     })
     .await?;
-    spinner.set_message("summing up community posts for reports");
     desk.refresh_engagement().await?;
     spinner.finish_and_clear();
     Ok(out)
@@ -595,16 +593,10 @@ pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::
     bounds::check_time("--before", before, clock.now())?;
     if args.dry_run {
         let n = desk.store().places_ended_before(before).await?.len();
-        let e = desk.store().purge_engagement_preview(before).await?;
+        let engagement = engagement::purge_preview(desk, before).await?;
         return Ok(format!(
-            "{n} conversations ended before {} would be anonymised; on the community posts \
-             whose engagement window ended by then, {} people's ids would be taken off {} posts, \
-             {} reaction events and {} replies",
-            crate::domain::format_time(before),
-            e.people,
-            e.posts,
-            e.reactions,
-            e.replies
+            "{n} conversations ended before {} would be anonymised; {engagement}",
+            crate::domain::format_time(before)
         ));
     }
     let n = desk.purge_before(before).await?;
