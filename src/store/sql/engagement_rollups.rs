@@ -15,7 +15,7 @@ use crate::store::engagement_rollups::{
 };
 use crate::store::{EngagementStore, Result, StoreError};
 use sqlx::QueryBuilder;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 const POST_ROLLUP_COLUMNS: &str = "post_id, guild_id, channel_id, author_id, at_ms, window_end, \
      themes, audience, reactions, replies, last_at, people";
@@ -308,11 +308,38 @@ impl EngagementRollupStore for SqlStore<Db> {
 
     async fn eng_write_post_rollups(&self, update: &PostRollupsUpdate) -> Result<()> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
-        let ids: Vec<String> = update
+        // Only the posts whose mark is still the one read: another refresh may have written a
+        // newer rollup meanwhile (the lock waits for it), or an ingest marked the post again.
+        let marked: Vec<String> = update.marks.iter().map(|m| m.post_id.clone()).collect();
+        let mut current: HashSet<(String, i64)> = HashSet::new();
+        for chunk in marked.chunks(INSERT_CHUNK) {
+            let mut qb = QueryBuilder::new("SELECT post_id, version FROM eng_dirty_posts");
+            push_in(&mut qb, " WHERE post_id IN (", chunk);
+            qb.push(Db::LOCK_ROWS);
+            let rows: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+            current.extend(rows);
+        }
+        let live: HashSet<&str> = update
+            .marks
+            .iter()
+            .filter(|m| current.contains(&(m.post_id.clone(), m.version)))
+            .map(|m| m.post_id.as_str())
+            .collect();
+        let rollups: Vec<&PostRollup> = update
             .rollups
             .iter()
+            .filter(|r| live.contains(r.post.id.as_str()))
+            .collect();
+        let ids: Vec<String> = rollups
+            .iter()
             .map(|r| r.post.id.clone())
-            .chain(update.removed.iter().cloned())
+            .chain(
+                update
+                    .removed
+                    .iter()
+                    .filter(|id| live.contains(id.as_str()))
+                    .cloned(),
+            )
             .collect();
         for chunk in ids.chunks(INSERT_CHUNK) {
             let mut qb = QueryBuilder::new("DELETE FROM eng_post_rollups");
@@ -320,7 +347,7 @@ impl EngagementRollupStore for SqlStore<Db> {
             qb.build().execute(&mut *tx).await?;
         }
         let head = format!("INSERT INTO eng_post_rollups ({POST_ROLLUP_COLUMNS}) ");
-        super::insert_rows(&mut tx, &head, 500, &update.rollups, |b, r| {
+        super::insert_rows(&mut tx, &head, 500, &rollups, |b, r| {
             b.push_bind(r.post.id.clone())
                 .push_bind(r.post.guild_id.clone())
                 .push_bind(r.post.channel_id.clone())
@@ -413,17 +440,18 @@ impl EngagementRollupStore for SqlStore<Db> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
         for d in days {
             let (day, version) = (&d.mark.day, d.mark.version);
-            let (current,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM eng_dirty_days \
-                 WHERE guild_id = $1 AND zone = $2 AND day = $3 AND version = $4",
-            )
+            let current: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT version FROM eng_dirty_days \
+                 WHERE guild_id = $1 AND zone = $2 AND day = $3 AND version = $4{}",
+                Db::LOCK_ROWS
+            )))
             .bind(&day.guild_id)
             .bind(&day.zone)
             .bind(&day.day)
             .bind(version)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            if current == 0 {
+            if current.is_none() {
                 // Marked again since it was read: the next round derives it again.
                 continue;
             }
