@@ -190,7 +190,7 @@ pub struct PurgeArgs {
     /// Anonymise conversations whose last event is before this day (midnight UTC) or RFC 3339 time.
     #[arg(long)]
     pub before: String,
-    /// Only say how many conversations would be anonymised.
+    /// Only say what would be anonymised: conversations, and people's ids on community posts.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -558,6 +558,7 @@ pub async fn import(
         ))
     })
     .await?;
+    desk.refresh_engagement().await?;
     spinner.finish_and_clear();
     Ok(out)
 }
@@ -608,8 +609,9 @@ pub async fn purge(desk: &Desk, args: &PurgeArgs, clock: &dyn Clock) -> anyhow::
     bounds::check_time("--before", before, clock.now())?;
     if args.dry_run {
         let n = desk.store().places_ended_before(before).await?.len();
+        let engagement = engagement::purge_preview(desk, before).await?;
         return Ok(format!(
-            "{n} conversations ended before {} would be anonymised",
+            "{n} conversations ended before {} would be anonymised; {engagement}",
             crate::domain::format_time(before)
         ));
     }

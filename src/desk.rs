@@ -13,11 +13,13 @@ use std::collections::HashMap;
 mod bounded;
 pub mod dashboard;
 mod engagement;
+mod engagement_rollup;
 mod export;
 mod group;
 mod rollup;
 pub use bounded::{Export, EXPORT_MAX_ROWS, PLACES_REPORT_MAX_EVENTS};
 pub use engagement::build_engagement_report;
+pub use engagement_rollup::EngagementRefresh;
 
 mod timers;
 pub use export::{export_rows, ExportRow};

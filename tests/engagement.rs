@@ -251,7 +251,17 @@ mod cli {
             .status
             .success());
         let before = engagement_json(&cli);
-        // Every post's window ended before 11-30.
+        // Every post's window ended before 11-30: the dry run counts all 24 rows of the file
+        // (4 posts, 11 + 3 reaction events, 6 replies) and its 7 people, and changes nothing.
+        let out = cli.run(&["purge", "--before", "2026-11-30", "--dry-run"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains(
+                "7 people's ids would be taken off 4 posts, 14 reaction events and 6 replies"
+            ),
+            "{}",
+            stdout(&out)
+        );
         let out = cli.run(&["purge", "--before", "2026-11-30"]);
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(
@@ -274,6 +284,15 @@ mod cli {
         assert_eq!(stored.len(), 24);
         assert!(stored.iter().all(|e| e.author_id.starts_with("anon-")));
         store.close().await;
+        // Nothing is left to anonymise.
+        let out = cli.run(&["purge", "--before", "2026-11-30", "--dry-run"]);
+        assert!(
+            stdout(&out).contains(
+                "0 people's ids would be taken off 0 posts, 0 reaction events and 0 replies"
+            ),
+            "{}",
+            stdout(&out)
+        );
     }
 
     #[test]

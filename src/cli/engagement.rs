@@ -176,3 +176,16 @@ fn row_kind(e: &EngagementEvent) -> u8 {
         EngagementKind::Reply { .. } => 2,
     }
 }
+
+/// What `reactif purge --dry-run` says of the engagement rows it would anonymise.
+pub(super) async fn purge_preview(
+    desk: &Desk,
+    before: crate::domain::Millis,
+) -> anyhow::Result<String> {
+    let e = desk.store().purge_engagement_preview(before).await?;
+    Ok(format!(
+        "on the community posts whose engagement window ended by then, {} people's ids would be \
+         taken off {} posts, {} reaction events and {} replies",
+        e.people, e.posts, e.reactions, e.replies
+    ))
+}

@@ -21,8 +21,13 @@ impl Desk {
     }
 
     /// The engagement report of docs/engagement.md over `window`, replayed from the stored
-    /// posts of the window and the previous one, and their reactions and replies.
-    pub async fn engagement_report(&self, filters: &Filters, window: Window) -> Result<Report> {
+    /// posts of the window and the previous one, and all their reactions and replies: what the
+    /// rollups (`engagement_report`) are checked against, and the benchmark's baseline.
+    pub async fn engagement_replay_report(
+        &self,
+        filters: &Filters,
+        window: Window,
+    ) -> Result<Report> {
         let from = window.previous().from;
         let events = self
             .store()

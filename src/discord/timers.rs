@@ -159,7 +159,11 @@ pub async fn refresh_rollups(bot: Arc<Bot>) {
     let mut failing = false;
     while !bot.stopping() {
         tick.tick().await;
-        match bot.desk.refresh(None, &|_| {}).await {
+        let refreshed = match bot.desk.refresh(None, &|_| {}).await {
+            Ok(_) => bot.desk.refresh_engagement().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match refreshed {
             Ok(_) => failing = false,
             Err(e) if !failing => {
                 failing = true;

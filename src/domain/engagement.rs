@@ -4,9 +4,11 @@
 //!
 //! - this file: the events and their JSON-lines import format;
 //! - `themes`: the themes of a live post (forum tags and `#hashtags`);
-//! - `figures`: one post's figures, and a window's (totals, themes, top posts, previous window).
+//! - `figures`: one post's figures, and a window's (totals, themes, top posts, previous window);
+//! - `rollup`: what a store keeps per post and per day so that a report stays exact and fast.
 
 mod figures;
+pub mod rollup;
 mod themes;
 
 pub use figures::{

@@ -45,4 +45,17 @@ pub trait EngagementStore: Send + Sync {
     /// these rows, so the figures of these posts stay exactly the same. Returns how many people
     /// were anonymised.
     async fn purge_engagement_before(&self, before: Millis) -> Result<u64>;
+
+    /// What `purge_engagement_before(before)` would anonymise, changing nothing: the rows that
+    /// still carry a person's id (not a token) and the distinct people.
+    async fn purge_engagement_preview(&self, before: Millis) -> Result<PurgePreview>;
+}
+
+/// What a purge of the engagement rows would anonymise (`reactif purge --dry-run`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgePreview {
+    pub people: u64,
+    pub posts: u64,
+    pub reactions: u64,
+    pub replies: u64,
 }

@@ -16,6 +16,7 @@
 //! | `privacy.rs`   | `PrivacyStore`  | anonymising places                                      |
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
 //! | `engagement.rs`| `EngagementStore` | posts, reactions and replies (docs/engagement.md)     |
+//! | `engagement_rollups.rs` | `EngagementRollupStore` | engagement per post and per day, for fast reports |
 //! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
 //! | `cluster.rs`   | `ClusterStore`  | turns several processes take (IDENTIFY), PostgreSQL only |
 //!
@@ -49,6 +50,7 @@ mod bot_state;
 mod cluster;
 mod commit;
 mod engagement;
+pub mod engagement_rollups;
 mod events;
 mod outbox;
 mod privacy;
@@ -63,7 +65,8 @@ pub use bot_state::{
 };
 pub use cluster::{ClusterStore, IdentifyTurn, IDENTIFY_LOCK_SPACE};
 pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp, TimerOp};
-pub use engagement::EngagementStore;
+pub use engagement::{EngagementStore, PurgePreview};
+pub use engagement_rollups::EngagementRollupStore;
 pub use events::{EventStore, Inserted};
 pub use outbox::{OutboxBacklog, OutboxItem, OutboxMethod, OutboxStore};
 pub use privacy::{
@@ -223,6 +226,7 @@ pub trait Store:
     + PrivacyStore
     + RollupStore
     + EngagementStore
+    + EngagementRollupStore
     + WebStore
     + ClusterStore
 {

@@ -4,7 +4,9 @@ use super::{Db, Tx, INSERT_CHUNK};
 use crate::domain::engagement::{EngagementEvent, EngagementKind};
 use crate::domain::Millis;
 use crate::store::backend::{Dialect, SqlStore};
-use crate::store::{anon_token, EngagementStore, Inserted, Result, StoreError, ANON_PREFIX};
+use crate::store::{
+    anon_token, EngagementStore, Inserted, PurgePreview, Result, StoreError, ANON_PREFIX,
+};
 use sqlx::{AssertSqlSafe, QueryBuilder};
 use std::collections::HashSet;
 
@@ -14,6 +16,9 @@ const REPLY_COLUMNS: &str = "id, guild_id, post_id, author_id, at_ms";
 
 /// The tables of the three kinds of rows: where an author's id can be.
 const TABLES: [&str; 3] = ["eng_posts", "eng_reactions", "eng_replies"];
+
+/// The rollups of a guild (`sql/engagement_rollups.rs`), dropped with its rows.
+const ROLLUP_TABLES: [&str; 3] = ["eng_post_rollups", "eng_day_rollups", "eng_dirty_days"];
 
 /// The engagement window of a post's guild, in SQL over `eng_posts p` (the default is
 /// ENGAGEMENT.md's 7 days, for a guild that set nothing).
@@ -32,7 +37,7 @@ struct PostRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ReactionRow {
+pub(super) struct ReactionRow {
     id: String,
     guild_id: String,
     post_id: String,
@@ -43,7 +48,7 @@ struct ReactionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ReplyRow {
+pub(super) struct ReplyRow {
     id: String,
     guild_id: String,
     post_id: String,
@@ -156,17 +161,17 @@ fn insert(table: usize, chunk: &[&EngagementEvent]) -> QueryBuilder<Db> {
     qb
 }
 
-/// A post stored again with an earlier time becomes that copy.
-async fn keep_earliest_post(tx: &mut Tx, e: &EngagementEvent) -> Result<()> {
+/// A post stored again with an earlier time becomes that copy; whether it did.
+async fn keep_earliest_post(tx: &mut Tx, e: &EngagementEvent) -> Result<bool> {
     let EngagementKind::Post {
         channel_id,
         themes,
         audience,
     } = &e.kind
     else {
-        return Ok(());
+        return Ok(false);
     };
-    sqlx::query(
+    let changed = sqlx::query(
         "UPDATE eng_posts SET guild_id = $2, channel_id = $3, author_id = $4, at_ms = $5, \
          themes = $6, audience = $7 WHERE id = $1 AND at_ms > $5",
     )
@@ -178,8 +183,22 @@ async fn keep_earliest_post(tx: &mut Tx, e: &EngagementEvent) -> Result<()> {
     .bind(serde_json::Value::from(themes.clone()).to_string())
     .bind(i64::try_from(*audience).unwrap_or(i64::MAX))
     .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
+/// The rows of table number `table` (in `TABLES`) that a purge before `$1` covers, over that
+/// table's alias `x`: the posts whose engagement window ended by then with their reactions and
+/// replies, and the reactions and replies before then on no stored post.
+fn covered(table: usize) -> String {
+    if table == 0 {
+        return format!("x.id IN (SELECT p.id FROM eng_posts p WHERE {POST_WINDOW_END} <= $1)");
+    }
+    format!(
+        "(x.post_id IN (SELECT p.id FROM eng_posts p WHERE {POST_WINDOW_END} <= $1) \
+         OR (x.at_ms < $1 AND NOT EXISTS (SELECT 1 FROM eng_posts q WHERE q.id = x.post_id)))"
+    )
 }
 
 /// `select` with `AND guild_id = $N` (on `column`) when a guild is given, bound.
@@ -209,17 +228,22 @@ impl EngagementStore for SqlStore<Db> {
         // The first occurrence of an id in the batch is the one stored.
         let mut seen: [HashSet<&str>; 3] = Default::default();
         let mut out = Vec::with_capacity(events.len());
+        // The posts whose rollups this changes (a reaction's post may not be stored yet: its
+        // mark waits for it).
+        let mut dirty: Vec<String> = Vec::new();
         for e in events {
             let t = table_of(e);
             if new_ids[t].contains(&e.id) && seen[t].insert(e.id.as_str()) {
+                dirty.push(e.kind.post_id().unwrap_or(&e.id).to_string());
                 out.push(Inserted::New);
             } else {
-                if t == 0 {
-                    keep_earliest_post(&mut tx, e).await?;
+                if t == 0 && keep_earliest_post(&mut tx, e).await? {
+                    dirty.push(e.id.clone());
                 }
                 out.push(Inserted::Duplicate);
             }
         }
+        super::engagement_rollups::mark_posts(&mut tx, &dirty).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -308,6 +332,15 @@ impl EngagementStore for SqlStore<Db> {
             .await?
             .rows_affected();
         }
+        // Its rollups go with it (what is derived from the rows is not counted).
+        for table in ROLLUP_TABLES {
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE guild_id = $1"
+            )))
+            .bind(guild_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(n)
     }
@@ -326,21 +359,60 @@ impl EngagementStore for SqlStore<Db> {
             .await?
             .rows_affected();
         }
+        // The same person under the token: the rollups' numbers stand for them still, so no
+        // figure needs deriving again.
+        for sql in [
+            "UPDATE eng_people SET person = $2 WHERE person = $1",
+            "UPDATE eng_post_rollups SET author_id = $2 WHERE author_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(user_id)
+                .bind(&token)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(n)
     }
 
+    async fn purge_engagement_preview(&self, before: Millis) -> Result<PurgePreview> {
+        let mut counts = [0u64; 3];
+        for (t, table) in TABLES.iter().enumerate() {
+            let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table} x WHERE {} AND x.author_id NOT LIKE '{ANON_PREFIX}%'",
+                covered(t)
+            )))
+            .bind(before)
+            .fetch_one(&self.pool)
+            .await?;
+            counts[t] = n.max(0) as u64;
+        }
+        let union = (0..3)
+            .map(|t| {
+                format!(
+                    "SELECT x.author_id FROM {} x WHERE {} AND x.author_id NOT LIKE '{ANON_PREFIX}%'",
+                    TABLES[t],
+                    covered(t)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ");
+        let (people,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM ({union}) people"
+        )))
+        .bind(before)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(PurgePreview {
+            people: people.max(0) as u64,
+            posts: counts[0],
+            reactions: counts[1],
+            replies: counts[2],
+        })
+    }
+
     async fn purge_engagement_before(&self, before: Millis) -> Result<u64> {
         let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
-        // The rows of each table that the purge covers, over that table's alias `x`.
-        let covered = [
-            format!("x.id IN (SELECT p.id FROM eng_posts p WHERE {POST_WINDOW_END} <= $1)"),
-            format!(
-                "(x.post_id IN (SELECT p.id FROM eng_posts p WHERE {POST_WINDOW_END} <= $1) \
-                 OR (x.at_ms < $1 AND NOT EXISTS (SELECT 1 FROM eng_posts q WHERE q.id = x.post_id)))"
-            ),
-        ];
-        let covered = |table: usize| covered[(table > 0) as usize].as_str();
         let mut people: Vec<String> = Vec::new();
         for (t, table) in TABLES.iter().enumerate() {
             let rows: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
@@ -354,6 +426,15 @@ impl EngagementStore for SqlStore<Db> {
         }
         people.sort_unstable();
         people.dedup();
+        // The purged posts' people change (one token each, apart from their later rows): their
+        // rollups are derived again, and their days.
+        let covered_posts = format!("SELECT p.id FROM eng_posts p WHERE {POST_WINDOW_END} <= $1");
+        let posts: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(covered_posts))
+            .bind(before)
+            .fetch_all(&mut *tx)
+            .await?;
+        let posts: Vec<String> = posts.into_iter().map(|(p,)| p).collect();
+        super::engagement_rollups::mark_posts(&mut tx, &posts).await?;
         for person in &people {
             let token = anon_token();
             for (t, table) in TABLES.iter().enumerate() {
@@ -368,6 +449,20 @@ impl EngagementStore for SqlStore<Db> {
                 .execute(&mut *tx)
                 .await?;
             }
+            // Numbered people with no row left lose their number: their id is kept nowhere.
+            sqlx::query(
+                "DELETE FROM eng_people WHERE person = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM eng_reactions WHERE author_id = $1) \
+                 AND NOT EXISTS (SELECT 1 FROM eng_replies WHERE author_id = $1)",
+            )
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE eng_post_rollups SET author_id = $2 WHERE author_id = $1 AND post_id IN (SELECT id FROM eng_posts WHERE author_id = $2)")
+                .bind(person)
+                .bind(&token)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(people.len() as u64)

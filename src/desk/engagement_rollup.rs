@@ -1,0 +1,487 @@
+//! Keeping the engagement rollups up to date (`Desk::refresh_engagement`) and building the
+//! engagement report from them (`Desk::engagement_report`), exactly the replay's
+//! (`Desk::engagement_replay_report`, which the property test and the benchmark compare with).
+//!
+//! Writes only mark posts dirty, in the transaction that stores their rows. The refresh derives
+//! each dirty post's rollup (all its events counted), marks the days it was and is in, then
+//! sums those days. The bot refreshes with its support rollups, and a report refreshes first,
+//! so it never reads stale rollups.
+
+use super::Desk;
+use crate::domain::engagement::rollup::{
+    day_parts, last_inside, top_post, DayPart, DaySpan, LoosePost, PostRollup, Target,
+    WindowBuilder,
+};
+use crate::domain::engagement::{
+    post_figures, DayPoint, EngagementEvent, Filters, Post, PostFigures, Report,
+};
+use crate::domain::kpi::{local_day, local_midnight, series_window, Window};
+use crate::domain::{GuildRules, Millis};
+use crate::store::engagement_rollups::{DayPartsUpdate, EngDay, PostRollupsUpdate, StoredDayPart};
+use crate::store::{Result, StoreError};
+use chrono::{Duration, NaiveDate};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Posts (or days) per batch of a refresh.
+const BATCH: i64 = 2_000;
+const DAY_BATCH: i64 = 100;
+/// A refresh stops after this many batches (new events keep coming): the next takes the rest.
+const MAX_ROUNDS: u32 = 100_000;
+
+/// What one refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngagementRefresh {
+    pub posts: u64,
+    pub days: u64,
+}
+
+/// The local day of `at` in `tz`, with its bounds.
+fn day_of(guild_id: &str, tz: &Tz, at: Millis) -> EngDay {
+    let day = local_day(tz, at);
+    EngDay {
+        guild_id: guild_id.to_string(),
+        zone: tz.name().to_string(),
+        day: day.to_string(),
+        start_ms: local_midnight(tz, day),
+        end_ms: local_midnight(tz, day + Duration::days(1)),
+    }
+}
+
+/// The days a post is summed in: in its guild's time zone (the guild's reports) and in UTC
+/// (reports over several guilds).
+fn days_of(guild_id: &str, rules: &GuildRules, at: Millis) -> Vec<EngDay> {
+    let mut days = vec![day_of(guild_id, &rules.timezone, at)];
+    if rules.timezone != Tz::UTC {
+        days.push(day_of(guild_id, &Tz::UTC, at));
+    }
+    days
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Corrupt(what)
+}
+
+impl Desk {
+    /// Brings the engagement rollups up to date with the stored posts, reactions and replies,
+    /// and with each guild's engagement window and time zone.
+    pub async fn refresh_engagement(&self) -> Result<EngagementRefresh> {
+        let store = self.store();
+        let all = store.all_guild_rules().await?;
+        let defaults = GuildRules::default();
+        let rules = |g: &str| all.get(g).unwrap_or(&defaults);
+        let mut known = store.eng_rollup_guilds().await?;
+        for (guild, (window_ms, zone)) in &known {
+            let r = rules(guild);
+            if r.engagement_window_ms != *window_ms || r.timezone.name() != zone {
+                store
+                    .eng_set_rollup_guild(guild, r.engagement_window_ms, r.timezone.name(), true)
+                    .await?;
+            }
+        }
+        let mut done = EngagementRefresh::default();
+        let mut rounds = 0;
+        while rounds < MAX_ROUNDS {
+            rounds += 1;
+            let marks = store.eng_dirty_posts(BATCH).await?;
+            if marks.is_empty() {
+                break;
+            }
+            let ids: Vec<String> = marks.iter().map(|m| m.post_id.clone()).collect();
+            let events = store.eng_posts_and_interactions(&ids).await?;
+            let mut days: Vec<EngDay> = Vec::new();
+            for old in store.eng_post_rollups_by_id(&ids).await? {
+                days.extend(days_of(
+                    &old.post.guild_id,
+                    rules(&old.post.guild_id),
+                    old.post.at,
+                ));
+            }
+            let mut on_post: HashMap<&str, Vec<&EngagementEvent>> = HashMap::new();
+            let mut posts: Vec<Post> = Vec::new();
+            for e in &events {
+                match e.kind.post_id() {
+                    Some(p) => on_post.entry(p).or_default().push(e),
+                    None => posts.extend(Post::from_event(e)),
+                }
+            }
+            let mut figures: Vec<(PostFigures, Millis)> = Vec::with_capacity(posts.len());
+            for post in posts {
+                let r = rules(&post.guild_id);
+                if !known.contains_key(&post.guild_id) {
+                    let zone = r.timezone.name().to_string();
+                    store
+                        .eng_set_rollup_guild(&post.guild_id, r.engagement_window_ms, &zone, false)
+                        .await?;
+                    known.insert(post.guild_id.clone(), (r.engagement_window_ms, zone));
+                }
+                days.extend(days_of(&post.guild_id, r, post.at));
+                let touches = on_post.get(post.id.as_str()).map_or(&[][..], Vec::as_slice);
+                let f = post_figures(
+                    post,
+                    r.engagement_window_ms,
+                    Millis::MAX,
+                    touches.iter().copied(),
+                );
+                let last = last_inside(&f.post, f.window_end, touches.iter().copied());
+                figures.push((f, last));
+            }
+            let people: Vec<String> = figures
+                .iter()
+                .flat_map(|(f, _)| f.engaged.iter().cloned())
+                .collect();
+            let numbers = store.eng_number_people(&people).await?;
+            let mut rollups = Vec::with_capacity(figures.len());
+            for (f, last_at) in figures {
+                let mut people = f
+                    .engaged
+                    .iter()
+                    .map(|p| {
+                        numbers
+                            .get(p)
+                            .copied()
+                            .ok_or_else(|| corrupt(format!("{p} has no number")))
+                    })
+                    .collect::<Result<Vec<u32>>>()?;
+                people.sort_unstable();
+                rollups.push(PostRollup {
+                    window_end: f.window_end,
+                    reactions: f.reactions,
+                    replies: f.replies,
+                    last_at,
+                    people,
+                    post: f.post,
+                });
+            }
+            let present: HashSet<&str> = rollups.iter().map(|r| r.post.id.as_str()).collect();
+            let removed = ids
+                .iter()
+                .filter(|id| !present.contains(id.as_str()))
+                .cloned()
+                .collect();
+            done.posts += rollups.len() as u64;
+            let update = PostRollupsUpdate {
+                marks,
+                rollups,
+                removed,
+                days,
+            };
+            store.eng_write_post_rollups(&update).await?;
+        }
+        while rounds < MAX_ROUNDS {
+            rounds += 1;
+            let marks = store.eng_dirty_days(DAY_BATCH).await?;
+            if marks.is_empty() {
+                break;
+            }
+            let mut updates = Vec::with_capacity(marks.len());
+            for mark in marks {
+                let d = &mark.day;
+                let posts = store
+                    .eng_post_rollups_between(&d.guild_id, d.start_ms, d.end_ms)
+                    .await?;
+                updates.push(DayPartsUpdate {
+                    window_ms: rules(&d.guild_id).engagement_window_ms,
+                    parts: day_parts(&posts),
+                    mark,
+                });
+            }
+            done.days += updates.len() as u64;
+            store.eng_write_day_parts(&updates).await?;
+        }
+        Ok(done)
+    }
+
+    /// The engagement report of docs/engagement.md over `window`: the rollups refreshed, then
+    /// read (`engagement_rollup_report`). What a command, the dashboard or the CLI calls.
+    pub async fn engagement_report(&self, filters: &Filters, window: Window) -> Result<Report> {
+        self.refresh_engagement().await?;
+        self.engagement_rollup_report(filters, window).await
+    }
+
+    /// The report from the rollups as they are (the caller refreshed them): the whole days of
+    /// each window from the day parts, and the posts of the other days one by one, from their
+    /// rollups, or replayed from their rows when they have events after `now`.
+    pub async fn engagement_rollup_report(&self, filters: &Filters, w: Window) -> Result<Report> {
+        let store = self.store();
+        let all = store.all_guild_rules().await?;
+        let defaults = GuildRules::default();
+        let rules = |g: &str| all.get(g).unwrap_or(&defaults);
+        let timezone = filters
+            .guild_id
+            .as_deref()
+            .map_or(defaults.timezone, |g| rules(g).timezone);
+        let (prev, series) = (w.previous(), series_window(w));
+        let windows = [w, prev, series];
+        let (from, to) = (prev.from.min(series.from), w.to);
+        let stored = store
+            .eng_day_parts(
+                timezone.name(),
+                filters.guild_id.as_deref(),
+                filters.theme.as_deref(),
+                from,
+                to,
+            )
+            .await?;
+        // The parts of each day, and for each window whether the day is summed whole (all its
+        // posts inside, none changed after `now`, all or none maturing), or post by post.
+        let mut groups: BTreeMap<(&str, Millis), Vec<&StoredDayPart>> = BTreeMap::new();
+        for s in &stored {
+            groups
+                .entry((s.day.guild_id.as_str(), s.day.start_ms))
+                .or_default()
+                .push(s);
+        }
+        let now = w.now;
+        let whole = |x: &Window, s: &StoredDayPart| {
+            let DaySpan {
+                first_post,
+                last_post,
+                last_at,
+            } = s.span;
+            let all_maturing = now < first_post.saturating_add(s.window_ms);
+            let none_maturing = now >= last_post.saturating_add(s.window_ms);
+            x.from <= first_post
+                && last_post < x.to
+                && last_at <= now
+                && (all_maturing || none_maturing)
+        };
+        let overlaps =
+            |x: &Window, s: &StoredDayPart| s.day.start_ms < x.to && s.day.end_ms > x.from;
+        let mut builders = [WindowBuilder::new(w), WindowBuilder::new(prev)];
+        let mut daily = empty_daily(series, &timezone);
+        // (guild, start, end) of the days taken post by post, and for which windows.
+        let mut loose: Vec<(&EngDay, [bool; 3])> = Vec::new();
+        for parts in groups.values() {
+            let first = parts[0];
+            let mut by_posts = [false; 3];
+            for (i, x) in windows.iter().enumerate() {
+                if !overlaps(x, first) {
+                    continue;
+                }
+                if !whole(x, first) {
+                    by_posts[i] = true;
+                    continue;
+                }
+                for s in parts {
+                    let target = target(filters, &s.part);
+                    if i == 2 {
+                        if matches!(target, Some(Target::Total | Target::Both(_))) {
+                            add_day(&mut daily, &s.day.day, &s.part)?;
+                        }
+                        continue;
+                    }
+                    let Some(target) = target else { continue };
+                    let maturing = if now < s.span.first_post.saturating_add(s.window_ms) {
+                        s.part.posts
+                    } else {
+                        0
+                    };
+                    builders[i]
+                        .add_part(target, &s.part, &s.people, maturing)
+                        .map_err(corrupt)?;
+                }
+            }
+            if by_posts.iter().any(|b| *b) {
+                loose.push((&first.day, by_posts));
+            }
+        }
+        // The posts of the days taken one by one.
+        let mut posts: Vec<(PostRollup, [bool; 3])> = Vec::new();
+        for (day, by_posts) in &loose {
+            for r in store
+                .eng_post_rollups_between(&day.guild_id, day.start_ms, day.end_ms)
+                .await?
+            {
+                if filters.keeps(&r.post) {
+                    posts.push((r, *by_posts));
+                }
+            }
+        }
+        let late: Vec<String> = posts
+            .iter()
+            .filter(|(r, _)| r.last_at > now && r.post.at <= now)
+            .map(|(r, _)| r.post.id.clone())
+            .collect();
+        let mut replayed: HashMap<String, PostFigures> = HashMap::new();
+        if !late.is_empty() {
+            let events = store.eng_interactions_until(&late, now).await?;
+            let mut on_post: HashMap<&str, Vec<&EngagementEvent>> = HashMap::new();
+            for e in &events {
+                if let Some(p) = e.kind.post_id() {
+                    on_post.entry(p).or_default().push(e);
+                }
+            }
+            for (r, _) in posts
+                .iter()
+                .filter(|(r, _)| r.last_at > now && r.post.at <= now)
+            {
+                let touches = on_post
+                    .get(r.post.id.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                let window_ms = r.window_end - r.post.at;
+                let f = post_figures(r.post.clone(), window_ms, now, touches.iter().copied());
+                replayed.insert(r.post.id.clone(), f);
+            }
+        }
+        let names: Vec<String> = replayed
+            .values()
+            .flat_map(|f| f.engaged.iter().cloned())
+            .collect();
+        let numbers = store.eng_people_numbers(&names).await?;
+        for (r, by_posts) in &posts {
+            let numbered: Vec<u32>;
+            let unnumbered: Vec<String>;
+            let mut p = LoosePost {
+                post: &r.post,
+                window_end: r.window_end,
+                reactions: r.reactions,
+                replies: r.replies,
+                engaged_users: r.people.len() as u64,
+                people: &r.people,
+                unnumbered: &[],
+            };
+            if let Some(f) = replayed.get(&r.post.id) {
+                numbered = f
+                    .engaged
+                    .iter()
+                    .filter_map(|n| numbers.get(n).copied())
+                    .collect();
+                unnumbered = f
+                    .engaged
+                    .iter()
+                    .filter(|n| !numbers.contains_key(*n))
+                    .cloned()
+                    .collect();
+                p.reactions = f.reactions;
+                p.replies = f.replies;
+                p.engaged_users = f.engaged_users();
+                p.people = &numbered;
+                p.unnumbered = &unnumbered;
+            }
+            for (i, x) in windows.iter().enumerate() {
+                if !by_posts[i] || !x.contains(r.post.at) {
+                    continue;
+                }
+                if i == 2 {
+                    if let Some(d) = daily.get_mut(&local_day(&timezone, r.post.at)) {
+                        d.posts += 1;
+                        d.engagements += p.reactions + p.replies;
+                        d.audience += r.post.audience;
+                    }
+                } else {
+                    builders[i].add_post(&p);
+                }
+            }
+        }
+        let [cur, before] = builders;
+        let (mut current, top) = cur.finish();
+        current.top_posts = self.top_posts(&top, &posts, &replayed).await?;
+        let (mut previous, top) = before.finish();
+        previous.top_posts = self.top_posts(&top, &posts, &replayed).await?;
+        Ok(Report {
+            window: w,
+            filters: filters.clone(),
+            current,
+            previous,
+            daily: daily.into_values().collect(),
+            timezone,
+        })
+    }
+
+    /// The top posts' figures, in order: replayed ones as they are, the others from their
+    /// rollups with their people's ids.
+    async fn top_posts(
+        &self,
+        ids: &[String],
+        loose: &[(PostRollup, [bool; 3])],
+        replayed: &HashMap<String, PostFigures>,
+    ) -> Result<Vec<PostFigures>> {
+        let mut rollups: HashMap<String, PostRollup> = loose
+            .iter()
+            .filter(|(r, _)| ids.contains(&r.post.id))
+            .map(|(r, _)| (r.post.id.clone(), r.clone()))
+            .collect();
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !rollups.contains_key(*id) && !replayed.contains_key(*id))
+            .cloned()
+            .collect();
+        for r in self.store().eng_post_rollups_by_id(&missing).await? {
+            rollups.insert(r.post.id.clone(), r);
+        }
+        let numbers: Vec<u32> = rollups
+            .values()
+            .flat_map(|r| r.people.iter().copied())
+            .collect();
+        let names = self.store().eng_people_names(&numbers).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(f) = replayed.get(id) {
+                out.push(f.clone());
+                continue;
+            }
+            let r = rollups
+                .get(id)
+                .ok_or_else(|| corrupt(format!("top post {id} has no rollup")))?;
+            let engaged = r
+                .people
+                .iter()
+                .map(|n| {
+                    names
+                        .get(n)
+                        .cloned()
+                        .ok_or_else(|| corrupt(format!("person number {n} has no id")))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            out.push(top_post(r, engaged));
+        }
+        Ok(out)
+    }
+}
+
+/// Which figures a stored part adds to under the report's filters (`None`: none).
+fn target<'a>(filters: &Filters, part: &'a DayPart) -> Option<Target<'a>> {
+    let (a, b) = (part.theme_a.as_str(), part.theme_b.as_str());
+    match &filters.theme {
+        None if a.is_empty() => Some(Target::Total),
+        None if b.is_empty() => Some(Target::Theme(a)),
+        None => None,
+        Some(t) if a != t => None,
+        Some(_) if b.is_empty() => Some(Target::Both(a)),
+        Some(_) => Some(Target::Theme(b)),
+    }
+}
+
+/// Every day of the series window in `tz`, at zero.
+fn empty_daily(w: Window, tz: &Tz) -> BTreeMap<NaiveDate, DayPoint> {
+    if w.to <= w.from {
+        return BTreeMap::new();
+    }
+    let (first, last) = (local_day(tz, w.from), local_day(tz, w.to - 1));
+    first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|day| {
+            let point = DayPoint {
+                day,
+                posts: 0,
+                engagements: 0,
+                audience: 0,
+            };
+            (day, point)
+        })
+        .collect()
+}
+
+fn add_day(daily: &mut BTreeMap<NaiveDate, DayPoint>, day: &str, part: &DayPart) -> Result<()> {
+    let day: NaiveDate = day
+        .parse()
+        .map_err(|e| corrupt(format!("day rollup of {day}: {e}")))?;
+    if let Some(d) = daily.get_mut(&day) {
+        d.posts += part.posts;
+        d.engagements += part.reactions + part.replies;
+        d.audience += part.audience;
+    }
+    Ok(())
+}
