@@ -6,7 +6,7 @@ use super::holes::Holes;
 use super::outbox::Outbox;
 use super::state::{
     GuildChannels, HeavyReports, Intake, KnownChannels, Lifecycle, LostStaffChannels, PlaceLocks,
-    RateLimits, StoreWaits,
+    RateLimits, ReactionIds, StoreWaits,
 };
 use crate::clock::Clock;
 use crate::desk::Desk;
@@ -37,6 +37,8 @@ pub struct Bot {
     pub heavy: HeavyReports,
     /// `DASHBOARD_URL`, for `/dashboard`'s links.
     pub dashboard_url: Option<String>,
+    /// Ids of the reaction events the bot records (Discord gives reactions none).
+    pub reaction_ids: ReactionIds,
 }
 
 impl Bot {
@@ -61,6 +63,7 @@ impl Bot {
             limits: RateLimits::default(),
             heavy: HeavyReports::default(),
             dashboard_url: None,
+            reaction_ids: ReactionIds::default(),
         }
     }
 
@@ -116,6 +119,17 @@ impl Bot {
             return Ok(known);
         }
         Ok(guild_channels(&self.setup(guild_id).await?))
+    }
+
+    /// The guild's engagement tracking, from memory when read recently (every message and
+    /// reaction of the guild asks).
+    pub async fn tracking(&self, guild_id: &str) -> anyhow::Result<crate::store::TrackingSetup> {
+        if let Some(known) = self.known.tracking(guild_id) {
+            return Ok(known);
+        }
+        let tracking = self.desk.store().tracking_setup(guild_id).await?;
+        self.known.remember_tracking(guild_id, tracking.clone());
+        Ok(tracking)
     }
 
     pub async fn texts(&self, guild_id: &str) -> &'static Texts {

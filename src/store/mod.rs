@@ -17,6 +17,7 @@
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
 //! | `engagement.rs`| `EngagementStore` | posts, reactions and replies (docs/engagement.md)     |
 //! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
+//! | `tracking.rs`  | `TrackingStore` | the channels tracked for engagement, the community role |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:
@@ -53,6 +54,7 @@ mod privacy;
 mod rollups;
 mod rows;
 mod rules;
+mod tracking;
 mod web;
 
 pub use bot_state::{
@@ -71,6 +73,7 @@ pub use rollups::{
     RollupStatus, RollupStore,
 };
 pub use rules::RulesStore;
+pub use tracking::{TrackingSetup, TrackingStore};
 pub use sqlite::SqliteOptions;
 pub use web::{WebSession, WebStore};
 
@@ -220,6 +223,7 @@ pub trait Store:
     + PrivacyStore
     + RollupStore
     + EngagementStore
+    + TrackingStore
     + WebStore
 {
     /// `sqlite` or `postgres`.

@@ -16,6 +16,7 @@ mod steps;
 mod catch_up;
 mod commands;
 mod dashboard;
+mod engagement;
 mod limits;
 mod outbox;
 mod privacy;

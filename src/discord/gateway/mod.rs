@@ -10,7 +10,7 @@ pub use messages::from_history;
 use super::bot::{Bot, Error};
 use super::custom_id::{parse_component_id, ComponentId};
 use super::replies::{ephemeral, interaction_failed};
-use super::{catchup, relay, surveys};
+use super::{catchup, engagement, relay, surveys};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 
@@ -21,7 +21,45 @@ pub async fn dispatch(
 ) -> Result<(), Error> {
     match event {
         serenity::FullEvent::Message { new_message } => {
+            on_engagement(bot, engagement::on_message(ctx, bot, new_message)).await;
             messages::on_live_message(ctx, bot, new_message).await
+        }
+        serenity::FullEvent::ReactionAdd { add_reaction } => {
+            on_engagement(bot, engagement::on_reaction(ctx, bot, add_reaction, true)).await
+        }
+        serenity::FullEvent::ReactionRemove { removed_reaction } => {
+            on_engagement(
+                bot,
+                engagement::on_reaction(ctx, bot, removed_reaction, false),
+            )
+            .await
+        }
+        serenity::FullEvent::ReactionRemoveAll {
+            channel_id,
+            removed_from_message_id,
+        } => {
+            // Serenity's event names no guild: the engagement feature finds the channel's.
+            let cleared = engagement::on_reactions_cleared(
+                ctx,
+                bot,
+                None,
+                *channel_id,
+                *removed_from_message_id,
+                None,
+            );
+            on_engagement(bot, cleared).await
+        }
+        serenity::FullEvent::ReactionRemoveEmoji { removed_reactions } => {
+            let r = removed_reactions;
+            let cleared = engagement::on_reactions_cleared(
+                ctx,
+                bot,
+                r.guild_id,
+                r.channel_id,
+                r.message_id,
+                Some(&r.emoji),
+            );
+            on_engagement(bot, cleared).await
         }
         serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
             crate::observe::gateway_session(match event {
@@ -31,6 +69,13 @@ pub async fn dispatch(
             bot.holes.set_context(ctx);
             // What was said while we were away is in the channels' history.
             tokio::spawn(catchup::run(ctx.clone(), Arc::clone(bot), from_history));
+            let guilds = match event {
+                serenity::FullEvent::Ready { data_about_bot } => {
+                    data_about_bot.guilds.iter().map(|g| g.id).collect()
+                }
+                _ => Vec::new(),
+            };
+            tokio::spawn(engagement::catch_up(ctx.clone(), Arc::clone(bot), guilds));
         }
         serenity::FullEvent::InteractionCreate { interaction } => {
             on_interaction(ctx, bot, interaction).await
@@ -38,6 +83,18 @@ pub async fn dispatch(
         _ => {}
     }
     Ok(())
+}
+
+/// An engagement event (a post, a reply, a reaction), handled as one piece of work (shutdown
+/// waits for it). A failure is logged: the next catch-up reads the post back from Discord.
+async fn on_engagement(bot: &Arc<Bot>, handled: impl std::future::Future<Output = anyhow::Result<()>>) {
+    let Some(_work) = bot.lifecycle.start_work() else {
+        return;
+    };
+    if let Err(e) = handled.await {
+        crate::observe::database_error(&e);
+        tracing::error!(error = %format!("{e:#}"), "engagement event not stored; the next catch-up reads it back");
+    }
 }
 
 /// A click or a form (slash commands go to poise's framework, not here).
