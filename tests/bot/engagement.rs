@@ -132,9 +132,11 @@ fn inline_reply(author: u64, to: u64, text: &str) -> Value {
 
 /// The final answer of a deferred command (its embed), or fails.
 async fn deferred_answer(bot: &TestBot, id: &str) -> Value {
-    let path = format!("/webhooks/{}/tok_{id}/messages/@original", ids::APP);
+    let path = format!("/webhooks/{}/tok_{id}", ids::APP);
     let reply = bot
-        .request(|r| r.path == path && r.body.as_ref().is_some_and(|b| b["embeds"].is_array()))
+        .request(|r| {
+            r.path.starts_with(&path) && r.body.as_ref().is_some_and(|b| b["embeds"].is_array())
+        })
         .await;
     let names: Vec<&str> = reply
         .attachments
@@ -511,7 +513,10 @@ async fn reactions_and_replies_while_the_bot_was_away_are_caught_up_exactly_and_
     bot.halt().await;
     let all = stored(&bot).await;
     let on_p = about(&all, p);
-    let caught: Vec<&EngagementEvent> = on_p.iter().filter(|e| e.at >= before_restart).collect();
+    let caught: Vec<&EngagementEvent> = on_p
+        .iter()
+        .filter(|e| is_reaction(e) && e.at >= before_restart)
+        .collect();
     // Cody's removal and Otto's add carry the catch-up's time; the reply its own snowflake's.
     assert_eq!(caught.len(), 2, "{on_p:#?}");
     assert!(caught.iter().any(|e| e.author_id == ids::CODY.to_string()
@@ -553,5 +558,98 @@ async fn reactions_and_replies_while_the_bot_was_away_are_caught_up_exactly_and_
     bot.halt().await;
     assert_eq!(stored(&bot).await.len(), all.len());
     assert_eq!(figures_of(&report(&bot).await, p), (2, 1, 2, 6));
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn the_audience_is_who_can_view_the_channel_and_forum_tags_are_themes() {
+    const NEWS: u64 = 1191169061027971107;
+    const TAG: u64 = 1191169065222275108;
+    // #news: hidden from @everyone, shown to the agents. #help-forum has a "Release" tag.
+    let mut guild = default_guild();
+    let mut news = guild_channel_json(ids::GUILD, NEWS, 5, "news", 4);
+    news["permission_overwrites"] = json!([
+        {"id": ids::EVERYONE_ROLE.to_string(), "type": 0, "allow": "0", "deny": "1024"},
+        {"id": ids::AGENT_ROLE.to_string(), "type": 0, "allow": "1024", "deny": "0"},
+    ]);
+    guild["channels"].as_array_mut().unwrap().push(news);
+    for c in guild["channels"].as_array_mut().unwrap() {
+        if c["id"] == ids::HELP_FORUM.to_string() {
+            c["available_tags"] = json!([{
+                "id": TAG.to_string(), "name": "Release", "moderated": false,
+            }]);
+        }
+    }
+    let config = FakeConfig {
+        guilds: vec![guild],
+        echo_bot_events: true,
+        ..FakeConfig::default()
+    };
+    let bot = spawn_with(config, &[]).await;
+    bot.store()
+        .save_tracking_setup(
+            GUILD,
+            &TrackingSetup {
+                channels: vec![
+                    WatchedChannel {
+                        channel_id: NEWS.to_string(),
+                        kind: WatchKind::Text,
+                    },
+                    WatchedChannel {
+                        channel_id: ids::HELP_FORUM.to_string(),
+                        kind: WatchKind::Forum,
+                    },
+                ],
+                community_role: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    let msg = message_create(ids::ALEX, Place::guild(NEWS), "Agents only", now_ms());
+    let news_post = id_of(&msg["id"]).unwrap();
+    bot.fake.dispatch("MESSAGE_CREATE", msg).await;
+
+    // A forum post: its thread (tagged "Release"), then its first message, with the thread's id.
+    let at = now_ms();
+    let mut thread = thread_create(ids::GUILD, ids::HELP_FORUM, "v2 is out", ids::CARLA, at);
+    thread["applied_tags"] = json!([TAG.to_string()]);
+    let forum_post = id_of(&thread["id"]).unwrap();
+    bot.fake.dispatch("THREAD_CREATE", thread).await;
+    let mut first = message_create(ids::CARLA, Place::guild(forum_post), "v2 #Fix", at);
+    first["id"] = json!(forum_post.to_string());
+    bot.fake.dispatch("MESSAGE_CREATE", first).await;
+    let reply = message_create(ids::CODY, Place::guild(forum_post), "Thanks", now_ms() + 5);
+    bot.fake.dispatch("MESSAGE_CREATE", reply).await;
+    wait_stored(&bot, forum_post, 0, 1).await;
+
+    let all = stored(&bot).await;
+    let kind_of = |id: u64| {
+        all.iter()
+            .find(|e| e.id == id.to_string())
+            .unwrap_or_else(|| panic!("{id} stored: {all:#?}"))
+            .kind
+            .clone()
+    };
+    // #news by hand: Olga (the owner sees everything) and Alex (agent role allowed); Carla,
+    // Cody, Otto and Ada (Manage Server is not Administrator) are denied; the bot is a bot.
+    assert_eq!(
+        kind_of(news_post),
+        EngagementKind::Post {
+            channel_id: NEWS.to_string(),
+            themes: vec!["untagged".into()],
+            audience: 2,
+        }
+    );
+    // The forum post: its tag's name as shown, then its hashtag lower-cased; everyone sees the
+    // forum; its channel is its thread, where the message lives.
+    assert_eq!(
+        kind_of(forum_post),
+        EngagementKind::Post {
+            channel_id: forum_post.to_string(),
+            themes: vec!["Release".into(), "fix".into()],
+            audience: 6,
+        }
+    );
     bot.stop().await;
 }

@@ -271,5 +271,5 @@ async fn on_discord(
             }
         }
     }
-    Ok(shown)
+    Ok(Some(shown))
 }

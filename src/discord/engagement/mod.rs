@@ -167,7 +167,7 @@ async fn thread_of(
         g.threads
             .iter()
             .find(|t| t.id == channel)
-            .and_then(|t| of(t))
+            .and_then(of)
     });
     if from_cache.is_some() {
         return from_cache;
@@ -351,13 +351,10 @@ pub async fn on_reactions_cleared(
 
 /// The guild of a channel or thread, from the cache.
 fn guild_of(ctx: &serenity::Context, channel: serenity::ChannelId) -> Option<serenity::GuildId> {
-    if let Some(c) = ctx.cache.channel(channel) {
-        return Some(c.guild_id);
-    }
     ctx.cache.guilds().into_iter().find(|g| {
-        ctx.cache
-            .guild(*g)
-            .is_some_and(|guild| guild.threads.iter().any(|t| t.id == channel))
+        ctx.cache.guild(*g).is_some_and(|guild| {
+            guild.channels.contains_key(&channel) || guild.threads.iter().any(|t| t.id == channel)
+        })
     })
 }
 
