@@ -112,9 +112,7 @@ pub async fn community(ctx: Context<'_>) -> Result<bool, Error> {
     });
     if !in_role {
         let locale = ctx.data().rules(&who.guild).await?.locale;
-        return Err(user_error(
-            crate::i18n::community_texts(locale).not_allowed,
-        ));
+        return Err(user_error(crate::i18n::community_texts(locale).not_allowed));
     }
     Ok(true)
 }

@@ -73,8 +73,8 @@ pub use rollups::{
     RollupStatus, RollupStore,
 };
 pub use rules::RulesStore;
-pub use tracking::{TrackingSetup, TrackingStore};
 pub use sqlite::SqliteOptions;
+pub use tracking::{TrackingSetup, TrackingStore};
 pub use web::{WebSession, WebStore};
 
 use async_trait::async_trait;

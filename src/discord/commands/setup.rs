@@ -81,7 +81,9 @@ pub async fn setup(
     #[description = "Stop tracking engagement in a channel"] remove_engagement_channel: Option<
         serenity::PartialChannel,
     >,
-    #[description = "Role whose members may use /engagement"] community_role: Option<serenity::Role>,
+    #[description = "Role whose members may use /engagement"] community_role: Option<
+        serenity::Role,
+    >,
     #[description = "Clear the community role"] clear_community_role: Option<bool>,
 ) -> Result<(), Error> {
     let guild = super::guild(ctx)?;

@@ -163,12 +163,10 @@ async fn thread_of(
     if let Some(Cached::Plain) = cached(ctx, guild_id, channel) {
         return None;
     }
-    let from_cache = ctx.cache.guild(guild_id).and_then(|g| {
-        g.threads
-            .iter()
-            .find(|t| t.id == channel)
-            .and_then(of)
-    });
+    let from_cache = ctx
+        .cache
+        .guild(guild_id)
+        .and_then(|g| g.threads.iter().find(|t| t.id == channel).and_then(of));
     if from_cache.is_some() {
         return from_cache;
     }

@@ -87,7 +87,10 @@ pub async fn dispatch(
 
 /// An engagement event (a post, a reply, a reaction), handled as one piece of work (shutdown
 /// waits for it). A failure is logged: the next catch-up reads the post back from Discord.
-async fn on_engagement(bot: &Arc<Bot>, handled: impl std::future::Future<Output = anyhow::Result<()>>) {
+async fn on_engagement(
+    bot: &Arc<Bot>,
+    handled: impl std::future::Future<Output = anyhow::Result<()>>,
+) {
     let Some(_work) = bot.lifecycle.start_work() else {
         return;
     };
