@@ -574,7 +574,7 @@ async fn the_audience_is_who_can_view_the_channel_and_forum_tags_are_themes() {
     ]);
     guild["channels"].as_array_mut().unwrap().push(news);
     for c in guild["channels"].as_array_mut().unwrap() {
-        if c["id"] == ids::HELP_FORUM.to_string() {
+        if id_of(&c["id"]) == Some(ids::HELP_FORUM) {
             c["available_tags"] = json!([{
                 "id": TAG.to_string(), "name": "Release", "moderated": false,
             }]);
