@@ -115,6 +115,9 @@ pub async fn run_observed(
     let bot = Arc::new(bot);
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(framework(Arc::clone(&bot), config.dev_guild_id))
+        .raw_event_handler(gateway::RawEvents {
+            bot: Arc::clone(&bot),
+        })
         .await?;
     let http = Arc::clone(&client.http);
     let timers = tokio::spawn(timers::run(

@@ -476,10 +476,27 @@ pub struct ReactionIds {
 }
 
 impl ReactionIds {
-    /// The id of the reaction event about `what` (post, user, emoji, add or remove) at `at`.
-    pub fn next(&self, at: crate::domain::Millis, what: &str) -> String {
+    /// A stamp: the time `at` and a place in the order taken. A handler takes it when it learns
+    /// what happened, before reading anything, so that of two events of the same millisecond
+    /// the one learnt later sorts later (a catch-up that listed Discord before a live removal
+    /// must not undo it by writing afterwards).
+    pub fn stamp(&self, at: crate::domain::Millis) -> Stamp {
         let seq = self.taken.fetch_add(1, Ordering::SeqCst) as u128 % 1_000_000;
-        reaction_id(at, seq, what)
+        Stamp { at, seq }
+    }
+}
+
+/// When a reaction event happened, as the bot knows it (see `ReactionIds::stamp`).
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    pub at: crate::domain::Millis,
+    seq: u128,
+}
+
+impl Stamp {
+    /// The id of the reaction event about `what` (post, user, emoji, add or remove).
+    pub fn id(&self, what: &str) -> String {
+        reaction_id(self.at, self.seq, what)
     }
 }
 
@@ -508,8 +525,8 @@ mod reaction_id_tests {
         assert!(early.starts_with("1700000000000999999"), "{early}");
         // Within one millisecond, the order taken decides.
         let ids = ReactionIds::default();
-        let first = ids.next(1_700_000_000_000, "p|u|👍|remove");
-        let second = ids.next(1_700_000_000_000, "p|u|👍|add");
+        let first = ids.stamp(1_700_000_000_000).id("p|u|👍|remove");
+        let second = ids.stamp(1_700_000_000_000).id("p|u|👍|add");
         assert_eq!(cmp_ids(&first, &second), Ordering::Less);
         assert_ne!(
             reaction_id(5, 0, "p|u|👍|add"),

@@ -197,7 +197,9 @@ async fn reconcile(
     if channel_id == 0 || post_id == 0 {
         return 0;
     }
-    let at = bot.now();
+    // Stamped before Discord is read: a live event learnt after that reading sorts after what
+    // this writes, so the catch-up never undoes it.
+    let stamp = bot.reaction_ids.stamp(bot.now());
     let shown = match on_discord(ctx, bot, channel_id, post_id).await {
         Ok(Some(shown)) => shown,
         // Deleted: what it had stays as it was stored.
@@ -216,10 +218,10 @@ async fn reconcile(
     };
     let mut events = Vec::new();
     for (who, emoji) in shown.difference(&stored) {
-        events.push(reaction_event(bot, guild, post, who, emoji, true, at));
+        events.push(reaction_event(stamp, guild, post, who, emoji, true));
     }
     for (who, emoji) in stored.difference(&shown) {
-        events.push(reaction_event(bot, guild, post, who, emoji, false, at));
+        events.push(reaction_event(stamp, guild, post, who, emoji, false));
     }
     if events.is_empty() {
         return 0;

@@ -20,6 +20,7 @@ use super::access::is_human_message;
 use super::bot::Bot;
 use super::channels::{cached, Cached};
 use super::live::discord_time;
+use super::state::Stamp;
 use crate::domain::engagement::{post_themes, EngagementEvent, EngagementKind};
 use crate::domain::{cmp_ids, Millis};
 use crate::store::{TrackingSetup, WatchKind};
@@ -244,23 +245,22 @@ pub fn emoji_key(e: &serenity::ReactionType) -> String {
     }
 }
 
-/// A reaction event of `who` at `at`.
+/// A reaction event of `who`, stamped by `stamp`.
 fn reaction_event(
-    bot: &Bot,
+    stamp: Stamp,
     guild: &str,
     post: &str,
     who: &str,
     emoji: &str,
     added: bool,
-    at: Millis,
 ) -> EngagementEvent {
     let what = format!("{post}|{who}|{emoji}|{added}");
     let (post_id, emoji) = (post.to_string(), emoji.to_string());
     EngagementEvent {
-        id: bot.reaction_ids.next(at, &what),
+        id: stamp.id(&what),
         guild_id: guild.to_string(),
         author_id: who.to_string(),
-        at,
+        at: stamp.at,
         kind: match added {
             true => EngagementKind::ReactionAdd { post_id, emoji },
             false => EngagementKind::ReactionRemove { post_id, emoji },
@@ -292,7 +292,7 @@ pub async fn on_reaction(
     if is_bot(ctx, bot, r) {
         return Ok(());
     }
-    let at = bot.now();
+    let stamp = bot.reaction_ids.stamp(bot.now());
     let guild = guild_id.to_string();
     let tracking = bot.tracking(&guild).await?;
     if tracking.channels.is_empty()
@@ -301,13 +301,12 @@ pub async fn on_reaction(
         return Ok(());
     }
     let ev = reaction_event(
-        bot,
+        stamp,
         &guild,
         &r.message_id.to_string(),
         &user.to_string(),
         &emoji_key(&r.emoji),
         added,
-        at,
     );
     bot.desk.ingest_engagement(&[ev]).await?;
     Ok(())
@@ -326,7 +325,7 @@ pub async fn on_reactions_cleared(
     let Some(guild_id) = guild_id.or_else(|| guild_of(ctx, channel)) else {
         return Ok(());
     };
-    let at = bot.now();
+    let stamp = bot.reaction_ids.stamp(bot.now());
     let guild = guild_id.to_string();
     let tracking = bot.tracking(&guild).await?;
     if tracking.channels.is_empty() || !on_a_post(ctx, &tracking, guild_id, channel, message).await
@@ -339,7 +338,7 @@ pub async fn on_reactions_cleared(
     let removals: Vec<EngagementEvent> = present_reactions(&events, &post)
         .into_iter()
         .filter(|(_, e)| only.as_ref().is_none_or(|o| o == e))
-        .map(|(who, e)| reaction_event(bot, &guild, &post, &who, &e, false, at))
+        .map(|(who, e)| reaction_event(stamp, &guild, &post, &who, &e, false))
         .collect();
     if !removals.is_empty() {
         bot.desk.ingest_engagement(&removals).await?;

@@ -146,3 +146,47 @@ async fn on_component(
         }
     }
 }
+
+/// The gateway events serenity 0.12.5 cannot parse but reactif needs, from its raw events.
+///
+/// MESSAGE_REACTION_REMOVE_EMOJI: serenity reads it as a `Reaction`, which requires `burst` and
+/// `type`, fields Discord sends with the other reaction events but not with this one; so it
+/// arrives as an unknown event, and is read here (the parsed form, should it come, goes through
+/// `dispatch`).
+pub struct RawEvents {
+    pub bot: Arc<Bot>,
+}
+
+#[serenity::async_trait]
+impl serenity::RawEventHandler for RawEvents {
+    async fn raw_event(&self, ctx: serenity::Context, ev: serenity::Event) {
+        let serenity::Event::Unknown(u) = ev else {
+            return;
+        };
+        if u.kind != "MESSAGE_REACTION_REMOVE_EMOJI" {
+            return;
+        }
+        let id = |key: &str| {
+            u.value
+                .get(key)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+        };
+        let emoji = serde_json::from_value::<serenity::ReactionType>(u.value["emoji"].clone());
+        let (Some(channel), Some(message), Ok(emoji)) = (id("channel_id"), id("message_id"), emoji)
+        else {
+            tracing::warn!(event = %u.value, "MESSAGE_REACTION_REMOVE_EMOJI not understood");
+            return;
+        };
+        let cleared = engagement::on_reactions_cleared(
+            &ctx,
+            &self.bot,
+            id("guild_id").map(serenity::GuildId::new),
+            serenity::ChannelId::new(channel),
+            serenity::MessageId::new(message),
+            Some(&emoji),
+        );
+        on_engagement(&self.bot, cleared).await;
+    }
+}

@@ -72,7 +72,9 @@ pub fn reaction_remove_all(place: Place, message_id: u64) -> Value {
     d
 }
 
-/// The `d` of a MESSAGE_REACTION_REMOVE_EMOJI: every reaction with `emoji` is gone.
+/// The `d` of a MESSAGE_REACTION_REMOVE_EMOJI: every reaction with `emoji` is gone. As Discord
+/// sends it, without `burst` and `type`: serenity 0.12.5 cannot parse it as a `Reaction` and
+/// hands it over as an unknown (raw) event.
 pub fn reaction_remove_emoji(place: Place, message_id: u64, emoji: Value) -> Value {
     let mut d = reaction_remove_all(place, message_id);
     d["emoji"] = emoji;
