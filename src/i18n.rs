@@ -3,7 +3,9 @@
 use crate::domain::Locale;
 
 mod commands;
+mod community;
 pub use commands::CommandTexts;
+pub use community::{community_texts, CommunityTexts};
 
 pub struct Texts {
     /// The slash commands' answers.

@@ -96,6 +96,27 @@ pub async fn staff(ctx: Context<'_>) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// Poise check for `/engagement`: an agent role, Manage Server, or the guild's community role
+/// (`/setup community_role`).
+pub async fn community(ctx: Context<'_>) -> Result<bool, Error> {
+    let who = caller(ctx).await?;
+    if who.is_staff() {
+        return Ok(true);
+    }
+    let role = ctx.data().tracking(&who.guild).await?.community_role;
+    let member = ctx.author_member().await;
+    let in_role = role.is_some_and(|r| {
+        member
+            .as_ref()
+            .is_some_and(|m| m.roles.iter().any(|x| x.to_string() == r))
+    });
+    if !in_role {
+        let locale = ctx.data().rules(&who.guild).await?.locale;
+        return Err(user_error(crate::i18n::community_texts(locale).not_allowed));
+    }
+    Ok(true)
+}
+
 /// Whether the author of a guild message may speak for Support with it: an agent role, or
 /// Manage Server (Administrator, the owner), as `/close` asks, checked at this message. The
 /// roles come from the message (the gateway sends them), else the cache, else Discord (a

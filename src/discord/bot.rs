@@ -6,7 +6,7 @@ use super::holes::Holes;
 use super::outbox::Outbox;
 use super::state::{
     GuildChannels, HeavyReports, Intake, KnownChannels, Lifecycle, LostStaffChannels, PlaceLocks,
-    RateLimits, StoreWaits,
+    RateLimits, ReactionIds, StoreWaits,
 };
 use crate::clock::Clock;
 use crate::desk::Desk;
@@ -41,6 +41,8 @@ pub struct Bot {
     /// The shards this process connects: it does the timed work (surveys, service levels,
     /// alerts, catch-up) of their guilds only (`domain::shards`).
     pub shards: Shards,
+    /// Ids of the reaction events the bot records (Discord gives reactions none).
+    pub reaction_ids: ReactionIds,
 }
 
 impl Bot {
@@ -66,6 +68,7 @@ impl Bot {
             heavy: HeavyReports::default(),
             dashboard_url: None,
             shards: Shards::ALL,
+            reaction_ids: ReactionIds::default(),
         }
     }
 
@@ -121,6 +124,17 @@ impl Bot {
             return Ok(known);
         }
         Ok(guild_channels(&self.setup(guild_id).await?))
+    }
+
+    /// The guild's engagement tracking, from memory when read recently (every message and
+    /// reaction of the guild asks).
+    pub async fn tracking(&self, guild_id: &str) -> anyhow::Result<crate::store::TrackingSetup> {
+        if let Some(known) = self.known.tracking(guild_id) {
+            return Ok(known);
+        }
+        let tracking = self.desk.store().tracking_setup(guild_id).await?;
+        self.known.remember_tracking(guild_id, tracking.clone());
+        Ok(tracking)
     }
 
     pub async fn texts(&self, guild_id: &str) -> &'static Texts {

@@ -15,6 +15,7 @@ const FEATURES: &[&str] = &[
     "alerts",
     "catchup",
     "service_levels",
+    "engagement",
     "commands",
 ];
 const SERVICES: &[&str] = &[

@@ -4,7 +4,8 @@
 //!  drivers    gateway (Discord's events)  ·  poise (slash commands)  ·  timers (the clock)
 //!             sharding (connecting this process's shards, IDENTIFY in turn)
 //!                 │
-//!  features   relay/ · watch · surveys/ · alerts · catchup · service_levels · commands/
+//!  features   relay/ · watch · surveys/ · alerts · catchup · service_levels · engagement/
+//!             · commands/
 //!                 │
 //!  services   live · outbox/ · access · replies · render/ · custom_id · channels
 //!             and the state they share: bot (Bot) · state · holes · config
@@ -41,6 +42,7 @@ mod channels;
 mod commands;
 mod config;
 mod custom_id;
+mod engagement;
 mod gateway;
 mod holes;
 #[cfg(test)]
@@ -72,7 +74,9 @@ const INTENTS: serenity::GatewayIntents = serenity::GatewayIntents::GUILDS
     .union(serenity::GatewayIntents::GUILD_MESSAGES)
     .union(serenity::GatewayIntents::DIRECT_MESSAGES)
     .union(serenity::GatewayIntents::MESSAGE_CONTENT)
-    .union(serenity::GatewayIntents::GUILD_MEMBERS);
+    .union(serenity::GatewayIntents::GUILD_MEMBERS)
+    // Reactions on the tracked channels' posts (docs/engagement.md).
+    .union(serenity::GatewayIntents::GUILD_MESSAGE_REACTIONS);
 
 /// Runs the bot until Discord closes the connection for good or `shutdown` resolves.
 pub async fn run(
@@ -124,6 +128,9 @@ pub async fn run_observed(
             config.dev_guild_id,
             shards.owns_shard(0),
         ))
+        .raw_event_handler(gateway::RawEvents {
+            bot: Arc::clone(&bot),
+        })
         .await?;
     let http = Arc::clone(&client.http);
     let timers = tokio::spawn(timers::run(

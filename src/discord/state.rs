@@ -314,6 +314,9 @@ impl GuildChannels {
 pub struct KnownChannels {
     guilds: Mutex<HashMap<String, (std::time::Instant, GuildChannels)>>,
     not_tickets: Mutex<std::collections::HashSet<u64>>,
+    /// Each guild's engagement tracking (for `SETUP_MEMORY`): every message and reaction of a
+    /// guild asks whether its channel is tracked.
+    tracking: Mutex<HashMap<String, (std::time::Instant, crate::store::TrackingSetup)>>,
 }
 
 impl KnownChannels {
@@ -341,6 +344,28 @@ impl KnownChannels {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .remove(guild);
+        self.tracking
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(guild);
+    }
+
+    /// The guild's engagement tracking, if remembered recently.
+    pub fn tracking(&self, guild: &str) -> Option<crate::store::TrackingSetup> {
+        let map = self
+            .tracking
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.get(guild)
+            .filter(|(at, _)| at.elapsed() < SETUP_MEMORY)
+            .map(|(_, t)| t.clone())
+    }
+
+    pub fn remember_tracking(&self, guild: &str, tracking: crate::store::TrackingSetup) {
+        self.tracking
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(guild.to_string(), (std::time::Instant::now(), tracking));
     }
 
     pub fn is_not_a_ticket(&self, thread: u64) -> bool {
@@ -469,5 +494,74 @@ mod lifecycle_tests {
         let alone = super::Lifecycle::default();
         alone.mark_caught_up(0, &Shards::ALL);
         assert!(alone.caught_up());
+    }
+}
+
+/// Ids for reaction events, which Discord gives none: strings of digits that sort by the time
+/// the bot stamped them, then by the order it took them (docs/engagement.md orders events by
+/// time, then id as numbers), and differ for different reactions at the same millisecond (a
+/// hash of what the event is about), so that no two events of one process or of two share one.
+#[derive(Default)]
+pub struct ReactionIds {
+    taken: AtomicUsize,
+}
+
+impl ReactionIds {
+    /// A stamp: the time `at` and a place in the order taken. A handler takes it when it learns
+    /// what happened, before reading anything, so that of two events of the same millisecond
+    /// the one learnt later sorts later (a catch-up that listed Discord before a live removal
+    /// must not undo it by writing afterwards).
+    pub fn stamp(&self, at: crate::domain::Millis) -> Stamp {
+        let seq = self.taken.fetch_add(1, Ordering::SeqCst) as u128 % 1_000_000;
+        Stamp { at, seq }
+    }
+}
+
+/// When a reaction event happened, as the bot knows it (see `ReactionIds::stamp`).
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    pub at: crate::domain::Millis,
+    seq: u128,
+}
+
+impl Stamp {
+    /// The id of the reaction event about `what` (post, user, emoji, add or remove).
+    pub fn id(&self, what: &str) -> String {
+        reaction_id(self.at, self.seq, what)
+    }
+}
+
+/// `at` (ms), then six digits of order, then nine of hash (FNV-1a of `what`).
+pub fn reaction_id(at: crate::domain::Millis, seq: u128, what: &str) -> String {
+    let hash = what.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let at = u128::try_from(at.max(0)).unwrap_or(0);
+    (at * 1_000_000_000_000_000 + seq * 1_000_000_000 + u128::from(hash % 1_000_000_000))
+        .to_string()
+}
+
+#[cfg(test)]
+mod reaction_id_tests {
+    use super::{reaction_id, ReactionIds};
+    use crate::domain::cmp_ids;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn reaction_ids_sort_by_time_then_order_taken_and_differ_by_subject() {
+        // A later millisecond sorts after, whatever the order and hash digits.
+        let early = reaction_id(1_700_000_000_000, 999_999, "z");
+        let late = reaction_id(1_700_000_000_001, 0, "a");
+        assert_eq!(cmp_ids(&early, &late), Ordering::Less);
+        assert!(early.starts_with("1700000000000999999"), "{early}");
+        // Within one millisecond, the order taken decides.
+        let ids = ReactionIds::default();
+        let first = ids.stamp(1_700_000_000_000).id("p|u|👍|remove");
+        let second = ids.stamp(1_700_000_000_000).id("p|u|👍|add");
+        assert_eq!(cmp_ids(&first, &second), Ordering::Less);
+        assert_ne!(
+            reaction_id(5, 0, "p|u|👍|add"),
+            reaction_id(5, 0, "p|v|👍|add")
+        );
     }
 }

@@ -19,6 +19,7 @@
 //! | `engagement_rollups.rs` | `EngagementRollupStore` | engagement per post and per day, for fast reports |
 //! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
 //! | `cluster.rs`   | `ClusterStore`  | turns several processes take (IDENTIFY), PostgreSQL only |
+//! | `tracking.rs`  | `TrackingStore` | the channels tracked for engagement, the community role |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:
@@ -57,6 +58,7 @@ mod privacy;
 mod rollups;
 mod rows;
 mod rules;
+mod tracking;
 mod web;
 
 pub use bot_state::{
@@ -78,6 +80,7 @@ pub use rollups::{
 };
 pub use rules::RulesStore;
 pub use sqlite::SqliteOptions;
+pub use tracking::{TrackingSetup, TrackingStore};
 pub use web::{WebSession, WebStore};
 
 use async_trait::async_trait;
@@ -227,6 +230,7 @@ pub trait Store:
     + RollupStore
     + EngagementStore
     + EngagementRollupStore
+    + TrackingStore
     + WebStore
     + ClusterStore
 {

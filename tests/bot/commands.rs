@@ -444,7 +444,15 @@ async fn a_dev_guild_gets_its_commands_registered_there() {
         .collect();
     assert_eq!(
         names,
-        ["setup", "sla", "stats", "close", "dashboard", "forget-me"]
+        [
+            "setup",
+            "sla",
+            "stats",
+            "engagement",
+            "close",
+            "dashboard",
+            "forget-me"
+        ]
     );
     assert!(bot
         .fake

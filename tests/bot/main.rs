@@ -17,6 +17,7 @@ mod catch_up;
 mod commands;
 mod dashboard;
 mod dashboard_pages;
+mod engagement;
 mod limits;
 mod outbox;
 mod privacy;

@@ -124,5 +124,9 @@ pub use payloads::interaction::{
     button_click, button_row, component_interaction, modal_submit, option, slash_command,
 };
 pub use payloads::message::{bot_message, message_create, Place};
+pub use payloads::reaction::{
+    custom_emoji, reaction_add, reaction_remove, reaction_remove_all, reaction_remove_emoji,
+    unicode_emoji,
+};
 pub use recording::{GatewayStats, RecordedAttachment, RecordedRequest};
 pub use time::{now_ms, snowflake_at, snowflake_ms, timestamp_at, DISCORD_EPOCH_MS};

@@ -7,6 +7,7 @@ use crate::ids;
 use crate::json::{field_id, merge};
 use crate::payloads::guild::{dm_channel_json, user_json};
 use crate::payloads::message::base_message;
+use crate::payloads::reaction::emoji_key;
 use crate::recording::RecordedAttachment;
 use crate::time::{now_ms, snowflake_at};
 use serde_json::{json, Value};
@@ -39,6 +40,8 @@ pub(crate) struct World {
     /// OAuth2 authorization codes and access tokens not yet spent, → user.
     pub oauth_codes: HashMap<String, u64>,
     pub oauth_tokens: HashMap<String, u64>,
+    /// Reactions on messages, in the order they were added: (message, emoji key, emoji, user).
+    pub reactions: Vec<(u64, String, Value, u64)>,
 }
 
 impl World {
@@ -124,6 +127,10 @@ impl World {
                     None => self.messages.push(d.clone()),
                 }
             }
+            "MESSAGE_REACTION_ADD"
+            | "MESSAGE_REACTION_REMOVE"
+            | "MESSAGE_REACTION_REMOVE_ALL"
+            | "MESSAGE_REACTION_REMOVE_EMOJI" => self.learn_reaction(t, d),
             "MESSAGE_DELETE" => {
                 if let Some(mid) = field_id(d, "id") {
                     self.messages.retain(|m| field_id(m, "id") != Some(mid));
@@ -159,6 +166,83 @@ impl World {
             }
             _ => {}
         }
+    }
+
+    /// A reaction event changes who reacted with what, and the message's `reactions` (what a
+    /// message read through REST shows).
+    fn learn_reaction(&mut self, t: &str, d: &Value) {
+        let Some(message) = field_id(d, "message_id") else {
+            return;
+        };
+        let user = field_id(d, "user_id");
+        let key = d.get("emoji").map(emoji_key);
+        match t {
+            "MESSAGE_REACTION_ADD" => {
+                let (Some(user), Some(key)) = (user, key) else {
+                    return;
+                };
+                if !self
+                    .reactions
+                    .iter()
+                    .any(|r| r.0 == message && r.1 == key && r.3 == user)
+                {
+                    self.reactions
+                        .push((message, key, d["emoji"].clone(), user));
+                }
+            }
+            "MESSAGE_REACTION_REMOVE" => self
+                .reactions
+                .retain(|r| !(r.0 == message && Some(&r.1) == key.as_ref() && Some(r.3) == user)),
+            "MESSAGE_REACTION_REMOVE_ALL" => self.reactions.retain(|r| r.0 != message),
+            _ => self
+                .reactions
+                .retain(|r| !(r.0 == message && Some(&r.1) == key.as_ref())),
+        }
+        self.refresh_reactions(message);
+    }
+
+    /// The message's `reactions` as Discord shows them: each emoji once, in the order first
+    /// added, with its count (`me` for the bot's own).
+    fn refresh_reactions(&mut self, message: u64) {
+        let mut shown: Vec<Value> = Vec::new();
+        for (m, key, emoji, user) in &self.reactions {
+            if *m != message {
+                continue;
+            }
+            let me = *user == ids::BOT;
+            match shown.iter_mut().find(|r| emoji_key(&r["emoji"]) == *key) {
+                Some(r) => {
+                    r["count"] = json!(r["count"].as_u64().unwrap_or(0) + 1);
+                    r["count_details"]["normal"] = r["count"].clone();
+                    if me {
+                        r["me"] = json!(true);
+                    }
+                }
+                None => shown.push(json!({
+                    "count": 1,
+                    "count_details": {"burst": 0, "normal": 1},
+                    "me": me,
+                    "me_burst": false,
+                    "emoji": emoji,
+                    "burst_colors": [],
+                })),
+            }
+        }
+        if let Some(i) = self.message_index(message) {
+            self.messages[i]["reactions"] = json!(shown);
+        }
+    }
+
+    /// The users who reacted to `message` with the emoji `key`, by id (as Discord lists them).
+    pub(crate) fn reactors(&self, message: u64, key: &str) -> Vec<u64> {
+        let mut users: Vec<u64> = self
+            .reactions
+            .iter()
+            .filter(|r| r.0 == message && r.1 == key)
+            .map(|r| r.3)
+            .collect();
+        users.sort_unstable();
+        users
     }
 
     pub(crate) fn user(&self, id: u64) -> Value {

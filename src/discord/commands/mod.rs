@@ -6,8 +6,10 @@
 
 mod close;
 mod dashboard;
+mod engagement;
 mod forget_me;
 mod setup;
+mod setup_engagement;
 mod sla;
 mod stats;
 
@@ -27,6 +29,7 @@ pub fn all() -> Vec<poise::Command<Arc<Bot>, Error>> {
         setup::setup(),
         sla::sla(),
         stats::stats(),
+        engagement::engagement(),
         close::close(),
         dashboard::dashboard(),
         forget_me::forget_me(),

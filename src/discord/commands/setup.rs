@@ -1,5 +1,6 @@
 //! `/setup`: a server's settings, shown or changed (Manage Server only).
 
+use super::setup_engagement::{self, TrackingOptions};
 use crate::discord::access;
 use crate::discord::bot::{Context, Error};
 use crate::discord::replies::{say, user_error};
@@ -75,6 +76,15 @@ pub async fn setup(
     transcripts: Option<bool>,
     #[description = "New tickets one customer may open per hour (1 to 100, default 5)"]
     tickets_per_hour: Option<i64>,
+    #[description = "Track engagement of the posts in a text, announcement or forum channel"]
+    engagement_channel: Option<serenity::PartialChannel>,
+    #[description = "Stop tracking engagement in a channel"] remove_engagement_channel: Option<
+        serenity::PartialChannel,
+    >,
+    #[description = "Role whose members may use /engagement"] community_role: Option<
+        serenity::Role,
+    >,
+    #[description = "Clear the community role"] clear_community_role: Option<bool>,
 ) -> Result<(), Error> {
     let guild = super::guild(ctx)?;
     let store = ctx.data().desk.store();
@@ -102,7 +112,17 @@ pub async fn setup(
     // Messages in the guild's language as it was when the command came (a change of `locale`
     // answers in the old one: the admin typed in it).
     let c = crate::i18n::texts(rules.locale);
-    let mut changed = apply_channels(&mut d, channels, c)?;
+    let community = crate::i18n::community_texts(rules.locale);
+    let mut tracking = store.tracking_setup(&guild).await?;
+    let tracking_options = TrackingOptions {
+        engagement_channel,
+        remove_engagement_channel,
+        community_role,
+        clear_community_role,
+    };
+    let tracking_changed = tracking_options.any();
+    let mut changed = setup_engagement::apply(&mut tracking, tracking_options, community)?;
+    changed.extend(apply_channels(&mut d, channels, c)?);
     changed.extend(apply_timing(&mut rules, timing, c)?);
     changed.extend(apply_badge(&mut rules, badge, c)?);
     changed.extend(apply_privacy(&mut d, show_agent_names, transcripts, c));
@@ -112,7 +132,15 @@ pub async fn setup(
         ctx.data().known.forget_guild(&guild);
         ctx.data().lost_staff.found(&guild);
     }
-    let mut current = describe(&rules, &d, c);
+    if tracking_changed {
+        store.save_tracking_setup(&guild, &tracking).await?;
+        ctx.data().known.forget_guild(&guild);
+    }
+    let mut current = format!(
+        "{}\n{}",
+        describe(&rules, &d, c),
+        setup_engagement::describe(&tracking, community, c.cmd.none, c.cmd.not_set)
+    );
     if let Some((channel, status)) = ctx.data().lost_staff.get(&guild) {
         let lost = c
             .cmd

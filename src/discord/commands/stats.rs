@@ -137,8 +137,8 @@ async fn scoped_report(
 }
 
 /// The window the options ask for: `since` (or the period, 7 days by default) to `until` (or
-/// now), days in the guild's time zone.
-fn window(
+/// now), days in the guild's time zone (`/engagement` asks the same way).
+pub(super) fn window(
     rules: &GuildRules,
     now: Millis,
     period: Option<Period>,

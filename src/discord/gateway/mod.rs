@@ -10,7 +10,7 @@ pub use messages::from_history;
 use super::bot::{Bot, Error};
 use super::custom_id::{parse_component_id, ComponentId};
 use super::replies::{ephemeral, interaction_failed};
-use super::{catchup, relay, surveys};
+use super::{catchup, engagement, relay, surveys};
 use poise::serenity_prelude as serenity;
 use std::sync::Arc;
 
@@ -21,7 +21,45 @@ pub async fn dispatch(
 ) -> Result<(), Error> {
     match event {
         serenity::FullEvent::Message { new_message } => {
+            on_engagement(bot, engagement::on_message(ctx, bot, new_message)).await;
             messages::on_live_message(ctx, bot, new_message).await
+        }
+        serenity::FullEvent::ReactionAdd { add_reaction } => {
+            on_engagement(bot, engagement::on_reaction(ctx, bot, add_reaction, true)).await
+        }
+        serenity::FullEvent::ReactionRemove { removed_reaction } => {
+            on_engagement(
+                bot,
+                engagement::on_reaction(ctx, bot, removed_reaction, false),
+            )
+            .await
+        }
+        serenity::FullEvent::ReactionRemoveAll {
+            channel_id,
+            removed_from_message_id,
+        } => {
+            // Serenity's event names no guild: the engagement feature finds the channel's.
+            let cleared = engagement::on_reactions_cleared(
+                ctx,
+                bot,
+                None,
+                *channel_id,
+                *removed_from_message_id,
+                None,
+            );
+            on_engagement(bot, cleared).await
+        }
+        serenity::FullEvent::ReactionRemoveEmoji { removed_reactions } => {
+            let r = removed_reactions;
+            let cleared = engagement::on_reactions_cleared(
+                ctx,
+                bot,
+                r.guild_id,
+                r.channel_id,
+                r.message_id,
+                Some(&r.emoji),
+            );
+            on_engagement(bot, cleared).await
         }
         serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
             let kind = match event {
@@ -32,6 +70,13 @@ pub async fn dispatch(
             bot.holes.set_context(ctx);
             // What was said while we were away is in the channels' history.
             tokio::spawn(catchup::run(ctx.clone(), Arc::clone(bot), from_history));
+            let guilds = match event {
+                serenity::FullEvent::Ready { data_about_bot } => {
+                    data_about_bot.guilds.iter().map(|g| g.id).collect()
+                }
+                _ => Vec::new(),
+            };
+            tokio::spawn(engagement::catch_up(ctx.clone(), Arc::clone(bot), guilds));
         }
         serenity::FullEvent::InteractionCreate { interaction } => {
             on_interaction(ctx, bot, interaction).await
@@ -39,6 +84,21 @@ pub async fn dispatch(
         _ => {}
     }
     Ok(())
+}
+
+/// An engagement event (a post, a reply, a reaction), handled as one piece of work (shutdown
+/// waits for it). A failure is logged: the next catch-up reads the post back from Discord.
+async fn on_engagement(
+    bot: &Arc<Bot>,
+    handled: impl std::future::Future<Output = anyhow::Result<()>>,
+) {
+    let Some(_work) = bot.lifecycle.start_work() else {
+        return;
+    };
+    if let Err(e) = handled.await {
+        crate::observe::database_error(&e);
+        tracing::error!(error = %format!("{e:#}"), "engagement event not stored; the next catch-up reads it back");
+    }
 }
 
 /// A click or a form (slash commands go to poise's framework, not here).
@@ -85,5 +145,49 @@ async fn on_component(
             )
             .await
         }
+    }
+}
+
+/// The gateway events serenity 0.12.5 cannot parse but reactif needs, from its raw events.
+///
+/// MESSAGE_REACTION_REMOVE_EMOJI: serenity reads it as a `Reaction`, which requires `burst` and
+/// `type`, fields Discord sends with the other reaction events but not with this one; so it
+/// arrives as an unknown event, and is read here (the parsed form, should it come, goes through
+/// `dispatch`).
+pub struct RawEvents {
+    pub bot: Arc<Bot>,
+}
+
+#[serenity::async_trait]
+impl serenity::RawEventHandler for RawEvents {
+    async fn raw_event(&self, ctx: serenity::Context, ev: serenity::Event) {
+        let serenity::Event::Unknown(u) = ev else {
+            return;
+        };
+        if u.kind != "MESSAGE_REACTION_REMOVE_EMOJI" {
+            return;
+        }
+        let id = |key: &str| {
+            u.value
+                .get(key)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+        };
+        let emoji = serde_json::from_value::<serenity::ReactionType>(u.value["emoji"].clone());
+        let (Some(channel), Some(message), Ok(emoji)) = (id("channel_id"), id("message_id"), emoji)
+        else {
+            tracing::warn!(event = %u.value, "MESSAGE_REACTION_REMOVE_EMOJI not understood");
+            return;
+        };
+        let cleared = engagement::on_reactions_cleared(
+            &ctx,
+            &self.bot,
+            id("guild_id").map(serenity::GuildId::new),
+            serenity::ChannelId::new(channel),
+            serenity::MessageId::new(message),
+            Some(&emoji),
+        );
+        on_engagement(&self.bot, cleared).await;
     }
 }

@@ -22,6 +22,7 @@ mod privacy;
 mod rollups;
 mod rules;
 mod service;
+mod tracking;
 mod web;
 
 /// Rows per multi-row INSERT: 10 bound values a row stays well under SQLite's parameter limit.

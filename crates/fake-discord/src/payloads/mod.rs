@@ -9,3 +9,4 @@ pub(crate) mod app;
 pub mod guild;
 pub mod interaction;
 pub mod message;
+pub mod reaction;

@@ -15,7 +15,66 @@ pub(super) const ROUTES: &[Route] = &[
     Route::new("GET", "/channels/{channel}/messages/{message}", get),
     Route::new("PATCH", "/channels/{channel}/messages/{message}", edit),
     Route::new("DELETE", "/channels/{channel}/messages/{message}", delete),
+    Route::new(
+        "GET",
+        "/channels/{channel}/messages/{message}/reactions/{emoji}",
+        reactors,
+    ),
 ];
+
+/// The users who reacted with an emoji (`name` or `name:id`, percent-encoded), by id, after
+/// `after`, at most `limit` (default 25, at most 100), as Discord pages them.
+fn reactors(call: &mut Call<'_>) -> Reply {
+    let message = call.id("message");
+    if call.world.message_index(message).is_none() {
+        return Reply::not_found("Unknown Message", 10008);
+    }
+    let key = percent_decode(call.param("emoji"));
+    let limit = call
+        .request
+        .query_param("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(25usize)
+        .clamp(1, 100);
+    let after = call
+        .request
+        .query_param("after")
+        .and_then(|a| a.parse::<u64>().ok())
+        .unwrap_or(0);
+    let users: Vec<Value> = call
+        .world
+        .reactors(message, &key)
+        .into_iter()
+        .filter(|u| *u > after)
+        .take(limit)
+        .map(|u| call.world.user(u))
+        .collect();
+    Reply::ok(json!(users))
+}
+
+/// `%F0%9F%91%8D` → `👍` (serenity percent-encodes unicode emoji in paths).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 /// Newest first, as Discord answers; ephemeral messages are not in a channel's history.
 fn history(call: &mut Call<'_>) -> Reply {
