@@ -194,9 +194,9 @@ fn rules_of(c: &Case, guild: usize, later: bool) -> GuildRules {
 
 async fn check(store: DynStore, c: &Case) -> Result<(), TestCaseError> {
     let desk = Desk::new(store.clone());
-    for g in 0..2 {
+    for (g, guild) in GUILDS.iter().enumerate() {
         store
-            .save_guild_rules(GUILDS[g], &rules_of(c, g, false))
+            .save_guild_rules(guild, &rules_of(c, g, false))
             .await
             .unwrap();
     }
@@ -218,9 +218,9 @@ async fn check(store: DynStore, c: &Case) -> Result<(), TestCaseError> {
         // Rollups derived now must be corrected by what comes next.
         desk.refresh_engagement().await.unwrap();
         if i == 0 && c.change_rules {
-            for g in 0..2 {
+            for (g, guild) in GUILDS.iter().enumerate() {
                 store
-                    .save_guild_rules(GUILDS[g], &rules_of(c, g, true))
+                    .save_guild_rules(guild, &rules_of(c, g, true))
                     .await
                     .unwrap();
             }
