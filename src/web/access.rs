@@ -205,9 +205,29 @@ impl Members for DemoMembers {
     }
 }
 
+/// Who may open a page: the support pages are the staff's (the `/stats` rule); the engagement
+/// page is also the community team's (the `/engagement` rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Staff,
+    StaffOrCommunity,
+}
+
 /// Refuses unless `user_id` is an agent (a role of the guild's setup) or has Manage Server
 /// there, as Discord says now.
 pub async fn require_staff(web: &Web, guild_id: &str, user_id: &str) -> Result<(), WebError> {
+    require(web, guild_id, user_id, Audience::Staff).await
+}
+
+/// Refuses unless `user_id` may see pages of this kind in the guild, as Discord says now: an
+/// agent role or Manage Server, or for `StaffOrCommunity` also the guild's community role
+/// (`/setup community_role`).
+pub async fn require(
+    web: &Web,
+    guild_id: &str,
+    user_id: &str,
+    audience: Audience,
+) -> Result<(), WebError> {
     let Some(member) = web.members.member(guild_id, user_id).await? else {
         return Err(WebError::Forbidden);
     };
@@ -215,15 +235,17 @@ pub async fn require_staff(web: &Web, guild_id: &str, user_id: &str) -> Result<(
         return Ok(());
     }
     let setup = web.desk.store().discord_setup(guild_id).await?;
-    let agent = member
-        .roles
-        .iter()
-        .any(|r| setup.agent_roles.iter().any(|a| a == r));
-    if agent {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden)
+    let has = |role: &String| member.roles.iter().any(|r| r == role);
+    if setup.agent_roles.iter().any(has) {
+        return Ok(());
     }
+    if audience == Audience::StaffOrCommunity {
+        let tracking = web.desk.store().tracking_setup(guild_id).await?;
+        if tracking.community_role.as_ref().is_some_and(has) {
+            return Ok(());
+        }
+    }
+    Err(WebError::Forbidden)
 }
 
 #[cfg(test)]

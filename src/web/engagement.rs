@@ -3,11 +3,12 @@
 //! against the previous period, the themes, the top posts with their links. The audience is
 //! said to be a ceiling of the reach wherever it shows.
 //!
-//! Who may see it: the rule of the other pages (an agent role or Manage Server). The settings
-//! have no community role yet; when they do, it belongs in `access::require_staff`'s place here.
+//! Who may see it: the rule of `/engagement`: an agent role, Manage Server, or the guild's
+//! community role (`/setup community_role`), checked on every request like the other pages.
 
+use super::access::Audience;
 use super::layout;
-use super::overview::{enter, local_time, nav, period_form};
+use super::overview::{enter_as, local_time, nav, period_form};
 use super::period::PeriodQuery;
 use super::texts::WebTexts;
 use super::{Web, WebError};
@@ -28,7 +29,14 @@ pub async fn page(
     headers: HeaderMap,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
-    let g = enter(&web, &headers, &guild, q.lang.as_deref()).await?;
+    let g = enter_as(
+        &web,
+        &headers,
+        &guild,
+        q.lang.as_deref(),
+        Audience::StaffOrCommunity,
+    )
+    .await?;
     let lang = g.t.lang;
     async {
         let window = q.window(&g.rules.timezone, web.clock.now())?;

@@ -164,14 +164,29 @@ async fn sign_in(web: &Web, headers: &HeaderMap, q: Callback) -> Result<Response
         .ok_or_else(|| anyhow::anyhow!("Discord's /users/@me has no id"))?
         .to_string();
     let guilds = read("/users/@me/guilds").await?;
+    // Home is the first guild the user is staff of; failing that, the first whose community
+    // team they are in, opened on the one page that team may see.
     let mut home = None;
+    let mut community = None;
     for g in guilds.as_array().into_iter().flatten().take(GUILDS_CHECKED) {
         let Some(id) = g["id"].as_str() else { continue };
         if access::require_staff(web, id, &user).await.is_ok() {
             home = Some(id.to_string());
             break;
         }
+        if community.is_none()
+            && access::require(web, id, &user, access::Audience::StaffOrCommunity)
+                .await
+                .is_ok()
+        {
+            community = Some(id.to_string());
+        }
     }
-    let to = home.as_ref().map_or("/".to_string(), |g| format!("/g/{g}"));
+    let to = match (&home, &community) {
+        (Some(g), _) => format!("/g/{g}"),
+        (None, Some(g)) => format!("/g/{g}/engagement"),
+        (None, None) => "/".to_string(),
+    };
+    let home = home.or(community);
     session::start(web, &user, home.as_deref(), &to).await
 }

@@ -35,11 +35,22 @@ pub async fn enter(
     guild: &str,
     lang: Option<&str>,
 ) -> Result<GuildPage, WebError> {
+    enter_as(web, headers, guild, lang, access::Audience::Staff).await
+}
+
+/// `enter` for a page whose audience is not only the staff (the engagement page).
+pub async fn enter_as(
+    web: &Web,
+    headers: &HeaderMap,
+    guild: &str,
+    lang: Option<&str>,
+    audience: access::Audience,
+) -> Result<GuildPage, WebError> {
     let guess = texts::choose(lang, headers);
     let session = session::current(web, headers)
         .await
         .map_err(|e| e.in_lang(guess))?;
-    access::require_staff(web, guild, &session.user_id)
+    access::require(web, guild, &session.user_id, audience)
         .await
         .map_err(|e| e.in_lang(guess))?;
     let rules = web.desk.store().guild_rules(guild).await?;

@@ -103,7 +103,16 @@ pub async fn home(
     let t = texts::pick(Some(texts::choose(q.lang.as_deref(), &headers)));
     if let Ok(s) = current(&web, &headers).await {
         if let Some(g) = s.home_guild {
-            return Ok(Redirect::to(&format!("/g/{g}")).into_response());
+            // The community team's home is the engagement page, the one it may see.
+            let staff = super::access::require_staff(&web, &g, &s.user_id)
+                .await
+                .is_ok();
+            let to = if staff {
+                format!("/g/{g}")
+            } else {
+                format!("/g/{g}/engagement")
+            };
+            return Ok(Redirect::to(&to).into_response());
         }
         let body = html! { h1 { (t.title) } p.card { (t.no_guild) } };
         return Ok(layout::app_page(t, t.title, body));

@@ -253,14 +253,14 @@ async fn posts(bot: &TestBot, now: i64) {
 }
 
 #[tokio::test]
-async fn the_engagement_page_shows_the_figures_of_reactif_engagement_to_staff_only() {
+async fn the_engagement_page_shows_the_figures_of_reactif_engagement_to_staff_and_community() {
     let bot = spawn_bot().await;
     let now = now_ms();
     posts(&bot, now).await;
     let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
     let uri = format!("/g/{GUILD}/engagement?period=7d");
 
-    // Who may see it: the rule of the other pages.
+    // Who may see it: the rule of `/engagement` (staff, or the community role below).
     assert_eq!(get(&web, &uri, None).await.status, StatusCode::SEE_OTHER);
     for (user, status) in [
         (ids::OTTO, StatusCode::FORBIDDEN),
@@ -276,6 +276,46 @@ async fn the_engagement_page_shows_the_figures_of_reactif_engagement_to_staff_on
             "user {user}"
         );
     }
+    // The community role (`/setup community_role`) opens this page, as it opens `/engagement`,
+    // and none of the support pages.
+    const CORA: u64 = 1191169056833667106;
+    const COMMUNITY: u64 = 1191169061027971107;
+    bot.fake.add_member(
+        ids::GUILD,
+        serde_json::json!({
+            "user": {"id": CORA.to_string(), "username": "cora-community"},
+            "roles": [COMMUNITY.to_string()],
+        }),
+    );
+    let cora = logged_in(&web, CORA).await;
+    assert_eq!(
+        get(&web, &uri, Some(&cora)).await.status,
+        StatusCode::FORBIDDEN,
+        "no community role set yet"
+    );
+    bot.store()
+        .save_tracking_setup(
+            GUILD,
+            &reactif::store::TrackingSetup {
+                channels: Vec::new(),
+                community_role: Some(COMMUNITY.to_string()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(get(&web, &uri, Some(&cora)).await.status, StatusCode::OK);
+    for support_page in [
+        format!("/g/{GUILD}?period=7d"),
+        format!("/g/{GUILD}/satisfaction"),
+        format!("/g/{GUILD}/requests.csv"),
+    ] {
+        assert_eq!(
+            get(&web, &support_page, Some(&cora)).await.status,
+            StatusCode::FORBIDDEN,
+            "{support_page}"
+        );
+    }
+
     let cookie = logged_in(&web, ids::ALEX).await;
     let other = format!("/g/{}/engagement", OTHER_GUILD_ID);
     assert_eq!(
