@@ -22,5 +22,6 @@ mod privacy;
 mod relay;
 mod resilience;
 mod service_levels;
+mod sharding;
 mod surveys;
 mod watch;
