@@ -113,7 +113,7 @@ async fn each_shard_gets_the_guilds_it_owns_and_dms_go_to_shard_zero() {
         ids::OTTO,
         Place::dm(SHARD_GUILDS[2].support),
         "by channel",
-        1,
+        crate::now_ms(),
     );
     assert_eq!(fake.dispatch("MESSAGE_CREATE", msg).await, 1);
     assert_eq!(
