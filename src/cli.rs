@@ -57,7 +57,10 @@ pub enum Command {
     /// DISCORD_TOKEN (required), DATABASE_URL (default sqlite://reactif.db),
     /// DISCORD_DEV_GUILD_ID (register commands in one guild), DISCORD_API_URL (a proxy in
     /// front of Discord's API), RUST_LOG (log filter, e.g. reactif=debug). See the README.
-    Run,
+    ///
+    /// Several processes can share one bot on one PostgreSQL database, each with a range of
+    /// shards (--shards, --shard-count): see docs/operations.md, "Several processes".
+    Run(RunArgs),
     /// Print the KPI report for a window.
     Stats(StatsArgs),
     /// Print the engagement report of the community's posts: reactions, replies and engagement
@@ -93,6 +96,19 @@ pub enum Command {
     /// "Login with Discord" (DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET, DASHBOARD_URL). See
     /// docs/dashboard.md.
     Dashboard(DashboardArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The shards this process connects, first-last (e.g. 0-3): guilds whose events Discord
+    /// sends to them, and DMs with shard 0. Needs --shard-count; a part of the shards needs
+    /// PostgreSQL. Default: all shards.
+    #[arg(long, env = "REACTIF_SHARDS", value_name = "A-B")]
+    pub shards: Option<String>,
+    /// The bot's total number of shards, the same in every process (Discord requires
+    /// sharding from 2,500 guilds). Default: 1.
+    #[arg(long = "shard-count", env = "REACTIF_SHARD_COUNT", value_name = "N")]
+    pub shard_count: Option<String>,
 }
 
 #[derive(Args, Debug)]

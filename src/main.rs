@@ -113,7 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", cli::setup(&desk, args).await?);
         }
         Command::Demo(args) => demo_command(&cli.database, args, &clock).await?,
-        Command::Run => run_bot(&cli.database).await?,
+        Command::Run(args) => run_bot(&cli.database, args).await?,
         Command::Dashboard(args) => dashboard_command(&cli.database, args).await?,
     }
     Ok(())
@@ -196,11 +196,16 @@ async fn import_command(
 
 /// `reactif run`: the bot, with its settings from the environment, until SIGINT or SIGTERM;
 /// and the dashboard and the operators' endpoints when their addresses are set.
-async fn run_bot(database: &str) -> anyhow::Result<()> {
-    let mut settings = reactif::settings::BotSettings::from_env()?;
+async fn run_bot(database: &str, args: &cli::RunArgs) -> anyhow::Result<()> {
+    // The shard flags win over the environment: clap has read both into `args`.
+    let mut settings = reactif::settings::BotSettings::from_lookup(|k| match k {
+        "REACTIF_SHARDS" => args.shards.clone(),
+        "REACTIF_SHARD_COUNT" => args.shard_count.clone(),
+        _ => std::env::var(k).ok(),
+    })?;
     settings.database_url = database.to_string();
     let desk = cli::open_desk(&settings.database_url).await?;
-    tracing::info!(database = %reactif::store::redact_url(&settings.database_url), api = ?settings.api_url.as_deref().map(reactif::store::redact_url), "starting the bot");
+    tracing::info!(database = %reactif::store::redact_url(&settings.database_url), api = ?settings.api_url.as_deref().map(reactif::store::redact_url), shards = %settings.shards, "starting the bot");
     let stop = Stop::on_signal();
     let health = Arc::new(reactif::observe::Health::default());
     let config = reactif::discord::DiscordConfig::from(settings.clone());

@@ -17,6 +17,8 @@ pub const GATEWAY_CONNECTED: &str = "reactif_gateway_connected";
 pub const GATEWAY_SESSIONS: &str = "reactif_gateway_sessions_total";
 pub const DATABASE_ERRORS: &str = "reactif_database_errors_total";
 pub const REPORT_SECONDS: &str = "reactif_report_seconds";
+pub const SHARDS_OWNED: &str = "reactif_shards_owned";
+pub const SHARD_CONNECTED: &str = "reactif_shard_connected";
 
 /// The buckets of the report latency histogram, in seconds.
 pub const REPORT_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -43,10 +45,25 @@ pub fn rest_call(status: u16) {
     metrics::counter!(REST_CALLS, "status" => status.to_string()).increment(1);
 }
 
-/// A gateway session began: `ready` (IDENTIFY) or `resume`. Every one after the first is a
-/// reconnect.
-pub fn gateway_session(kind: &'static str) {
-    metrics::counter!(GATEWAY_SESSIONS, "kind" => kind).increment(1);
+/// A gateway session of shard `shard` began: `ready` (IDENTIFY) or `resume`. Every one after
+/// a shard's first is a reconnect.
+pub fn gateway_session(kind: &'static str, shard: u32) {
+    metrics::counter!(GATEWAY_SESSIONS, "kind" => kind, "shard" => shard.to_string()).increment(1);
+}
+
+/// How many shards this process connects, and which (`shards` label, e.g. `0-3/16`).
+pub fn shards_owned(shards: &crate::domain::shards::Shards) {
+    let range = format!("{}-{}/{}", shards.first, shards.last, shards.count);
+    metrics::gauge!(SHARDS_OWNED, "shards" => range).set(f64::from(shards.len()));
+}
+
+/// One shard's gateway: its heartbeat round trip (when known) and whether it is connected.
+pub fn shard_gateway(shard: u32, connected: bool, latency: Option<std::time::Duration>) {
+    let label = shard.to_string();
+    metrics::gauge!(SHARD_CONNECTED, "shard" => label.clone()).set(f64::from(u8::from(connected)));
+    if let Some(l) = latency {
+        metrics::gauge!(GATEWAY_LATENCY, "shard" => label).set(l.as_secs_f64());
+    }
 }
 
 /// A database error met by the bot or the dashboard; `transient` when the database could not be
@@ -90,12 +107,17 @@ pub fn describe() {
     describe_gauge!(
         GATEWAY_LATENCY,
         Unit::Seconds,
-        "Heartbeat round trip of the gateway"
+        "Heartbeat round trip of each shard's gateway connection"
     );
-    describe_gauge!(GATEWAY_CONNECTED, "1 while the gateway is connected");
+    describe_gauge!(
+        GATEWAY_CONNECTED,
+        "1 while every shard of this process is connected"
+    );
+    describe_gauge!(SHARD_CONNECTED, "1 while this shard is connected");
+    describe_gauge!(SHARDS_OWNED, "Shards this process connects");
     describe_counter!(
         GATEWAY_SESSIONS,
-        "Gateway sessions started (ready) or resumed (resume): reconnects are all but the first"
+        "Gateway sessions started (ready) or resumed (resume), by shard: reconnects are all but each shard's first"
     );
     describe_counter!(DATABASE_ERRORS, "Database errors, transient or not");
     describe_histogram!(REPORT_SECONDS, Unit::Seconds, "Time to build one report");

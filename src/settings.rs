@@ -2,6 +2,7 @@
 //! malformed value stops the program with a message naming the variable and an example; the
 //! token never appears in logs or `Debug`.
 
+use crate::domain::shards::{parse_range, Shards};
 use crate::store::DEFAULT_DATABASE_URL;
 use std::fmt;
 
@@ -34,6 +35,8 @@ pub struct BotSettings {
     pub dev_guild_id: Option<u64>,
     /// The dashboard's and the operators' endpoints (`DASHBOARD_ADDR`, `METRICS_ADDR`, ...).
     pub web: crate::web::WebSettings,
+    /// The shards this process connects (`REACTIF_SHARDS`, `REACTIF_SHARD_COUNT`).
+    pub shards: Shards,
 }
 
 /// Passwords in the URLs never show: `DATABASE_URL` and `DISCORD_API_URL` may carry one.
@@ -50,6 +53,7 @@ impl fmt::Debug for BotSettings {
                 &self.api_url.as_deref().map(crate::store::redact_url),
             )
             .field("dev_guild_id", &self.dev_guild_id)
+            .field("shards", &self.shards)
             .finish()
     }
 }
@@ -139,18 +143,73 @@ impl BotSettings {
             },
         };
         let web = crate::web::WebSettings::from_lookup(&get)?;
+        let shards = shards_from(
+            value("REACTIF_SHARDS").as_deref(),
+            value("REACTIF_SHARD_COUNT").as_deref(),
+        )?;
         Ok(BotSettings {
             token: Secret(token),
             database_url,
             api_url,
             dev_guild_id,
             web,
+            shards,
         })
     }
 
     pub fn from_env() -> Result<BotSettings, SettingsError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
+}
+
+/// The shards of this process, from `REACTIF_SHARDS` (`--shards`, a range `A-B`) and
+/// `REACTIF_SHARD_COUNT` (`--shard-count`, the bot's total): neither is one process with the
+/// whole bot on one shard, as Discord asks of a bot in fewer than 2,500 guilds; a count alone
+/// is all of its shards in this process.
+pub fn shards_from(range: Option<&str>, count: Option<&str>) -> Result<Shards, SettingsError> {
+    let count = match count.map(str::trim) {
+        None => None,
+        Some(c) => match c.parse::<u32>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return Err(SettingsError::Malformed {
+                    name: "REACTIF_SHARD_COUNT",
+                    why: format!(
+                        "`{c}` is not a number of shards (1 or more; --shard-count on the command line)"
+                    ),
+                    example: "16",
+                })
+            }
+        },
+    };
+    let Some(range) = range.map(str::trim) else {
+        return Ok(count.map_or(Shards::ALL, Shards::whole));
+    };
+    let Some((first, last)) = parse_range(range) else {
+        return Err(SettingsError::Malformed {
+            name: "REACTIF_SHARDS",
+            why: format!(
+                "it must look like 0-3, the first and last shard this process connects (--shards on the command line), not `{range}`"
+            ),
+            example: "0-3",
+        });
+    };
+    let Some(count) = count else {
+        return Err(SettingsError::Missing {
+            name: "REACTIF_SHARD_COUNT",
+            hint:
+                "REACTIF_SHARDS needs the bot's total number of shards, the same in every process",
+            example: "16",
+        });
+    };
+    Shards::new(first, last, count).ok_or_else(|| SettingsError::Malformed {
+        name: "REACTIF_SHARDS",
+        why: format!(
+            "shards {first}-{last} are not all among the {count} shards of REACTIF_SHARD_COUNT={count} (numbered 0 to {})",
+            count - 1
+        ),
+        example: "0-3",
+    })
 }
 
 /// What the Discord edge needs of the settings: it reads nothing else of them.
@@ -161,6 +220,7 @@ impl From<BotSettings> for crate::discord::DiscordConfig {
             api_url: s.api_url,
             dev_guild_id: s.dev_guild_id,
             dashboard_url: s.web.public_url,
+            shards: s.shards,
         }
     }
 }
@@ -212,6 +272,31 @@ mod tests {
         let quoted = format!("\"{TOKEN_EXAMPLE}\"");
         let err = read(&[("DISCORD_TOKEN", quoted.as_str())]).unwrap_err();
         assert!(err.to_string().contains("contains quotes"), "{err}");
+    }
+
+    #[test]
+    fn shard_settings_name_the_setting_and_stay_within_the_count() {
+        assert_eq!(shards_from(None, None), Ok(Shards::ALL));
+        assert_eq!(shards_from(None, Some("4")), Ok(Shards::whole(4)));
+        assert_eq!(
+            shards_from(Some("2-3"), Some("4")),
+            Ok(Shards::new(2, 3, 4).unwrap())
+        );
+        let err = shards_from(Some("two"), Some("4")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("REACTIF_SHARDS is malformed: it must look like 0-3"),
+            "{err}"
+        );
+        assert!(err.contains("example: REACTIF_SHARDS=0-3"), "{err}");
+        let err = shards_from(Some("2-4"), Some("4")).unwrap_err().to_string();
+        assert!(err.contains("numbered 0 to 3"), "{err}");
+        let err = shards_from(Some("0-1"), None).unwrap_err().to_string();
+        assert!(err.starts_with("REACTIF_SHARD_COUNT is not set"), "{err}");
+        let err = shards_from(None, Some("0")).unwrap_err().to_string();
+        assert!(err.starts_with("REACTIF_SHARD_COUNT is malformed"), "{err}");
+        let ok = ("DISCORD_TOKEN", TOKEN_EXAMPLE);
+        let s = read(&[ok, ("REACTIF_SHARDS", "1-1"), ("REACTIF_SHARD_COUNT", "2")]).unwrap();
+        assert_eq!(s.shards, Shards::new(1, 1, 2).unwrap());
     }
 
     #[test]

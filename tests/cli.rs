@@ -712,6 +712,56 @@ fn run_without_a_token_names_the_variable_and_fails() {
     assert!(err.contains("example: DISCORD_TOKEN="), "{err}");
 }
 
+/// Shard settings are checked before anything connects: each error names its setting, and
+/// SQLite (one process's database) refuses a part of the shards.
+#[test]
+fn run_with_bad_shards_or_part_of_them_on_sqlite_says_why_and_fails() {
+    let cli = Cli::sqlite();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_reactif"));
+        cmd.arg("run")
+            .args(args)
+            .current_dir(cli.dir.path())
+            .env("DISCORD_TOKEN", "fake-token-0123456789abcdefghij")
+            // Nothing listens there: a run that got past the checks would fail differently.
+            .env("DISCORD_API_URL", "http://127.0.0.1:9")
+            .env("DATABASE_URL", &cli.database)
+            .env_remove("REACTIF_SHARDS")
+            .env_remove("REACTIF_SHARD_COUNT");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success());
+        stderr(&out)
+    };
+    let err = run(&["--shards", "1-1", "--shard-count", "2"], &[]);
+    assert!(
+        err.contains("REACTIF_SHARDS=1-1 of REACTIF_SHARD_COUNT=2"),
+        "{err}"
+    );
+    assert!(err.contains("SQLite is a single-process database"), "{err}");
+    let err = run(&["--shards", "2-4", "--shard-count", "4"], &[]);
+    assert!(err.contains("REACTIF_SHARDS is malformed"), "{err}");
+    assert!(err.contains("numbered 0 to 3"), "{err}");
+    let err = run(
+        &[],
+        &[("REACTIF_SHARDS", "first"), ("REACTIF_SHARD_COUNT", "4")],
+    );
+    assert!(
+        err.contains("REACTIF_SHARDS is malformed: it must look like 0-3"),
+        "{err}"
+    );
+    // The flag wins over the environment: the range is whole, so SQLite takes it and the run
+    // gets as far as Discord (which does not answer here).
+    let err = run(
+        &["--shards", "0-1"],
+        &[("REACTIF_SHARDS", "1-1"), ("REACTIF_SHARD_COUNT", "2")],
+    );
+    assert!(!err.contains("single-process"), "{err}");
+    assert!(err.contains("cannot reach Discord"), "{err}");
+}
+
 #[test]
 fn purge_anonymises_old_conversations_and_keeps_the_report() {
     let cli = Cli::sqlite();

@@ -6,6 +6,7 @@ mod support;
 
 use reactif::desk::Desk;
 use reactif::domain::kpi::{Scope, Window};
+use reactif::domain::shards::Shards;
 use reactif::domain::{parse_time, BadgeStatistic, Event, EventKind, GuildRules, Locale, Rating};
 use reactif::store::{
     Commit, CommitOutcome, DynStore, Inserted, OutboxItem, OutboxOp, SlaTimerRow, SurveyJob,
@@ -970,7 +971,7 @@ async fn service_level_timers_are_planned_replaced_and_done_once(store: DynStore
         .unwrap()
         .committed());
     assert_eq!(
-        store.due_sla_timers(150, 10).await.unwrap(),
+        store.due_sla_timers(150, 10, &Shards::ALL).await.unwrap(),
         vec![warning.clone()]
     );
     let notice = |key: &str| OutboxOp::enqueue(OutboxItem::post_text(key.into(), "c", "hi", 0));
@@ -1003,7 +1004,11 @@ async fn service_level_timers_are_planned_replaced_and_done_once(store: DynStore
             ..warning.clone()
         }]
     );
-    assert!(store.due_sla_timers(1_000, 10).await.unwrap().is_empty());
+    assert!(store
+        .due_sla_timers(1_000, 10, &Shards::ALL)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         store.commit(&done(&breach, "b1")).await.unwrap(),
         CommitOutcome::Skipped
@@ -1381,6 +1386,10 @@ async fn postgres_read_only_is_an_outage_that_passes() {
 // --- The engagement store, after `contract!` so that it can use it. ---
 #[path = "store_contract/engagement.rs"]
 mod engagement;
+
+// --- Several processes on one database: shards, IDENTIFY turns, a shared refresh. ---
+#[path = "store_contract/shards.rs"]
+mod shards;
 
 #[tokio::test]
 #[cfg_attr(

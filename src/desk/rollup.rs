@@ -120,16 +120,23 @@ struct Places<'a, 's> {
     store: &'a Rollups,
     guild: Option<&'a str>,
     rules: &'a mut RulesCache<'s>,
+    /// Dirty places read (taken) so far.
+    derived: u64,
 }
 
 impl Phase for Places<'_, '_> {
     type Item = FactsUpdate;
 
     async fn derive(&mut self, after: Option<(&str, &str)>) -> Result<Batch<FactsUpdate>> {
-        let dirty = self
-            .store
-            .dirty_places(self.guild, after, REFRESH_BATCH)
-            .await?;
+        // A refresh of every guild may run in several processes at once: it takes its marks.
+        // A report's refresh of its guild reads them all, taken or not, so that the report
+        // never waits for another process (versions keep a mark written once).
+        let dirty = match self.guild {
+            Some(_) => self.store.dirty_places(self.guild, after, REFRESH_BATCH),
+            None => self.store.claim_dirty_places(after, REFRESH_BATCH),
+        }
+        .await?;
+        self.derived += dirty.len() as u64;
         let mut updates = Vec::with_capacity(dirty.len());
         let mut by_guild: BTreeMap<&str, Vec<&DirtyPlace>> = BTreeMap::new();
         for d in &dirty {
@@ -196,16 +203,20 @@ struct Days<'a, 's> {
     rules: &'a mut RulesCache<'s>,
     /// Above this many delays of one kind, a day keeps them in blocks.
     inline_max: usize,
+    /// Dirty days read (taken) so far.
+    derived: u64,
 }
 
 impl Phase for Days<'_, '_> {
     type Item = DayUpdate;
 
     async fn derive(&mut self, after: Option<(&str, &str)>) -> Result<Batch<DayUpdate>> {
-        let dirty = self
-            .store
-            .dirty_days(self.guild, after, REFRESH_BATCH)
-            .await?;
+        let dirty = match self.guild {
+            Some(_) => self.store.dirty_days(self.guild, after, REFRESH_BATCH),
+            None => self.store.claim_dirty_days(after, REFRESH_BATCH),
+        }
+        .await?;
+        self.derived += dirty.len() as u64;
         let mut by_guild: BTreeMap<&str, Vec<(&DirtyDay, NaiveDate)>> = BTreeMap::new();
         for d in &dirty {
             if let Some(day) = parse_day_key(&d.day) {
@@ -259,8 +270,13 @@ fn day_range(rules: &GuildRules, day: NaiveDate) -> (Millis, Millis) {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefreshSummary {
+    /// Places and days written.
     pub places: u64,
     pub days: u64,
+    /// Dirty places, and days, this refresh derived: the work it did, written or found
+    /// changed meanwhile (another process's refresh derives the others).
+    pub places_derived: u64,
+    pub days_derived: u64,
 }
 
 impl Desk {
@@ -279,6 +295,7 @@ impl Desk {
             store: &store,
             guild,
             rules: &mut rules,
+            derived: 0,
         };
         pipeline(&store, &mut places, |n| {
             summary.places += n;
@@ -291,17 +308,20 @@ impl Desk {
             store.analyze_rollups().await?;
         }
         let places_took = started.elapsed();
+        summary.places_derived = places.derived;
         let mut days = Days {
             store: &store,
             guild,
             rules: &mut rules,
             inline_max: self.inline_max,
+            derived: 0,
         };
         pipeline(&store, &mut days, |n| {
             summary.days += n;
             progress(summary);
         })
         .await?;
+        summary.days_derived = days.derived;
         if summary.places + summary.days >= ANALYZE_AFTER {
             store.analyze_rollups().await?;
         }

@@ -13,6 +13,8 @@ pub async fn load_alerts(bot: &Bot) -> anyhow::Result<()> {
     guilds.extend(store.guilds_with_staff_channel().await?);
     guilds.sort();
     guilds.dedup();
+    // Each guild's alert is its shard's process's to post.
+    guilds.retain(|g| bot.shards.owns_guild(Some(g)));
     for guild in guilds {
         let setup = store.discord_setup(&guild).await?;
         let Some(alert_channel) = setup.alert_channel_id else {

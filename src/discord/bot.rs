@@ -10,6 +10,7 @@ use super::state::{
 };
 use crate::clock::Clock;
 use crate::desk::Desk;
+use crate::domain::shards::Shards;
 use crate::domain::{GuildRules, Millis};
 use crate::i18n::{self, Texts};
 use crate::store::{DiscordSetup, StoreError};
@@ -37,6 +38,9 @@ pub struct Bot {
     pub heavy: HeavyReports,
     /// `DASHBOARD_URL`, for `/dashboard`'s links.
     pub dashboard_url: Option<String>,
+    /// The shards this process connects: it does the timed work (surveys, service levels,
+    /// alerts, catch-up) of their guilds only (`domain::shards`).
+    pub shards: Shards,
 }
 
 impl Bot {
@@ -61,6 +65,7 @@ impl Bot {
             limits: RateLimits::default(),
             heavy: HeavyReports::default(),
             dashboard_url: None,
+            shards: Shards::ALL,
         }
     }
 

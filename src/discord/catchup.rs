@@ -69,13 +69,16 @@ async fn catch_up(
 /// watched channels that have no cursor yet.
 async fn channels_to_read(ctx: &serenity::Context, bot: &Bot) -> anyhow::Result<Vec<ToRead>> {
     let store = bot.desk.store();
+    // Each shard's READY catches up with the guilds of that shard (DMs: shard 0's).
+    let shard = bot.shards.only(ctx.shard_id.0);
     let mut channels: Vec<ToRead> = store
-        .recent_cursors(bot.now() - 7 * DAY)
+        .recent_cursors(bot.now() - 7 * DAY, &shard)
         .await?
         .into_iter()
         .map(|c| (c.channel_id, c.guild_id, Some(c.message_id)))
         .collect();
-    for guild in store.guilds_with_staff_channel().await? {
+    let guilds = store.guilds_with_staff_channel().await?;
+    for guild in guilds.into_iter().filter(|g| shard.owns_guild(Some(g))) {
         let watched = store.discord_setup(&guild).await?.watched;
         for w in &watched {
             if w.kind == WatchKind::Text && !channels.iter().any(|c| c.0 == w.channel_id) {

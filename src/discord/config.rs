@@ -1,6 +1,7 @@
 //! What the Discord edge needs to connect: the token, where Discord's API is, and where to
 //! register the commands. The binary builds it from its settings (`settings::BotSettings`).
 
+use crate::domain::shards::Shards;
 use poise::serenity_prelude as serenity;
 
 /// How the bot reaches Discord. `Debug` never shows the token.
@@ -14,6 +15,9 @@ pub struct DiscordConfig {
     pub dev_guild_id: Option<u64>,
     /// Where people open the dashboard (`DASHBOARD_URL`): `/dashboard` links there.
     pub dashboard_url: Option<String>,
+    /// The shards this process connects (`REACTIF_SHARDS` of `REACTIF_SHARD_COUNT`); by
+    /// default the whole bot, one shard.
+    pub shards: Shards,
 }
 
 impl std::fmt::Debug for DiscordConfig {
@@ -25,6 +29,7 @@ impl std::fmt::Debug for DiscordConfig {
                 &self.api_url.as_deref().map(crate::store::redact_url),
             )
             .field("dev_guild_id", &self.dev_guild_id)
+            .field("shards", &self.shards)
             .finish()
     }
 }
@@ -55,8 +60,44 @@ impl DiscordConfig {
     }
 }
 
+/// SQLite is one process's database: a process connecting part of the shards would leave
+/// the others' guilds to processes that cannot share the file.
+pub fn one_process_on_sqlite(backend: &str, shards: &Shards) -> anyhow::Result<()> {
+    if backend == "sqlite" && !shards.is_whole() {
+        anyhow::bail!(
+            "REACTIF_SHARDS={}-{} of REACTIF_SHARD_COUNT={} asks for part of the bot, but SQLite is a single-process database: \
+             run all shards in one process (leave REACTIF_SHARDS unset), or use PostgreSQL for several processes \
+             (DATABASE_URL=postgres://reactif:secret@127.0.0.1:5432/reactif)",
+            shards.first,
+            shards.last,
+            shards.count
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::domain::shards::Shards;
+
+    #[test]
+    fn sqlite_refuses_part_of_the_shards_and_takes_them_all() {
+        let part = Shards::new(2, 3, 4).unwrap();
+        let err = super::one_process_on_sqlite("sqlite", &part)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("REACTIF_SHARDS=2-3 of REACTIF_SHARD_COUNT=4"),
+            "{err}"
+        );
+        assert!(
+            err.contains("single-process") && err.contains("postgres://"),
+            "{err}"
+        );
+        assert!(super::one_process_on_sqlite("sqlite", &Shards::whole(4)).is_ok());
+        assert!(super::one_process_on_sqlite("postgres", &part).is_ok());
+    }
+
     #[test]
     fn the_token_never_shows_in_debug_output() {
         let config = super::DiscordConfig {
@@ -64,6 +105,7 @@ mod tests {
             api_url: Some("http://127.0.0.1:9".into()),
             dev_guild_id: None,
             dashboard_url: None,
+            shards: Shards::ALL,
         };
         let debug = format!("{config:?}");
         assert!(!debug.contains("secret-token"), "{debug}");

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const DRIVERS: &[&str] = &["gateway", "timers"];
+const DRIVERS: &[&str] = &["gateway", "timers", "sharding"];
 const FEATURES: &[&str] = &[
     "relay",
     "watch",

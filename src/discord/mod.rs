@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  drivers    gateway (Discord's events)  ·  poise (slash commands)  ·  timers (the clock)
+//!             sharding (connecting this process's shards, IDENTIFY in turn)
 //!                 │
 //!  features   relay/ · watch · surveys/ · alerts · catchup · service_levels · commands/
 //!                 │
@@ -14,8 +15,9 @@
 //!   their `custom_id`); poise routes slash commands to `commands/`. `timers` is the clock's
 //!   driver, not a service, because it calls features: each tick goes through one narrow
 //!   function per job (`surveys::send_due`, `surveys::close_expired`, `alerts::load_alerts`,
-//!   `service_levels::act_on_due`, `catchup::fill_holes`) and performs the outbox's follow-ups. Only `run`, below, uses the
-//!   drivers.
+//!   `service_levels::act_on_due`, `catchup::fill_holes`) and performs the outbox's follow-ups.
+//!   `sharding` starts the gateway's shards. Only `run`, below, uses the drivers. The timed
+//!   work is this process's shards' only (`Bot::shards`, `domain::shards`).
 //! - **Features** do one job each and use services only, never another feature nor a driver.
 //!   What a feature needs from the gateway it is handed as a function: the catch-up sends what
 //!   it reads through the live message path (`catchup::MessagePath`).
@@ -49,6 +51,7 @@ mod relay;
 mod render;
 mod replies;
 mod service_levels;
+mod sharding;
 mod state;
 mod surveys;
 mod timers;
@@ -95,9 +98,13 @@ pub async fn run_observed(
     let config = config.into();
     // Handlers commit concurrently: let those that wait share a transaction.
     let desk = desk.with_group_commit();
+    let shards = config.shards;
+    config::one_process_on_sqlite(desk.store().backend(), &shards)?;
     let http = config.http_client()?;
     let me = who_am_i(&http).await?;
-    let released = desk.store().release_outbox_leases().await?;
+    crate::observe::shards_owned(&shards);
+    // Only this process's shards: a neighbour may be sending its own right now.
+    let released = desk.store().release_outbox_leases(&shards).await?;
     if released > 0 {
         tracing::warn!(
             messages = released,
@@ -105,12 +112,18 @@ pub async fn run_observed(
         );
     }
     let sender = Sender::new(config.api_base(), config.token.clone())?;
-    let outbox = Arc::new(Outbox::new(desk.clone(), Arc::clone(&clock), sender));
-    let mut bot = Bot::new(desk, clock, me, outbox);
+    let outbox = Outbox::new(desk.clone(), Arc::clone(&clock), sender).owning(shards);
+    let store = desk.store().clone();
+    let mut bot = Bot::new(desk, clock, me, Arc::new(outbox));
     bot.dashboard_url = config.dashboard_url.clone();
+    bot.shards = shards;
     let bot = Arc::new(bot);
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
-        .framework(framework(Arc::clone(&bot), config.dev_guild_id))
+        .framework(framework(
+            Arc::clone(&bot),
+            config.dev_guild_id,
+            shards.owns_shard(0),
+        ))
         .await?;
     let http = Arc::clone(&client.http);
     let timers = tokio::spawn(timers::run(
@@ -125,7 +138,7 @@ pub async fn run_observed(
         Arc::clone(&client.shard_manager),
         Arc::clone(&health),
     ));
-    let shards = client.shard_manager.clone();
+    let manager = client.shard_manager.clone();
     let stopping = Arc::clone(&bot);
     tokio::spawn(async move {
         shutdown.await;
@@ -134,9 +147,9 @@ pub async fn run_observed(
         // close the gateway. What arrives meanwhile is read back by the next start's catch-up.
         tracing::info!("shutting down: finishing the events in hand");
         stopping.drain(Duration::from_secs(20)).await;
-        shards.shutdown_all().await;
+        manager.shutdown_all().await;
     });
-    let result = client.start().await;
+    let result = sharding::start(&mut client, shards, store).await;
     bot.lifecycle.stop();
     health.set_gateway(false, bot.now());
     if tokio::time::timeout(Duration::from_secs(20), timers)
@@ -165,8 +178,14 @@ async fn who_am_i(http: &serenity::Http) -> anyhow::Result<serenity::UserId> {
 }
 
 /// Poise's framework: the commands, the error replies, the gateway's events, and the commands'
-/// registration (in the dev guild, or globally) once the gateway is ready.
-fn framework(bot: Arc<Bot>, dev_guild: Option<u64>) -> poise::Framework<Arc<Bot>, Error> {
+/// registration (in the dev guild, or globally) once the gateway is ready, by the process with
+/// shard 0 only (the commands are the bot's, not a shard's: one registration is enough, and
+/// Discord limits how often they are replaced).
+fn framework(
+    bot: Arc<Bot>,
+    dev_guild: Option<u64>,
+    register: bool,
+) -> poise::Framework<Arc<Bot>, Error> {
     poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
@@ -181,6 +200,7 @@ fn framework(bot: Arc<Bot>, dev_guild: Option<u64>) -> poise::Framework<Arc<Bot>
             Box::pin(async move {
                 let commands = &framework.options().commands;
                 match dev_guild {
+                    _ if !register => {}
                     Some(g) => {
                         poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(g))
                             .await?
@@ -189,7 +209,8 @@ fn framework(bot: Arc<Bot>, dev_guild: Option<u64>) -> poise::Framework<Arc<Bot>
                 }
                 tracing::info!(
                     guilds = ready.guilds.len(),
-                    "ready; slash commands registered"
+                    registered = register,
+                    "ready; slash commands registered by the process with shard 0"
                 );
                 Ok(bot)
             })

@@ -24,7 +24,12 @@ pub async fn act_on_due(bot: &Bot) -> anyhow::Result<()> {
         return Ok(());
     }
     let now = bot.now();
-    for row in bot.desk.store().due_sla_timers(now, BATCH).await? {
+    for row in bot
+        .desk
+        .store()
+        .due_sla_timers(now, BATCH, &bot.shards)
+        .await?
+    {
         let _place = lock_conversation(bot, &row.guild_id, &row.conversation).await;
         let mut commit = Commit {
             timers: vec![TimerOp::Done(row.clone())],

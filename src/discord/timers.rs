@@ -90,19 +90,19 @@ pub async fn observe(
     while !bot.stopping() {
         tick.tick().await;
         crate::observe::handler_queue(bot.intake.waiting(), bot.holes.count());
-        let (connected, latency) = {
+        let connected = {
             let runners = shards.runners.lock().await;
-            let connected = !runners.is_empty()
+            for (id, r) in runners.iter() {
+                let up = r.stage == serenity::ConnectionStage::Connected;
+                crate::observe::shard_gateway(id.0, up, r.latency);
+            }
+            // A shard still waiting for its turn to identify is not connected yet.
+            runners.len() as u32 == bot.shards.len()
                 && runners
                     .values()
-                    .all(|r| r.stage == serenity::ConnectionStage::Connected);
-            let latency = runners.values().filter_map(|r| r.latency).max();
-            (connected, latency)
+                    .all(|r| r.stage == serenity::ConnectionStage::Connected)
         };
         health.set_gateway(connected, bot.now());
-        if let Some(l) = latency {
-            metrics::gauge!(crate::observe::GATEWAY_LATENCY).set(l.as_secs_f64());
-        }
     }
     health.set_gateway(false, bot.now());
 }

@@ -13,6 +13,7 @@ pub mod open_conversation;
 pub mod percentile;
 pub mod rollup;
 pub mod settings;
+pub mod shards;
 pub mod sla;
 mod sla_rules;
 pub mod sla_timers;

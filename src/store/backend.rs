@@ -42,4 +42,11 @@ pub trait Dialect: Database {
     const ANALYZE_ROLLUPS: &'static str;
     /// See `RollupStore::analyze_growing`: run one at a time.
     const ANALYZE_GROWING: &'static [&'static str];
+    /// Whether several processes share the database, so that the refresh claims its dirty
+    /// marks (`FOR UPDATE SKIP LOCKED`) rather than reading them: PostgreSQL. SQLite is one
+    /// process's.
+    const CLAIM_MARKS: bool;
+    /// A guild id column (text, NULL for a DM) as a number, 0 when it is none or not a
+    /// snowflake: what the shard of a row is computed from (`domain::shards`).
+    fn guild_number(column: &str) -> String;
 }

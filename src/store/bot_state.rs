@@ -3,6 +3,7 @@
 //! was read, and the transcripts of the guilds that keep them.
 
 use super::Result;
+use crate::domain::shards::Shards;
 use crate::domain::Millis;
 use async_trait::async_trait;
 
@@ -55,14 +56,26 @@ pub trait BotStateStore: Send + Sync {
         conversation: &str,
         status: SurveyStatus,
     ) -> Result<Vec<SurveyJob>>;
-    async fn due_surveys(&self, now: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
-    /// Sent surveys sent at or before `sent_before`: the ones to close.
-    async fn surveys_to_close(&self, sent_before: Millis, limit: i64) -> Result<Vec<SurveyJob>>;
+    /// Scheduled surveys of `shards`' guilds due at `now` (`domain::shards`).
+    async fn due_surveys(&self, now: Millis, limit: i64, shards: &Shards)
+        -> Result<Vec<SurveyJob>>;
+    /// Surveys of `shards`' guilds sent at or before `sent_before`: the ones to close.
+    async fn surveys_to_close(
+        &self,
+        sent_before: Millis,
+        limit: i64,
+        shards: &Shards,
+    ) -> Result<Vec<SurveyJob>>;
 
     // --- Service-level timers (their changes are written by `CommitStore::commit`). ---
 
-    /// Pending timers due at `now`, oldest first.
-    async fn due_sla_timers(&self, now: Millis, limit: i64) -> Result<Vec<SlaTimerRow>>;
+    /// Pending timers of `shards`' guilds due at `now`, oldest first.
+    async fn due_sla_timers(
+        &self,
+        now: Millis,
+        limit: i64,
+        shards: &Shards,
+    ) -> Result<Vec<SlaTimerRow>>;
     /// A place's timers, pending and done.
     async fn sla_timers_in_place(
         &self,
@@ -91,8 +104,8 @@ pub trait BotStateStore: Send + Sync {
         message_id: i64,
         now: Millis,
     ) -> Result<()>;
-    /// Channels with a message handled since `since`.
-    async fn recent_cursors(&self, since: Millis) -> Result<Vec<ChannelCursor>>;
+    /// Channels of `shards`' guilds (DM channels: shard 0) with a message handled since `since`.
+    async fn recent_cursors(&self, since: Millis, shards: &Shards) -> Result<Vec<ChannelCursor>>;
 
     // --- Transcripts (written by `CommitStore::commit`). ---
 

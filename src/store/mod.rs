@@ -17,6 +17,7 @@
 //! | `rollups.rs`   | `RollupStore`   | facts per place and parts per day, for fast reports     |
 //! | `engagement.rs`| `EngagementStore` | posts, reactions and replies (docs/engagement.md)     |
 //! | `web.rs`       | `WebStore`      | the dashboard's signing key, sessions, used links       |
+//! | `cluster.rs`   | `ClusterStore`  | turns several processes take (IDENTIFY), PostgreSQL only |
 //!
 //! Callers hold a `DynStore` and call any of them (a trait object calls its supertraits'
 //! methods without importing them). A part that needs one concern only takes that trait:
@@ -45,6 +46,7 @@ pub mod sqlite;
 
 mod backend;
 mod bot_state;
+mod cluster;
 mod commit;
 mod engagement;
 mod events;
@@ -59,6 +61,7 @@ pub use bot_state::{
     BotStateStore, ChannelCursor, DiscordSetup, SlaTimerRow, SurveyJob, SurveyStatus, Ticket,
     TranscriptLine, WatchKind, WatchedChannel, DEFAULT_TICKETS_PER_HOUR,
 };
+pub use cluster::{ClusterStore, IdentifyTurn, IDENTIFY_LOCK_SPACE};
 pub use commit::{Commit, CommitOutcome, CommitStore, OutboxOp, SurveyOp, TimerOp};
 pub use engagement::EngagementStore;
 pub use events::{EventStore, Inserted};
@@ -221,6 +224,7 @@ pub trait Store:
     + RollupStore
     + EngagementStore
     + WebStore
+    + ClusterStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -3,22 +3,36 @@
 //! for good.
 
 use super::Result;
+use crate::domain::shards::Shards;
 use crate::domain::Millis;
 use async_trait::async_trait;
 
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
-    /// Pending items due at `now` whose previous piece (if any) has gone.
-    async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>>;
-    /// Pending items with these keys, in the order given.
-    async fn outbox_by_keys(&self, keys: &[String]) -> Result<Vec<OutboxItem>>;
-    /// Takes an item for delivery until `lease_until` (false if another sender has it, or it
-    /// is no longer pending): two senders never post the same item at once.
-    async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool>;
+    // An item belongs to the shard of its guild (`domain::shards`; no guild: shard 0). A
+    // process reads, claims and releases only the items of its `shards`: a neighbour's are
+    // never sent by it, even when the neighbour is down (its restart sends them).
+
+    /// Pending items of `shards` due at `now` whose previous piece (if any) has gone.
+    async fn due_outbox(&self, now: Millis, limit: i64, shards: &Shards)
+        -> Result<Vec<OutboxItem>>;
+    /// Pending items of `shards` with these keys, in the order given.
+    async fn outbox_by_keys(&self, keys: &[String], shards: &Shards) -> Result<Vec<OutboxItem>>;
+    /// Takes an item of `shards` for delivery until `lease_until` (false if another sender has
+    /// it, it is no longer pending, or it is not of `shards`): two senders never post the same
+    /// item at once.
+    async fn claim_outbox(
+        &self,
+        id: i64,
+        now: Millis,
+        lease_until: Millis,
+        shards: &Shards,
+    ) -> Result<bool>;
     async fn outbox_retry(&self, id: i64, next_at: Millis, error: &str) -> Result<()>;
-    /// Frees the items a previous process was sending when it died (one bot process per
-    /// database), so that they are retried at once rather than when the lease runs out.
-    async fn release_outbox_leases(&self) -> Result<u64>;
+    /// Frees the items of `shards` that a previous process of these shards was sending when
+    /// it died, so that they are retried at once rather than when the lease runs out. The
+    /// leases of other shards' items stay: their processes may be sending them right now.
+    async fn release_outbox_leases(&self, shards: &Shards) -> Result<u64>;
     /// Points the pending items of a deleted channel (a ticket thread) to its replacement.
     async fn retarget_outbox(&self, old_channel: &str, new_channel: &str) -> Result<()>;
     /// The pending messages (of one guild, or all), for logs and `/stats`.

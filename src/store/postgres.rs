@@ -1,5 +1,6 @@
-//! PostgreSQL, for large volumes (still one bot process per database): a pool with timeouts so
-//! that an unreachable server makes calls fail fast (and the caller retry) instead of hanging.
+//! PostgreSQL, for large volumes and for several bot processes (shards) on one database: a
+//! pool with timeouts so that an unreachable server makes calls fail fast (and the caller
+//! retry) instead of hanging.
 //! Everything PostgreSQL-specific is here: the connection setup and the dialect.
 
 use super::backend::{Dialect, SqlStore};
@@ -39,6 +40,11 @@ impl Dialect for Postgres {
         "VACUUM ANALYZE kpi_dirty_places, kpi_dirty_days",
         "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_irregular, kpi_days, kpi_delay_blocks",
     ];
+    const CLAIM_MARKS: bool = true;
+    /// At most 18 digits: a CAST of a longer one could overflow and fail the whole query.
+    fn guild_number(column: &str) -> String {
+        format!("(CASE WHEN {column} ~ '^[0-9]{{1,18}}$' THEN CAST({column} AS BIGINT) ELSE 0 END)")
+    }
 }
 
 impl SqlStore<Postgres> {
@@ -56,5 +62,20 @@ impl SqlStore<Postgres> {
         // The server caches pages itself: reports read on the same pool.
         let reads = pool.clone();
         Ok(SqlStore { pool, reads })
+    }
+}
+
+/// `pg_advisory_lock` waits in the server until the bucket is free: processes take their
+/// turns in the order they asked, with no polling.
+#[async_trait::async_trait]
+impl super::ClusterStore for PgStore {
+    async fn identify_turn(&self, bucket: u32) -> super::Result<Option<super::IdentifyTurn>> {
+        let mut connection = self.pool.acquire().await?.detach();
+        sqlx::query("SELECT pg_advisory_lock($1, $2)")
+            .bind(super::IDENTIFY_LOCK_SPACE)
+            .bind(bucket as i32)
+            .execute(&mut connection)
+            .await?;
+        Ok(Some(super::IdentifyTurn { connection, bucket }))
     }
 }

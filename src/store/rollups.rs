@@ -10,6 +10,10 @@ use crate::domain::{Event, Millis};
 use async_trait::async_trait;
 use std::collections::HashMap;
 
+/// How long a refresh holds the dirty marks it took (`claim_dirty_places`) before another
+/// process may take them: a batch is derived and written in about a second.
+pub const MARK_LEASE: Millis = 60_000;
+
 #[async_trait]
 pub trait RollupStore: Send + Sync {
     // --- The refresh: dirty places into facts, dirty days into parts. ---
@@ -19,6 +23,17 @@ pub trait RollupStore: Send + Sync {
     async fn dirty_places(
         &self,
         guild_id: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DirtyPlace>>;
+    /// The next dirty places of every guild after `after`, as `dirty_places`, each taken for
+    /// this refresh for `MARK_LEASE`: on PostgreSQL, where several processes refresh at once,
+    /// a mark another refresh has taken is skipped (`FOR UPDATE SKIP LOCKED`), so that each
+    /// mark is derived by one process. A mark marked again meanwhile is free again (its new
+    /// version is new work); a taken mark whose refresh died is free when its lease ends. On
+    /// SQLite (one process) it is `dirty_places`.
+    async fn claim_dirty_places(
+        &self,
         after: Option<(&str, &str)>,
         limit: i64,
     ) -> Result<Vec<DirtyPlace>>;
@@ -42,6 +57,12 @@ pub trait RollupStore: Send + Sync {
     async fn dirty_days(
         &self,
         guild_id: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DirtyDay>>;
+    /// `claim_dirty_places` for the days.
+    async fn claim_dirty_days(
+        &self,
         after: Option<(&str, &str)>,
         limit: i64,
     ) -> Result<Vec<DirtyDay>>;

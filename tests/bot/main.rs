@@ -22,6 +22,7 @@ mod privacy;
 mod relay;
 mod resilience;
 mod service_levels;
+mod shard_start;
 mod sharding;
 mod surveys;
 mod watch;

@@ -24,10 +24,11 @@ pub async fn dispatch(
             messages::on_live_message(ctx, bot, new_message).await
         }
         serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => {
-            crate::observe::gateway_session(match event {
+            let kind = match event {
                 serenity::FullEvent::Ready { .. } => "ready",
                 _ => "resume",
-            });
+            };
+            crate::observe::gateway_session(kind, ctx.shard_id.0);
             bot.holes.set_context(ctx);
             // What was said while we were away is in the channels' history.
             tokio::spawn(catchup::run(ctx.clone(), Arc::clone(bot), from_history));

@@ -17,6 +17,7 @@ pub use sender::Sender;
 
 use crate::clock::Clock;
 use crate::desk::Desk;
+use crate::domain::shards::Shards;
 use crate::domain::{Millis, MINUTE};
 use crate::store::{Commit, CommitOutcome, OutboxItem, OutboxOp, SurveyOp, SurveyStatus};
 use sender::Outcome;
@@ -111,6 +112,9 @@ pub struct Outbox {
     unrecorded: Mutex<HashMap<i64, Delivered>>,
     /// Follow-ups left to the timers, by item id: their items are not sent again meanwhile.
     left: Mutex<HashMap<i64, FollowUp>>,
+    /// The shards of this process: it sends the items of their guilds only, so that two
+    /// processes never send one item (`OutboxStore`).
+    shards: Shards,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,7 +129,13 @@ impl Outbox {
             sender,
             unrecorded: Default::default(),
             left: Default::default(),
+            shards: Shards::ALL,
         }
+    }
+
+    /// The outbox of a process that connects `shards` only.
+    pub fn owning(self, shards: Shards) -> Outbox {
+        Outbox { shards, ..self }
     }
 
     fn now(&self) -> Millis {
@@ -146,7 +156,7 @@ impl Outbox {
         let outcome = self.desk.commit(&commit).await?;
         let mut follow_ups = Vec::new();
         if outcome.committed() && !keys.is_empty() {
-            match self.desk.store().outbox_by_keys(&keys).await {
+            match self.desk.store().outbox_by_keys(&keys, &self.shards).await {
                 Ok(items) => {
                     for item in items {
                         let step = self.deliver_within_budget(item).await;
@@ -171,7 +181,7 @@ impl Outbox {
     pub async fn deliver_due(self: &Arc<Self>) -> anyhow::Result<Vec<FollowUp>> {
         let store = self.desk.store();
         let mut follow_ups = Vec::new();
-        for item in store.due_outbox(self.now(), 50).await? {
+        for item in store.due_outbox(self.now(), 50, &self.shards).await? {
             follow_ups.extend(self.deliver_within_budget(item).await.follow_up);
         }
         let crate::store::OutboxBacklog { pending, oldest } = store.outbox_backlog(None).await?;
@@ -252,7 +262,10 @@ impl Outbox {
     async fn try_deliver(&self, item: &OutboxItem) -> anyhow::Result<Step> {
         let store = self.desk.store();
         let now = self.now();
-        if !store.claim_outbox(item.id, now, now + LEASE).await? {
+        if !store
+            .claim_outbox(item.id, now, now + LEASE, &self.shards)
+            .await?
+        {
             return Ok(Step::waiting());
         }
         match self.sender.send(item).await {

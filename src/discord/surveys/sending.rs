@@ -10,7 +10,7 @@ use crate::store::{Commit, CommitOutcome, OutboxOp, SurveyJob, SurveyOp, SurveyS
 /// Queues the surveys whose agent has been silent long enough, and sends them.
 pub async fn send_due(bot: &Bot) -> anyhow::Result<()> {
     let store = bot.desk.store();
-    for job in store.due_surveys(bot.now(), 50).await? {
+    for job in store.due_surveys(bot.now(), 50, &bot.shards).await? {
         if answer_on_its_way(bot, &job).await? {
             continue;
         }
@@ -49,13 +49,23 @@ async fn answer_on_its_way(bot: &Bot, job: &SurveyJob) -> anyhow::Result<bool> {
     let keys: Vec<String> = (0..ANSWER_PIECES)
         .map(|j| format!("relay:{}:{j}", job.answer_message_id))
         .collect();
-    Ok(!bot.desk.store().outbox_by_keys(&keys).await?.is_empty())
+    // Whoever sends the answer: the question waits for it all the same.
+    let anyone = crate::domain::shards::Shards::ALL;
+    Ok(!bot
+        .desk
+        .store()
+        .outbox_by_keys(&keys, &anyone)
+        .await?
+        .is_empty())
 }
 
 /// Disables the buttons of surveys whose rating window has passed.
 pub async fn close_expired(bot: &Bot) -> anyhow::Result<()> {
     let store = bot.desk.store();
-    for job in store.surveys_to_close(bot.now() - DAY, 50).await? {
+    for job in store
+        .surveys_to_close(bot.now() - DAY, 50, &bot.shards)
+        .await?
+    {
         let t = bot.texts(&job.guild_id).await;
         let mut commit = Commit {
             surveys: vec![SurveyOp::Status {

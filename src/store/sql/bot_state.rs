@@ -1,6 +1,7 @@
 //! The Discord bot's state's SQL (`BotStateStore`).
 
-use super::Db;
+use super::{owned_by, Db};
+use crate::domain::shards::Shards;
 use crate::domain::Millis;
 use crate::store::backend::{Dialect, SqlStore};
 use crate::store::bot_state::DEFAULT_TICKETS_PER_HOUR;
@@ -254,9 +255,15 @@ impl BotStateStore for SqlStore<Db> {
         rows.into_iter().map(SurveyJob::try_from).collect()
     }
 
-    async fn due_surveys(&self, now: Millis, limit: i64) -> Result<Vec<SurveyJob>> {
+    async fn due_surveys(
+        &self,
+        now: Millis,
+        limit: i64,
+        shards: &Shards,
+    ) -> Result<Vec<SurveyJob>> {
+        let owned = owned_by("guild_id", shards);
         let rows: Vec<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {SURVEY_COLUMNS} FROM surveys WHERE status = 'scheduled' AND due_at_ms <= $1 \
+            "SELECT {SURVEY_COLUMNS} FROM surveys WHERE status = 'scheduled' AND due_at_ms <= $1{owned} \
              ORDER BY due_at_ms LIMIT $2"
         )))
         .bind(now)
@@ -266,9 +273,15 @@ impl BotStateStore for SqlStore<Db> {
         rows.into_iter().map(SurveyJob::try_from).collect()
     }
 
-    async fn surveys_to_close(&self, sent_before: Millis, limit: i64) -> Result<Vec<SurveyJob>> {
+    async fn surveys_to_close(
+        &self,
+        sent_before: Millis,
+        limit: i64,
+        shards: &Shards,
+    ) -> Result<Vec<SurveyJob>> {
+        let owned = owned_by("guild_id", shards);
         let rows: Vec<SurveyRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {SURVEY_COLUMNS} FROM surveys WHERE status = 'sent' AND sent_at_ms <= $1 \
+            "SELECT {SURVEY_COLUMNS} FROM surveys WHERE status = 'sent' AND sent_at_ms <= $1{owned} \
              ORDER BY sent_at_ms LIMIT $2"
         )))
         .bind(sent_before)
@@ -278,9 +291,15 @@ impl BotStateStore for SqlStore<Db> {
         rows.into_iter().map(SurveyJob::try_from).collect()
     }
 
-    async fn due_sla_timers(&self, now: Millis, limit: i64) -> Result<Vec<SlaTimerRow>> {
+    async fn due_sla_timers(
+        &self,
+        now: Millis,
+        limit: i64,
+        shards: &Shards,
+    ) -> Result<Vec<SlaTimerRow>> {
+        let owned = owned_by("guild_id", shards);
         let rows: Vec<TimerTuple> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {TIMER_COLUMNS} FROM sla_timers WHERE status = 'pending' AND due_at_ms <= $1 \
+            "SELECT {TIMER_COLUMNS} FROM sla_timers WHERE status = 'pending' AND due_at_ms <= $1{owned} \
              ORDER BY due_at_ms, guild_id, conversation, kind LIMIT $2"
         )))
         .bind(now)
@@ -361,10 +380,11 @@ impl BotStateStore for SqlStore<Db> {
         Ok(())
     }
 
-    async fn recent_cursors(&self, since: Millis) -> Result<Vec<ChannelCursor>> {
-        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT channel_id, guild_id, last_message_id FROM channel_cursors WHERE updated_at_ms >= $1",
-        )
+    async fn recent_cursors(&self, since: Millis, shards: &Shards) -> Result<Vec<ChannelCursor>> {
+        let owned = owned_by("guild_id", shards);
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT channel_id, guild_id, last_message_id FROM channel_cursors WHERE updated_at_ms >= $1{owned}",
+        )))
         .bind(since)
         .fetch_all(&self.pool)
         .await?;

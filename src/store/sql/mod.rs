@@ -3,6 +3,7 @@
 //! (see `store`'s documentation). Where the backends differ, the code asks `Db`'s `Dialect`.
 
 use super::Db;
+use crate::domain::shards::Shards;
 use crate::store::backend::{Dialect, SqlStore};
 use crate::store::{Result, Store};
 use sqlx::query_builder::Separated;
@@ -43,6 +44,22 @@ impl Store for SqlStore<Db> {
         self.pool.close().await;
         self.reads.close().await;
     }
+}
+
+/// A condition (` AND ...`, or nothing when `shards` is every shard) keeping the rows whose
+/// guild, in `column`, belongs to `shards` (`domain::shards::shard_of`; a DM's row to shard
+/// 0). The numbers are `u32`s written in the SQL, so they bind nothing.
+fn owned_by(column: &str, shards: &Shards) -> String {
+    if shards.is_whole() {
+        return String::new();
+    }
+    format!(
+        " AND ((({}) >> 22) % {}) BETWEEN {} AND {}",
+        Db::guild_number(column),
+        shards.count,
+        shards.first,
+        shards.last
+    )
 }
 
 /// Appends `prefix` and a bound list of `items`, then `)`.

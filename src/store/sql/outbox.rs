@@ -1,6 +1,7 @@
 //! The outbox's SQL (`OutboxStore`); its items are queued and settled by `commit.rs`.
 
-use super::Db;
+use super::{owned_by, Db};
+use crate::domain::shards::Shards;
 use crate::domain::Millis;
 use crate::store::backend::SqlStore;
 use crate::store::rows::{OutboxRow, OUTBOX_COLUMNS};
@@ -9,10 +10,16 @@ use sqlx::AssertSqlSafe;
 
 #[async_trait::async_trait]
 impl OutboxStore for SqlStore<Db> {
-    async fn due_outbox(&self, now: Millis, limit: i64) -> Result<Vec<OutboxItem>> {
+    async fn due_outbox(
+        &self,
+        now: Millis,
+        limit: i64,
+        shards: &Shards,
+    ) -> Result<Vec<OutboxItem>> {
+        let owned = owned_by("o.guild_id", shards);
         let rows: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE status = 'pending' AND next_at_ms <= $1 \
-             AND (lease_until_ms IS NULL OR lease_until_ms < $1) \
+             AND (lease_until_ms IS NULL OR lease_until_ms < $1){owned} \
              AND (after_key IS NULL OR NOT EXISTS \
                (SELECT 1 FROM outbox p WHERE p.dedupe_key = o.after_key AND p.status = 'pending')) \
              ORDER BY id LIMIT $2"
@@ -24,11 +31,12 @@ impl OutboxStore for SqlStore<Db> {
         Ok(rows.into_iter().map(OutboxItem::from).collect())
     }
 
-    async fn outbox_by_keys(&self, keys: &[String]) -> Result<Vec<OutboxItem>> {
+    async fn outbox_by_keys(&self, keys: &[String], shards: &Shards) -> Result<Vec<OutboxItem>> {
+        let owned = owned_by("o.guild_id", shards);
         let mut items = Vec::new();
         for key in keys {
             let row: Option<OutboxRow> = sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE dedupe_key = $1 AND status = 'pending'"
+                "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE dedupe_key = $1 AND status = 'pending'{owned}"
             )))
             .bind(key)
             .fetch_optional(&self.pool)
@@ -38,11 +46,18 @@ impl OutboxStore for SqlStore<Db> {
         Ok(items)
     }
 
-    async fn claim_outbox(&self, id: i64, now: Millis, lease_until: Millis) -> Result<bool> {
-        let done = sqlx::query(
+    async fn claim_outbox(
+        &self,
+        id: i64,
+        now: Millis,
+        lease_until: Millis,
+        shards: &Shards,
+    ) -> Result<bool> {
+        let owned = owned_by("guild_id", shards);
+        let done = sqlx::query(AssertSqlSafe(format!(
             "UPDATE outbox SET lease_until_ms = $3 WHERE id = $1 AND status = 'pending' AND next_at_ms <= $2 \
-             AND (lease_until_ms IS NULL OR lease_until_ms < $2)",
-        )
+             AND (lease_until_ms IS NULL OR lease_until_ms < $2){owned}",
+        )))
         .bind(id)
         .bind(now)
         .bind(lease_until)
@@ -64,10 +79,11 @@ impl OutboxStore for SqlStore<Db> {
         Ok(())
     }
 
-    async fn release_outbox_leases(&self) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE outbox SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL AND status = 'pending'",
-        )
+    async fn release_outbox_leases(&self, shards: &Shards) -> Result<u64> {
+        let owned = owned_by("guild_id", shards);
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE outbox SET lease_until_ms = NULL WHERE lease_until_ms IS NOT NULL AND status = 'pending'{owned}",
+        )))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())

@@ -32,6 +32,38 @@ impl RollupStore for SqlStore<Db> {
             .collect())
     }
 
+    async fn claim_dirty_places(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DirtyPlace>> {
+        let marks = claim_from(&self.pool, DIRTY_PLACES, after, limit).await?;
+        Ok(marks
+            .into_iter()
+            .map(|(guild_id, conversation, version)| DirtyPlace {
+                guild_id,
+                conversation,
+                version,
+            })
+            .collect())
+    }
+
+    async fn claim_dirty_days(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<DirtyDay>> {
+        let marks = claim_from(&self.pool, DIRTY_DAYS, after, limit).await?;
+        Ok(marks
+            .into_iter()
+            .map(|(guild_id, day, version)| DirtyDay {
+                guild_id,
+                day,
+                version,
+            })
+            .collect())
+    }
+
     async fn events_of_places(
         &self,
         guild_id: &str,
@@ -211,7 +243,8 @@ pub(super) async fn mark(tx: &mut Tx, marks: Marks, keys: &[(&str, &str)]) -> Re
                 .push_bind(version);
         });
         qb.push(format!(
-            " ON CONFLICT (guild_id, {key}) DO UPDATE SET version = excluded.version"
+            " ON CONFLICT (guild_id, {key}) DO UPDATE SET version = excluded.version, \
+             claimed_until_ms = NULL"
         ));
         qb.build().execute(&mut **tx).await?;
     }
@@ -294,4 +327,47 @@ async fn dirty_from(
     qb.push(format!(" ORDER BY guild_id, {key} LIMIT "))
         .push_bind(limit);
     Ok(qb.build_query_as().fetch_all(pool).await?)
+}
+
+/// `dirty_from` over every guild, taking the marks read (`RollupStore::claim_dirty_places`).
+/// The marks are locked only while they are taken (`SKIP LOCKED` steps over those another
+/// process is taking at that moment); the lease in `claimed_until_ms` keeps them taken until
+/// the refresh writes them (and deletes them) or the lease ends. Times are the database's, so
+/// that hosts with clocks apart agree on leases.
+async fn claim_from(
+    pool: &sqlx::Pool<Db>,
+    marks: Marks,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    if !Db::CLAIM_MARKS {
+        return dirty_from(pool, marks, None, after, limit).await;
+    }
+    let Marks { table, key } = marks;
+    let now = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+        "UPDATE {table} AS m SET claimed_until_ms = {now} + "
+    ));
+    qb.push_bind(crate::store::rollups::MARK_LEASE);
+    qb.push(format!(
+        " FROM (SELECT guild_id, {key} FROM {table} \
+         WHERE (claimed_until_ms IS NULL OR claimed_until_ms < {now})"
+    ));
+    if let Some((g, k)) = after {
+        qb.push(format!(" AND (guild_id, {key}) > ("))
+            .push_bind(g.to_string())
+            .push(", ")
+            .push_bind(k.to_string())
+            .push(")");
+    }
+    qb.push(format!(" ORDER BY guild_id, {key} LIMIT "))
+        .push_bind(limit)
+        .push(format!(
+            " FOR UPDATE SKIP LOCKED) AS c WHERE m.guild_id = c.guild_id AND m.{key} = c.{key} \
+             RETURNING m.guild_id, m.{key}, m.version"
+        ));
+    let mut taken: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    // RETURNING keeps no order; the refresh reads on from the last key.
+    taken.sort();
+    Ok(taken)
 }

@@ -108,7 +108,8 @@ async fn rederive_guild(tx: &mut Tx, guild_id: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO kpi_dirty_places (guild_id, conversation, version) \
          SELECT DISTINCT guild_id, conversation, $2 FROM events WHERE guild_id = $1 \
-         ON CONFLICT (guild_id, conversation) DO UPDATE SET version = excluded.version",
+         ON CONFLICT (guild_id, conversation) DO UPDATE SET version = excluded.version, \
+         claimed_until_ms = NULL",
     )
     .bind(guild_id)
     .bind(dirty_version())
