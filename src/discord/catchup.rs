@@ -35,7 +35,7 @@ pub async fn run(ctx: serenity::Context, bot: Arc<Bot>, path: MessagePath) {
     if let Err(e) = catch_up(&ctx, &bot, path).await {
         tracing::warn!(error = %format!("{e:#}"), "catch-up after reconnect failed");
     }
-    bot.lifecycle.mark_caught_up();
+    bot.lifecycle.mark_caught_up(ctx.shard_id.0, &bot.shards);
 }
 
 async fn catch_up(

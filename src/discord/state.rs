@@ -39,10 +39,12 @@ pub struct Lifecycle {
     stopping: AtomicBool,
     /// One permit per event being handled.
     work: Arc<Semaphore>,
-    /// Set once the first catch-up since start has read what was missed: the service-level
-    /// timers wait for it, so that an answer or a customer message posted while the bot was
-    /// away cancels them before they act.
+    /// Set once the first catch-up since start has read what was missed, on every shard of
+    /// the process: the service-level timers wait for it, so that an answer or a customer
+    /// message posted while the bot was away cancels them before they act.
     caught_up: AtomicBool,
+    /// The shards whose first catch-up is over.
+    shards_caught_up: std::sync::Mutex<std::collections::BTreeSet<u32>>,
 }
 
 impl Default for Lifecycle {
@@ -51,6 +53,7 @@ impl Default for Lifecycle {
             stopping: AtomicBool::new(false),
             work: Arc::new(Semaphore::new(WORK_PERMITS as usize)),
             caught_up: AtomicBool::new(false),
+            shards_caught_up: Default::default(),
         }
     }
 }
@@ -67,8 +70,17 @@ impl Lifecycle {
     /// The first catch-up since start is over (whether or not every channel could be read:
     /// one that could not is a hole, read again later, and waiting for it would hold the
     /// timers back indefinitely).
-    pub fn mark_caught_up(&self) {
-        self.caught_up.store(true, Ordering::SeqCst);
+    /// `shard` is one of the process's `shards` (each shard's READY catches up its own
+    /// guilds): the process is caught up once every one of them is.
+    pub fn mark_caught_up(&self, shard: u32, shards: &crate::domain::shards::Shards) {
+        let mut done = self
+            .shards_caught_up
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        done.insert(shard);
+        if shards.ids().all(|s| done.contains(&s)) {
+            self.caught_up.store(true, Ordering::SeqCst);
+        }
     }
 
     /// No new event is taken from now on.
@@ -438,5 +450,24 @@ impl LostStaffChannels {
     /// The guild's lost staff channel and Discord's answer, if it is lost.
     pub fn get(&self, guild: &str) -> Option<(String, u16)> {
         self.lock().get(guild).cloned()
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use crate::domain::shards::Shards;
+
+    #[test]
+    fn a_process_is_caught_up_once_each_of_its_shards_is() {
+        let life = super::Lifecycle::default();
+        let shards = Shards::new(2, 3, 4).unwrap();
+        assert!(!life.caught_up());
+        life.mark_caught_up(3, &shards);
+        assert!(!life.caught_up(), "shard 2 has not caught up yet");
+        life.mark_caught_up(2, &shards);
+        assert!(life.caught_up());
+        let alone = super::Lifecycle::default();
+        alone.mark_caught_up(0, &Shards::ALL);
+        assert!(alone.caught_up());
     }
 }

@@ -138,6 +138,8 @@ mod tests {
         assert_eq!(shard_of_guild(None, 16), 0);
         assert_eq!(shard_of_guild(Some("demo"), 16), 0);
         assert_eq!(shard_of_guild(Some("987654321098765432"), 16), 7);
+        // 19 digits, as today's ids: 1191168956174565386 >> 22 = 283_996_810_001.
+        assert_eq!(shard_of_guild(Some("1191168956174565386"), 2), 1);
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub trait Dialect: Database {
     /// marks (`FOR UPDATE SKIP LOCKED`) rather than reading them: PostgreSQL. SQLite is one
     /// process's.
     const CLAIM_MARKS: bool;
-    /// A guild id column (text, NULL for a DM) as a number, 0 when it is none or not a
-    /// snowflake: what the shard of a row is computed from (`domain::shards`).
-    fn guild_number(column: &str) -> String;
+    /// The shard of `count` that owns a row whose guild id (text, NULL for a DM) is in
+    /// `column`: `(guild_id >> 22) % count`, 0 when the id is none or not a snowflake
+    /// (`domain::shards::shard_of_guild`).
+    fn shard_of(column: &str, count: u32) -> String;
 }

@@ -41,14 +41,11 @@ impl Dialect for Postgres {
         "ANALYZE kpi_conversations, kpi_messages, kpi_requests, kpi_conv_agents, kpi_surveys, kpi_irregular, kpi_days, kpi_delay_blocks",
     ];
     const CLAIM_MARKS: bool = true;
-    /// Discord's ids have 17 to 19 digits (today's guilds 19): up to 19 digits, and a 19-digit
-    /// one only up to BIGINT's largest (through NUMERIC, which cannot overflow), so that no
-    /// CAST fails the whole query. The inner CASE keeps the casts on digits only.
-    fn guild_number(column: &str) -> String {
+    /// In NUMERIC, so that no id overflows a BIGINT (snowflakes are unsigned 64-bit) and fails
+    /// the whole query; `DIV` by 2^22 is the shift.
+    fn shard_of(column: &str, count: u32) -> String {
         format!(
-            "(CASE WHEN {column} ~ '^[0-9]{{1,19}}$' THEN \
-             (CASE WHEN CAST({column} AS NUMERIC) <= 9223372036854775807 THEN CAST({column} AS BIGINT) ELSE 0 END) \
-             ELSE 0 END)"
+            "MOD(DIV(CASE WHEN {column} ~ '^[0-9]{{1,20}}$' THEN CAST({column} AS NUMERIC) ELSE 0 END, 4194304), {count})"
         )
     }
 }

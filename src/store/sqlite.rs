@@ -48,9 +48,10 @@ impl Dialect for Sqlite {
     /// SQLite plans these lookups by their indexes without statistics.
     const ANALYZE_GROWING: &'static [&'static str] = &[];
     const CLAIM_MARKS: bool = false;
-    /// SQLite's CAST reads the leading digits of a text, 0 when there are none.
-    fn guild_number(column: &str) -> String {
-        format!("COALESCE(CAST({column} AS INTEGER), 0)")
+    /// SQLite's CAST reads the leading digits of a text, 0 when there are none (snowflakes
+    /// stay below 2^63 until about 2084).
+    fn shard_of(column: &str, count: u32) -> String {
+        format!("((COALESCE(CAST({column} AS INTEGER), 0) >> 22) % {count})")
     }
 }
 
@@ -148,6 +149,14 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!memory).then_some(path)
 }
 
+/// One process has the file: no turns to take.
+#[async_trait::async_trait]
+impl super::ClusterStore for SqliteStore {
+    async fn identify_turn(&self, _bucket: u32) -> super::Result<Option<super::IdentifyTurn>> {
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -162,13 +171,5 @@ mod tests {
         );
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
         assert_eq!(super::sqlite_path("sqlite://x.db?mode=memory"), None);
-    }
-}
-
-/// One process has the file: no turns to take.
-#[async_trait::async_trait]
-impl super::ClusterStore for SqliteStore {
-    async fn identify_turn(&self, _bucket: u32) -> super::Result<Option<super::IdentifyTurn>> {
-        Ok(None)
     }
 }

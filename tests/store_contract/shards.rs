@@ -68,12 +68,15 @@ pub async fn each_process_takes_only_the_work_of_its_shards(store: DynStore) {
         item.guild_id = guild.map(str::to_string);
         OutboxOp::enqueue(item)
     };
+    // Today's guild ids have 19 digits: 1191168956174565386 >> 22 = 283_996_810_001, odd.
+    let today = "1191168956174565386";
     let commit = Commit {
         outbox: vec![
             item("even", Some(&even)),
             item("odd", Some(&odd)),
             item("dm", None),
             item("demo", Some("demo")),
+            item("today", Some(today)),
         ],
         surveys: vec![
             SurveyOp::Schedule(survey("s-even", &even)),
@@ -93,10 +96,10 @@ pub async fn each_process_takes_only_the_work_of_its_shards(store: DynStore) {
 
     // The outbox: each process sees and claims its own items only.
     assert_eq!(keys(&store, &low).await, ["demo", "dm", "even"]);
-    assert_eq!(keys(&store, &high).await, ["odd"]);
+    assert_eq!(keys(&store, &high).await, ["odd", "today"]);
     assert_eq!(
         keys(&store, &Shards::ALL).await,
-        ["demo", "dm", "even", "odd"]
+        ["demo", "dm", "even", "odd", "today"]
     );
     let all = store.due_outbox(5_000, 50, &Shards::ALL).await.unwrap();
     let id = |key: &str| all.iter().find(|i| i.dedupe_key == key).unwrap().id;
@@ -128,13 +131,13 @@ pub async fn each_process_takes_only_the_work_of_its_shards(store: DynStore) {
     // process, which may be sending that item right now.
     assert_eq!(store.release_outbox_leases(&low).await.unwrap(), 1);
     assert_eq!(keys(&store, &low).await, ["demo", "dm", "even"]);
-    assert!(keys(&store, &high).await.is_empty(), "odd is still leased");
+    assert_eq!(keys(&store, &high).await, ["today"], "odd is still leased");
     assert!(!store
         .claim_outbox(id("odd"), 5_000, 65_000, &high)
         .await
         .unwrap());
     assert_eq!(store.release_outbox_leases(&high).await.unwrap(), 1);
-    assert_eq!(keys(&store, &high).await, ["odd"]);
+    assert_eq!(keys(&store, &high).await, ["odd", "today"]);
 
     // Survey timers, service-level timers and catch-up cursors.
     let surveys = |shards: Shards| {
@@ -190,7 +193,55 @@ pub async fn each_process_takes_only_the_work_of_its_shards(store: DynStore) {
     assert_eq!(surveys(two_three).await, ["s-three"]);
 }
 
-contract!(each_process_takes_only_the_work_of_its_shards);
+/// The database's shard of a guild (in SQL, both backends) is Discord's: `(id >> 22) % count`
+/// worked in Rust's u64 arithmetic, over ids of every length up to today's 19 digits.
+pub async fn the_database_finds_the_shard_discord_sends_a_guild_to(store: DynStore) {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut guilds = Vec::new();
+    for i in 0..60u32 {
+        // xorshift: ids spread over 2^40 .. 2^63, and a few small ones.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let id = match i % 3 {
+            0 => x >> 1,
+            1 => x >> 20,
+            _ => x >> 44,
+        };
+        guilds.push(id);
+    }
+    let commit = Commit {
+        surveys: guilds
+            .iter()
+            .map(|g| SurveyOp::Schedule(survey(&format!("s{g}"), &g.to_string())))
+            .collect(),
+        ..Commit::default()
+    };
+    assert!(store.commit(&commit).await.unwrap().committed());
+    let count = 7;
+    for shard in 0..count {
+        let mut got: Vec<String> = store
+            .due_surveys(5_000, 100, &Shards::new(shard, shard, count).unwrap())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.guild_id)
+            .collect();
+        got.sort();
+        let mut expected: Vec<String> = guilds
+            .iter()
+            .filter(|g| (**g >> 22) % u64::from(count) == u64::from(shard))
+            .map(|g| g.to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected, "shard {shard} of {count}");
+    }
+}
+
+contract!(
+    each_process_takes_only_the_work_of_its_shards,
+    the_database_finds_the_shard_discord_sends_a_guild_to,
+);
 
 #[tokio::test]
 async fn sqlite_has_no_identify_turns_to_take() {

@@ -54,9 +54,8 @@ fn owned_by(column: &str, shards: &Shards) -> String {
         return String::new();
     }
     format!(
-        " AND ((({}) >> 22) % {}) BETWEEN {} AND {}",
-        Db::guild_number(column),
-        shards.count,
+        " AND {} BETWEEN {} AND {}",
+        Db::shard_of(column, shards.count),
         shards.first,
         shards.last
     )
