@@ -3,7 +3,9 @@
 //! - ingest: events per second through the ingest path (`Desk::ingest`, what `reactif import`
 //!   and the bot use) against the simplest batched `INSERT` of the same rows (the ceiling);
 //! - end to end: MESSAGE_CREATE events per second from a fake Discord's gateway into a running
-//!   `reactif run` process until stored, and that process's peak memory (RSS);
+//!   `reactif run` process until stored, and that process's peak memory (RSS); then
+//!   (`e2e-shards`) the same into one and into two processes of two shards each on PostgreSQL,
+//!   their ratio and each process's peak RSS (`perf/shards.rs`);
 //! - `/stats`: p50 and p95 latency of the full report for 7, 30 and 90 days, for a guild and for
 //!   an agent, over a large store, against the time to read the raw rows such a report covers;
 //! - `reactif demo`'s run time;
@@ -27,6 +29,8 @@ use std::time::{Duration, Instant};
 mod engagement;
 #[path = "perf/live.rs"]
 mod live;
+#[path = "perf/shards.rs"]
+mod shards;
 
 struct Options {
     backends: Vec<String>,
@@ -51,9 +55,10 @@ cargo bench --bench perf -- [options]
   --backend sqlite|postgres|both   (default both when REACTIF_TEST_POSTGRES_URL is set, else sqlite)
   --pg-url URL                     admin URL of a PostgreSQL server (default $REACTIF_TEST_POSTGRES_URL);
                                    the benchmark creates and drops its own databases there
-  --parts ingest,e2e,stats,demo,engagement,live,dashboard
-                                   which parts to run (default all); dashboard times the
-                                   overview page on the /stats store (built as for stats)
+  --parts ingest,e2e,e2e-shards,stats,demo,engagement,live,dashboard
+                                   which parts to run (default all; e2e-shards needs PostgreSQL:
+                                   1 process with shards 0-3 of 4, then 2 with 0-1 and 2-3;
+                                   dashboard times the overview page on the /stats store)
   --ingest-messages N              sizes the ingest part: N/10 conversations of 5 requests, about
                                    1.25 x N messages (default 1000000)
   --store-messages N               sizes the /stats store the same way (default 10000000)
@@ -90,6 +95,7 @@ fn parse_options() -> Options {
         parts: vec![
             "ingest".into(),
             "e2e".into(),
+            "e2e-shards".into(),
             "stats".into(),
             "demo".into(),
             "engagement".into(),
@@ -890,6 +896,9 @@ async fn main() {
     }
     if part("e2e") {
         bench_e2e(&o).await;
+    }
+    if part("e2e-shards") {
+        shards::bench_e2e_shards(&o).await;
     }
     if part("stats") || part("dashboard") {
         for b in &o.backends {

@@ -25,5 +25,6 @@ mod relay;
 mod resilience;
 mod service_levels;
 mod shard_start;
+mod sharding;
 mod surveys;
 mod watch;

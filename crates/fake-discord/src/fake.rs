@@ -27,6 +27,16 @@ pub struct FakeConfig {
     /// Like real Discord, also dispatch MESSAGE_CREATE for messages the bot posts and
     /// THREAD_CREATE for threads it starts (a bot must ignore its own messages). Default false.
     pub echo_bot_events: bool,
+    /// `shards` of `GET /gateway/bot` (the count Discord recommends). Default 1.
+    pub shards: u64,
+    /// `session_start_limit.max_concurrency` of `GET /gateway/bot`: IDENTIFY buckets
+    /// (`shard_id % max_concurrency`). Default 1.
+    pub max_concurrency: u64,
+    /// An IDENTIFY less than this many milliseconds after the previous one of its bucket is
+    /// recorded as an overlap ([`FakeDiscord::identify_overlaps`]). Default 5000, Discord's
+    /// rule; a test may lower it a little below serenity's own 5 s pause, which is measured
+    /// from a shard's start and not from its IDENTIFY.
+    pub identify_interval_ms: u64,
 }
 
 impl Default for FakeConfig {
@@ -35,6 +45,9 @@ impl Default for FakeConfig {
             guilds: vec![default_guild()],
             heartbeat_interval_ms: 45_000,
             echo_bot_events: false,
+            shards: 1,
+            max_concurrency: 1,
+            identify_interval_ms: 5_000,
         }
     }
 }
@@ -52,6 +65,8 @@ pub(crate) struct State {
 pub(crate) struct Shared {
     pub port: u16,
     pub config: FakeConfig,
+    /// When the fake started: the origin of the IDENTIFY log's times.
+    pub started: std::time::Instant,
     state: Mutex<State>,
     /// Bumped after every change of the state: waits re-check their condition then.
     changed: watch::Sender<u64>,
@@ -114,6 +129,7 @@ impl FakeDiscord {
         let shared = Arc::new(Shared {
             port,
             config,
+            started: std::time::Instant::now(),
             state: Mutex::new(state),
             changed,
         });

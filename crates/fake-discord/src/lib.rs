@@ -27,7 +27,11 @@
 //!   endpoint** is a handler and one line in its module's `ROUTES` (see `rest/mod.rs`).
 //! * `gateway/`: sessions and sockets (IDENTIFY, RESUME with replay, heartbeats), what a test
 //!   sends ([`FakeDiscord::dispatch`], RECONNECT, INVALID_SESSION, dropped or closed sockets),
-//!   and the counters ([`GatewayStats`]). **Adding a gateway event** needs no code here: build its
+//!   and the counters ([`GatewayStats`]). Sharding (`gateway/shards.rs`): IDENTIFY's
+//!   `shard: [id, count]` (absent: `[0, 1]`, everything), READY and GUILD_CREATEs of the owned
+//!   guilds only, each event to the shard of its guild (`(guild_id >> 22) % count`, DMs to
+//!   shard 0), and the log of IDENTIFYs with their buckets ([`FakeDiscord::identifies`],
+//!   [`FakeDiscord::identify_overlaps`]); [`ids::SHARD_GUILDS`] has a guild on each of 4 shards. **Adding a gateway event** needs no code here: build its
 //!   payload and dispatch it.
 //! * `payloads/`: builders of what Discord sends, in the shapes serenity parses (messages,
 //!   interactions, guilds, threads), around a default world ([`ids`], [`default_guild`]).
@@ -114,11 +118,12 @@ mod time;
 mod world;
 
 pub use fake::{FakeConfig, FakeDiscord};
-pub use gateway::op;
+pub use gateway::{op, IdentifyRecord, ShardKey};
 pub use json::{id_of, path_matches};
 pub use payloads::guild::{
     default_guild, default_member_permissions, default_member_roles, dm_channel_json,
-    guild_channel_json, member_json, thread_create, thread_json, user_json,
+    guild_channel_json, guild_like_default, member_json, shard_guild, thread_create, thread_json,
+    user_json,
 };
 pub use payloads::interaction::{
     button_click, button_row, component_interaction, modal_submit, option, slash_command,

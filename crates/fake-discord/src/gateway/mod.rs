@@ -5,8 +5,11 @@
 //! A new kind of event needs nothing here: build its `d` (see [`crate::payloads`]) and
 //! [`FakeDiscord::dispatch`] it. A new opcode from the bot is answered in `socket.rs`.
 
+mod shards;
 mod socket;
 
+pub(crate) use shards::guild_of_event;
+pub use shards::{IdentifyRecord, ShardKey};
 pub(crate) use socket::upgrade;
 
 use crate::fake::FakeDiscord;
@@ -41,6 +44,8 @@ pub(crate) struct GwSession {
     pub seq: u64,
     pub log: Vec<Value>,
     pub conn: Option<u64>,
+    /// `[shard_id, shard_count]` of its IDENTIFY: which events it gets.
+    pub shard: ShardKey,
 }
 
 impl GwSession {
@@ -64,14 +69,21 @@ pub(crate) struct GatewayState {
     pub next_conn: u64,
     pub next_session: u64,
     pub no_heartbeat_ack: bool,
+    /// Every IDENTIFY, in arrival order (see `shards.rs`).
+    pub identifies: Vec<IdentifyRecord>,
 }
 
 impl GatewayState {
-    /// Writes a dispatch into every session (and to its socket if open). Returns the number of
+    /// Writes a dispatch into every session of the shard that owns `guild` (shard 0 for
+    /// `None`: DMs and events of no guild), and to its socket if open. Returns the number of
     /// sockets written to.
-    pub(crate) fn dispatch(&mut self, t: &str, d: &Value) -> usize {
+    pub(crate) fn dispatch(&mut self, t: &str, d: &Value, guild: Option<u64>) -> usize {
         let mut sent = 0;
-        for session in self.sessions.values_mut() {
+        for session in self
+            .sessions
+            .values_mut()
+            .filter(|s| shards::owns(s.shard, guild))
+        {
             let frame = session.push(t, d);
             if let Some(tx) = session.conn.and_then(|c| self.conns.get(&c)) {
                 if tx.send(ConnCmd::Frame(frame.to_string())).is_ok() {
@@ -120,7 +132,9 @@ impl FakeDiscord {
     }
 
     /// Send the dispatch `event_name` (op 0, `t`) with `data` (`d`) and the next `s` of each
-    /// session. Sessions whose socket is gone but can still RESUME get it on resume (Discord
+    /// session of the shard that owns its guild (`guild_id`, a guild event's `id`, or the guild
+    /// of the channel it names: `(guild_id >> 22) % shard_count`; DMs and events of no guild go
+    /// to shard 0; an unsharded session gets everything). Sessions whose socket is gone but can still RESUME get it on resume (Discord
     /// replays missed events). Returns the number of open sockets it was written to (0 means
     /// the bot is not connected: call [`Self::wait_identified`] first).
     /// The fake also learns from it: DM channels, users, interaction tokens, messages, threads.
@@ -128,7 +142,8 @@ impl FakeDiscord {
         let sent = {
             let mut state = self.shared.state();
             state.world.learn_dispatch(event_name, &data);
-            state.gateway.dispatch(event_name, &data)
+            let guild = guild_of_event(&state.world, event_name, &data);
+            state.gateway.dispatch(event_name, &data, guild)
         };
         if sent == 0 {
             tracing::warn!("fake discord: {event_name} dispatched to no connected session");
@@ -183,3 +198,7 @@ impl FakeDiscord {
         self.shared.state().gateway.no_heartbeat_ack = !ack;
     }
 }
+
+#[cfg(test)]
+#[path = "shards_tests.rs"]
+mod shards_tests;

@@ -2,6 +2,7 @@
 //! GUILD_CREATEs, RESUME with the missed dispatches and RESUMED, heartbeats with their ACK)
 //! while the test's commands (frames to send, close, drop) are carried out.
 
+use super::shards::{owns, shard_of_identify, IdentifyRecord};
 use super::{control_frame, op, ConnCmd, GatewayState, GwSession};
 use crate::fake::Shared;
 use crate::json::field_id;
@@ -105,7 +106,13 @@ fn on_client_frame(
                     send_frame(tx, &control_frame(op::HEARTBEAT_ACK, Value::Null));
                 }
             }
-            Some(op::IDENTIFY) => identify(shared, gw, conn_id, tx),
+            Some(op::IDENTIFY) => identify(
+                shared,
+                gw,
+                conn_id,
+                tx,
+                frame.get("d").unwrap_or(&Value::Null),
+            ),
             Some(op::RESUME) => resume(gw, conn_id, tx, frame.get("d").unwrap_or(&Value::Null)),
             _ => {}
         }
@@ -113,31 +120,76 @@ fn on_client_frame(
     shared.bump();
 }
 
-/// A new session: READY, then a GUILD_CREATE for each configured guild.
+/// A new session: READY (with the shard, listing only the guilds it owns), then a
+/// GUILD_CREATE for each of them. The IDENTIFY is recorded with its bucket and timing.
 fn identify(
     shared: &Shared,
     gw: &mut GatewayState,
     conn_id: u64,
     tx: &mpsc::UnboundedSender<ConnCmd>,
+    d: &Value,
 ) {
-    // A new IDENTIFY abandons the sessions nobody is connected to.
-    gw.sessions.retain(|_, s| s.conn.is_some());
+    let shard = shard_of_identify(d);
+    // A new IDENTIFY abandons the sessions of its shard nobody is connected to (another
+    // process's shards keep theirs, to RESUME).
+    gw.sessions
+        .retain(|_, s| s.conn.is_some() || s.shard != shard);
     gw.next_session += 1;
     let session_id = format!("fake-session-{}", gw.next_session);
-    let guilds = &shared.config.guilds;
+    let guilds: Vec<&Value> = shared
+        .config
+        .guilds
+        .iter()
+        .filter(|g| owns(shard, field_id(g, "id")))
+        .collect();
     let guild_ids: Vec<u64> = guilds.iter().filter_map(|g| field_id(g, "id")).collect();
     let mut session = GwSession {
         seq: 0,
         log: Vec::new(),
         conn: Some(conn_id),
+        shard,
     };
-    let ready = ready_json(shared.port, &guild_ids, &session_id);
+    let ready = ready_json(shared.port, &guild_ids, &session_id, shard);
     send_frame(tx, &session.push("READY", &ready));
     for guild in guilds {
         send_frame(tx, &session.push("GUILD_CREATE", guild));
     }
+    record_identify(shared, gw, conn_id, shard, &session_id);
     gw.sessions.insert(session_id, session);
     gw.stats.identifies += 1;
+}
+
+fn record_identify(
+    shared: &Shared,
+    gw: &mut GatewayState,
+    conn: u64,
+    shard: [u64; 2],
+    session_id: &str,
+) {
+    let at_ms = u64::try_from(shared.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let bucket = shard[0] % shared.config.max_concurrency.max(1);
+    let after_previous_ms = gw
+        .identifies
+        .iter()
+        .rev()
+        .find(|r| r.bucket == bucket)
+        .map(|r| at_ms.saturating_sub(r.at_ms));
+    let too_soon = after_previous_ms.is_some_and(|ms| ms < shared.config.identify_interval_ms);
+    if too_soon {
+        tracing::warn!(
+            "fake discord: IDENTIFY of shard {shard:?} {after_previous_ms:?} ms after another of bucket {bucket}"
+        );
+    }
+    gw.identifies.push(IdentifyRecord {
+        seq: gw.identifies.len(),
+        conn,
+        shard,
+        bucket,
+        at_ms,
+        after_previous_ms,
+        too_soon,
+        session_id: session_id.to_string(),
+    });
 }
 
 /// A known session comes back: the dispatches it missed, then RESUMED. An unknown one gets

@@ -4,9 +4,9 @@ use crate::ids;
 use crate::payloads::guild::user_json;
 use serde_json::{json, Value};
 
-/// The `d` of READY for a new session of the bot in `guild_ids` (announced unavailable, as
-/// Discord does; their GUILD_CREATEs follow).
-pub(crate) fn ready_json(port: u16, guild_ids: &[u64], session_id: &str) -> Value {
+/// The `d` of READY for a new session of `shard` (`[id, count]`) of the bot in `guild_ids`
+/// (announced unavailable, as Discord does; their GUILD_CREATEs follow).
+pub(crate) fn ready_json(port: u16, guild_ids: &[u64], session_id: &str, shard: [u64; 2]) -> Value {
     let guilds: Vec<Value> = guild_ids
         .iter()
         .map(|g| json!({"id": g.to_string(), "unavailable": true}))
@@ -18,6 +18,7 @@ pub(crate) fn ready_json(port: u16, guild_ids: &[u64], session_id: &str) -> Valu
         "session_id": session_id,
         "resume_gateway_url": format!("ws://127.0.0.1:{port}/ws"),
         "application": {"id": ids::APP.to_string(), "flags": 0},
+        "shard": shard,
     })
 }
 

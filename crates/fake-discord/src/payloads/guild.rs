@@ -182,19 +182,36 @@ pub fn dm_channel_json(channel_id: u64, recipient_id: u64) -> Value {
 /// (roles everyone / Support Agent / Admin / reactif, channels staff / support / help-forum /
 /// alerts, seven members, see [`ids`]).
 pub fn default_guild() -> Value {
+    guild_like_default(&ids::DEFAULT_GUILD, "Reactif Test Guild")
+}
+
+/// The GUILD_CREATE of shard guild `i` of [`ids::SHARD_GUILDS`] (shard `i` of 4): built like
+/// the default guild, named `Shard i Guild` (`i = 0` is the default guild itself).
+pub fn shard_guild(i: usize) -> Value {
+    if i == 0 {
+        return default_guild();
+    }
+    guild_like_default(&ids::SHARD_GUILDS[i], &format!("Shard {i} Guild"))
+}
+
+/// A guild like the default one (same roles, same seven members, channels staff / support /
+/// help-forum / alerts) with the guild and channel ids of `g`.
+pub fn guild_like_default(g: &ids::GuildIds, name: &str) -> Value {
     let roles: Vec<Value> = ROLES
         .iter()
         .map(|r| role_json(r.0, r.1, r.2, r.3, r.4))
         .collect();
     let members: Vec<Value> = MEMBER_ROLES.iter().map(|m| member_json(m.0, m.1)).collect();
+    let channel_ids = [g.staff, g.support, g.help_forum, g.alerts];
     let channels: Vec<Value> = CHANNELS
         .iter()
-        .map(|c| guild_channel_json(ids::GUILD, c.0, c.1, c.2, c.3))
+        .zip(channel_ids)
+        .map(|(c, id)| guild_channel_json(g.guild, id, c.1, c.2, c.3))
         .collect();
     // two json! calls: one would pass the macro recursion limit of the including crate
     let mut guild = json!({
-        "id": ids::GUILD.to_string(),
-        "name": "Reactif Test Guild",
+        "id": g.guild.to_string(),
+        "name": name,
         "icon": null,
         "icon_hash": null,
         "splash": null,

@@ -18,8 +18,13 @@ fn gateway(call: &mut Call<'_>) -> Reply {
 fn gateway_bot(call: &mut Call<'_>) -> Reply {
     Reply::ok(json!({
         "url": call.shared.gateway_url(),
-        "shards": 1,
-        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
+        "shards": call.shared.config.shards,
+        "session_start_limit": {
+            "total": 1000,
+            "remaining": 999,
+            "reset_after": 14_400_000,
+            "max_concurrency": call.shared.config.max_concurrency,
+        },
     }))
 }
 

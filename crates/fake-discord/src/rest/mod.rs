@@ -287,7 +287,8 @@ pub(crate) async fn handle(
         if shared.config.echo_bot_events {
             for (t, d) in &echoes {
                 state.world.learn_dispatch(t, d);
-                state.gateway.dispatch(t, d);
+                let guild = crate::gateway::guild_of_event(&state.world, t, d);
+                state.gateway.dispatch(t, d, guild);
             }
         }
         reply
