@@ -5,8 +5,11 @@
 //! max_concurrency`); serenity spaces the shards of one process, but several processes would
 //! identify at once and have their sessions invalidated. On PostgreSQL each shard's first
 //! IDENTIFY is therefore taken in turn through an advisory lock on its bucket
-//! (`ClusterStore::identify_turn`): the process takes the bucket, boots the shard, waits for
-//! its READY, waits 5 seconds more, and lets the bucket go. Serenity 0.12 has no hook into its
+//! (`ClusterStore::identify_turn`): the process takes the bucket, waits 5 seconds, boots the
+//! shard, waits for its READY, and lets the bucket go. The 5 seconds come after taking the
+//! bucket, not after the READY, so that they also separate this IDENTIFY from one of a process
+//! that died holding the bucket right after identifying (its lock goes with its session, and a
+//! wait it meant to do after its READY would go with it). Serenity 0.12 has no hook into its
 //! shard queue, so the turn is held around the shard's start: the first shard is booted by
 //! `Client::start_shard_range`, each next one by `ShardManager::restart` (which boots a shard
 //! the manager does not run yet). A re-IDENTIFY after a lost session (rare: a RESUME does not
@@ -80,6 +83,9 @@ async fn take_turns(
                 None
             }
         };
+        // The previous holder released the bucket (or died) at the earliest when it had
+        // identified: waiting now keeps the two IDENTIFYs 5 s apart either way.
+        tokio::time::sleep(IDENTIFY_SPACING).await;
         let id = serenity::ShardId(shard);
         match first_turn.take() {
             Some(tell) => {
@@ -96,7 +102,6 @@ async fn take_turns(
         while booted.elapsed() < READY_WAIT && !connected(&manager, id).await {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(IDENTIFY_SPACING).await;
         tracing::info!(shard, bucket, "shard identified");
         if let Some(turn) = turn {
             if let Err(e) = turn.release().await {
