@@ -82,6 +82,58 @@ pub fn json(r: &Report) -> Value {
     v
 }
 
+/// A count of the totals as every view lists them (text, `/engagement`, the dashboard): its
+/// JSON name, its label, this window's value and the previous window's.
+pub type CountRow = (&'static str, &'static str, u64, u64);
+/// A rate of the totals, the same way (`None`: no audience to divide by).
+pub type RateRow = (&'static str, &'static str, Option<f64>, Option<f64>);
+
+/// The totals' counts, in the order every view shows them.
+pub fn count_rows(f: &Figures, prev: &Figures, t: &crate::i18n::EngagementTexts) -> [CountRow; 7] {
+    [
+        ("posts", t.posts, f.posts, prev.posts),
+        ("reactions", t.reactions, f.reactions, prev.reactions),
+        ("replies", t.replies, f.replies, prev.replies),
+        (
+            "engagements",
+            t.engagements,
+            f.engagements(),
+            prev.engagements(),
+        ),
+        (
+            "engaged_users",
+            t.engaged_users,
+            f.engaged_users,
+            prev.engaged_users,
+        ),
+        (
+            "unique_engaged_users",
+            t.unique_engaged_users,
+            f.unique_engaged_users,
+            prev.unique_engaged_users,
+        ),
+        ("audience", t.audience, f.audience, prev.audience),
+    ]
+}
+
+/// The totals' rates, in the order every view shows them.
+pub fn rate_rows(f: &Figures, prev: &Figures, t: &crate::i18n::EngagementTexts) -> [RateRow; 2] {
+    [
+        (
+            "engagement_rate",
+            t.engagement_rate,
+            f.engagement_rate().map(Ratio::value),
+            prev.engagement_rate().map(Ratio::value),
+        ),
+        (
+            "mean_post_engagement_rate",
+            t.mean_post_engagement_rate,
+            f.mean_post_engagement_rate(),
+            prev.mean_post_engagement_rate(),
+        ),
+    ]
+}
+
 /// Links to a post, as Discord writes them.
 pub fn post_link(p: &PostFigures) -> String {
     format!(

@@ -64,7 +64,10 @@ fn rows(
     et: &EngagementTexts,
 ) -> Vec<(&'static str, String, String, String, String, String)> {
     let t = et.common;
-    let count = |key: &'static str, label: &str, a: u64, b: u64| {
+    let counts = crate::report::engagement::count_rows(c, p, et);
+    let rates = crate::report::engagement::rate_rows(c, p, et);
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let counts = counts.into_iter().map(|(key, label, a, b)| {
         (
             key,
             label.to_string(),
@@ -73,48 +76,18 @@ fn rows(
             b.to_string(),
             trend_count(a, b, t),
         )
-    };
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    vec![
-        count("posts", et.posts, c.posts, p.posts),
-        count("reactions", et.reactions, c.reactions, p.reactions),
-        count("replies", et.replies, c.replies, p.replies),
-        count(
-            "engagements",
-            et.engagements,
-            c.engagements(),
-            p.engagements(),
-        ),
-        count(
-            "engaged_users",
-            et.engaged_users,
-            c.engaged_users,
-            p.engaged_users,
-        ),
-        count(
-            "unique_engaged_users",
-            et.unique_engaged_users,
-            c.unique_engaged_users,
-            p.unique_engaged_users,
-        ),
-        count("audience", et.audience, c.audience, p.audience),
+    });
+    let rates = rates.into_iter().map(|(key, label, a, b)| {
         (
-            "engagement_rate",
-            et.engagement_rate.to_string(),
-            opt(rate(c.engagement_rate())),
-            rate_percent(rate(c.engagement_rate())),
-            rate_percent(rate(p.engagement_rate())),
-            trend_points(rate(c.engagement_rate()), rate(p.engagement_rate())),
-        ),
-        (
-            "mean_post_engagement_rate",
-            et.mean_post_engagement_rate.to_string(),
-            opt(c.mean_post_engagement_rate()),
-            rate_percent(c.mean_post_engagement_rate()),
-            rate_percent(p.mean_post_engagement_rate()),
-            trend_points(c.mean_post_engagement_rate(), p.mean_post_engagement_rate()),
-        ),
-    ]
+            key,
+            label.to_string(),
+            opt(a),
+            rate_percent(a),
+            rate_percent(b),
+            trend_points(a, b),
+        )
+    });
+    counts.chain(rates).collect()
 }
 
 /// A theme as people read it: `untagged` (the contract's name) in their language.

@@ -692,6 +692,14 @@ async fn the_audience_is_who_can_view_the_channel_and_forum_tags_are_themes() {
     let reply = message_create(ids::CODY, Place::guild(forum_post), "Thanks", now_ms() + 5);
     bot.fake.dispatch("MESSAGE_CREATE", reply).await;
     wait_stored(&bot, forum_post, &[], 1).await;
+    // The two channels are handled side by side: #news's post may come after the forum's.
+    for post in [news_post, forum_post] {
+        eventually(&format!("post {post} stored"), WAIT, || async {
+            let all = stored(&bot).await;
+            all.iter().any(|e| e.id == post.to_string()).then_some(())
+        })
+        .await;
+    }
 
     let all = stored(&bot).await;
     let kind_of = |id: u64| {

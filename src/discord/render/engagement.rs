@@ -67,20 +67,8 @@ pub fn embed(
 /// The totals, one a line, each with its change against the previous window.
 fn totals(f: &Figures, prev: &Figures, t: &EngagementTexts, c: &CommunityTexts) -> String {
     let mut out = String::new();
-    let counts = [
-        (t.posts, f.posts, prev.posts),
-        (t.reactions, f.reactions, prev.reactions),
-        (t.replies, f.replies, prev.replies),
-        (t.engagements, f.engagements(), prev.engagements()),
-        (t.engaged_users, f.engaged_users, prev.engaged_users),
-        (
-            t.unique_engaged_users,
-            f.unique_engaged_users,
-            prev.unique_engaged_users,
-        ),
-        (t.audience, f.audience, prev.audience),
-    ];
-    for (i, (label, cur, before)) in counts.into_iter().enumerate() {
+    let counts = crate::report::engagement::count_rows(f, prev, t);
+    for (i, (_, label, cur, before)) in counts.into_iter().enumerate() {
         let _ = write!(
             out,
             "**{label}**: {cur} ({} {before}: {})",
@@ -96,19 +84,8 @@ fn totals(f: &Figures, prev: &Figures, t: &EngagementTexts, c: &CommunityTexts) 
         }
         out.push('\n');
     }
-    let rates = [
-        (
-            t.engagement_rate,
-            value(f.engagement_rate()),
-            value(prev.engagement_rate()),
-        ),
-        (
-            t.mean_post_engagement_rate,
-            f.mean_post_engagement_rate(),
-            prev.mean_post_engagement_rate(),
-        ),
-    ];
-    for (label, cur, before) in rates {
+    let rates = crate::report::engagement::rate_rows(f, prev, t);
+    for (_, label, cur, before) in rates {
         let _ = writeln!(
             out,
             "**{label}**: {} ({} {}: {})",

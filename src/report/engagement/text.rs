@@ -42,20 +42,8 @@ fn local_time(ms: i64, tz: &Tz) -> String {
 
 fn totals(out: &mut String, f: &Figures, prev: &Figures, t: &EngagementTexts) {
     let c = t.common;
-    let counts = [
-        (t.posts, f.posts, prev.posts),
-        (t.reactions, f.reactions, prev.reactions),
-        (t.replies, f.replies, prev.replies),
-        (t.engagements, f.engagements(), prev.engagements()),
-        (t.engaged_users, f.engaged_users, prev.engaged_users),
-        (
-            t.unique_engaged_users,
-            f.unique_engaged_users,
-            prev.unique_engaged_users,
-        ),
-        (t.audience, f.audience, prev.audience),
-    ];
-    for (i, (label, cur, before)) in counts.into_iter().enumerate() {
+    let counts = super::count_rows(f, prev, t);
+    for (i, (_, label, cur, before)) in counts.into_iter().enumerate() {
         let _ = write!(
             out,
             "  {label:<40} {cur:>10}   {}",
@@ -70,19 +58,8 @@ fn totals(out: &mut String, f: &Figures, prev: &Figures, t: &EngagementTexts) {
         }
         out.push('\n');
     }
-    let rates = [
-        (
-            t.engagement_rate,
-            value(f.engagement_rate()),
-            value(prev.engagement_rate()),
-        ),
-        (
-            t.mean_post_engagement_rate,
-            f.mean_post_engagement_rate(),
-            prev.mean_post_engagement_rate(),
-        ),
-    ];
-    for (label, cur, before) in rates {
+    let rates = super::rate_rows(f, prev, t);
+    for (_, label, cur, before) in rates {
         let _ = writeln!(
             out,
             "  {label:<40} {:>10}   {}",
