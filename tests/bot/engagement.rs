@@ -731,3 +731,53 @@ async fn the_audience_is_who_can_view_the_channel_and_forum_tags_are_themes() {
     );
     bot.stop().await;
 }
+
+/// Another process holds the SQLite file's write lock longer than the bot's busy timeout (10 s)
+/// while a reply and reactions arrive on a tracked post: they wait for the database, as support
+/// messages do, and are all stored once the lock goes (none is left to a later catch-up).
+#[tokio::test]
+async fn reactions_and_replies_wait_while_the_database_is_locked() {
+    let bot = spawn_bot().await;
+    track_alerts(&bot, None).await;
+    let p = post(&bot, ids::OLGA, "Maintenance tonight #ops").await;
+    eventually("the post stored", WAIT, || async {
+        stored(&bot)
+            .await
+            .iter()
+            .any(|e| e.id == p.to_string())
+            .then_some(())
+    })
+    .await;
+    let url = bot.db_url().to_string();
+    let mut locker = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    react(&bot, ids::CARLA, alerts(), p, "👍", true).await;
+    react(&bot, ids::CODY, alerts(), p, "🎉", true).await;
+    react(&bot, ids::CODY, alerts(), p, "🎉", false).await;
+    let reply = inline_reply(ids::CODY, p, "Thanks!");
+    bot.fake.dispatch("MESSAGE_CREATE", reply).await;
+    // How long the lock is held (longer than the bot's busy timeout), not a wait for an event.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
+    drop(locker);
+    // Each waits on its own backoff: wait for the four events, in whatever order they land.
+    let events = eventually("the four events stored", WAIT, || async {
+        let events = about(&stored(&bot).await, p);
+        (events.len() >= 4).then_some(events)
+    })
+    .await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(kinds.len(), 4, "each event stored once: {events:#?}");
+    for kind in ["reaction_add", "reaction_remove", "reply"] {
+        let want = if kind == "reaction_add" { 2 } else { 1 };
+        assert_eq!(kinds.iter().filter(|k| **k == kind).count(), want, "{kind}");
+    }
+    // Their times are those of their arrival, so 🎉 was added, then removed.
+    wait_stored(&bot, p, &[(ids::CARLA, "👍")], 1).await;
+    bot.stop().await;
+}

@@ -41,13 +41,13 @@ pub async fn on_message(
         return Ok(());
     }
     let guild = guild_id.to_string();
-    let tracking = bot.tracking(&guild).await?;
+    let tracking = while_unreachable(bot, || bot.tracking(&guild)).await?;
     if tracking.channels.is_empty() {
         return Ok(());
     }
     if let Some(ev) = message_event(ctx, msg, guild_id, &tracking).await {
         tracing::debug!(id = %ev.id, kind = ev.kind.name(), "engagement event");
-        bot.desk.ingest_engagement(&[ev]).await?;
+        store(bot, &[ev]).await?;
     }
     Ok(())
 }
@@ -294,7 +294,7 @@ pub async fn on_reaction(
     }
     let stamp = bot.reaction_ids.stamp(bot.now());
     let guild = guild_id.to_string();
-    let tracking = bot.tracking(&guild).await?;
+    let tracking = while_unreachable(bot, || bot.tracking(&guild)).await?;
     if tracking.channels.is_empty()
         || !on_a_post(ctx, &tracking, guild_id, r.channel_id, r.message_id).await
     {
@@ -308,7 +308,7 @@ pub async fn on_reaction(
         &emoji_key(&r.emoji),
         added,
     );
-    bot.desk.ingest_engagement(&[ev]).await?;
+    store(bot, &[ev]).await?;
     Ok(())
 }
 
@@ -327,23 +327,61 @@ pub async fn on_reactions_cleared(
     };
     let stamp = bot.reaction_ids.stamp(bot.now());
     let guild = guild_id.to_string();
-    let tracking = bot.tracking(&guild).await?;
+    let tracking = while_unreachable(bot, || bot.tracking(&guild)).await?;
     if tracking.channels.is_empty() || !on_a_post(ctx, &tracking, guild_id, channel, message).await
     {
         return Ok(());
     }
     let post = message.to_string();
     let only = emoji.map(emoji_key);
-    let events = post_events(bot, &guild, message.get()).await?;
+    let events = while_unreachable(bot, || post_events(bot, &guild, message.get())).await?;
     let removals: Vec<EngagementEvent> = present_reactions(&events, &post)
         .into_iter()
         .filter(|(_, e)| only.as_ref().is_none_or(|o| o == e))
         .map(|(who, e)| reaction_event(stamp, &guild, &post, &who, &e, false))
         .collect();
     if !removals.is_empty() {
-        bot.desk.ingest_engagement(&removals).await?;
+        store(bot, &removals).await?;
     }
     Ok(())
+}
+
+/// Stores live engagement events, waiting for the database while it is away.
+async fn store(bot: &Bot, events: &[EngagementEvent]) -> anyhow::Result<()> {
+    while_unreachable(bot, || async {
+        bot.desk.ingest_engagement(events).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Runs `f` again and again with backoff (0.25 s doubling to 15 s) while the database cannot
+/// take it (down, locked, full), as a support message waits (`gateway::messages`): a live
+/// post or reaction is not dropped for an outage. Its stamp was taken before, so its time and
+/// its order with the other reactions stay those of its arrival. A stopping bot gives up: the
+/// next catch-up reads the post and its reactions back from Discord.
+async fn while_unreachable<T, F, Fut>(bot: &Bot, f: F) -> anyhow::Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut wait = std::time::Duration::from_millis(250);
+    loop {
+        let e = match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let Some(outage) = super::bot::database_outage(&e) else {
+            return Err(e);
+        };
+        if bot.stopping() {
+            return Err(e);
+        }
+        crate::observe::database_error(&e);
+        tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, cause = outage.describe(), "an engagement event waits for the database");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(15));
+    }
 }
 
 /// The guild of a channel or thread, from the cache.
