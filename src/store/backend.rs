@@ -24,6 +24,9 @@ pub trait Dialect: Database {
     const MIGRATOR: sqlx::migrate::Migrator;
     /// Starts a write transaction.
     const BEGIN_WRITE: &'static str;
+    /// Starts a transaction whose reads all see one snapshot of the database, for a read of
+    /// several statements that must agree (a refresh may commit between two of them).
+    const BEGIN_SNAPSHOT: &'static str;
     /// Locks the rows a write transaction read, until it commits (appended to a `SELECT`).
     const LOCK_ROWS: &'static str;
     /// How a query over numbered time ranges is built (see `ranged` in `sql/pieces.rs`): as

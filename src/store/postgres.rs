@@ -23,6 +23,8 @@ impl Dialect for Postgres {
     const BACKEND: &'static str = "postgres";
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
     const BEGIN_WRITE: &'static str = "BEGIN";
+    /// READ COMMITTED (the default) takes a new snapshot at every statement.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     const LOCK_ROWS: &'static str = " FOR UPDATE";
     /// One `SELECT` per range, each planned with its own bounds: with a `VALUES` table the
     /// planner misjudged the ranges and scanned whole guilds.

@@ -34,6 +34,8 @@ impl Dialect for Sqlite {
     /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout retries, when another connection
     /// commits between its read and its first write.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    /// In WAL mode a deferred transaction reads from one snapshot, taken at its first read.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN DEFERRED";
     /// A write transaction holds the whole database already.
     const LOCK_ROWS: &'static str = "";
     /// SQLite's planner walks the time index once per range of a `VALUES` table.

@@ -85,8 +85,11 @@ pub(super) async fn read(
 ) -> Result<HashMap<String, PlaceFacts>> {
     let mut convs: Conversations = HashMap::new();
     let mut surveys: HashMap<String, Vec<SurveyFact>> = HashMap::new();
+    // One snapshot for all the statements: a refresh committing between two of them would
+    // leave messages or requests of conversations the first one did not see.
+    let mut tx = pool.begin_with(Db::BEGIN_SNAPSHOT).await?;
     for chunk in conversations.chunks(INSERT_CHUNK) {
-        read_conversations(pool, guild_id, chunk, &mut convs).await?;
+        read_conversations(&mut tx, guild_id, chunk, &mut convs).await?;
         let mut qb = select_in(
             "conversation, survey_id, sent_ms, agent_id, rating",
             "kpi_surveys",
@@ -95,7 +98,7 @@ pub(super) async fn read(
         );
         // (place, survey, sent at, agent, rating)
         type Row = (String, String, i64, Option<String>, Option<i32>);
-        let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+        let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *tx).await?;
         for (conversation, survey_id, sent_at, agent_id, rating) in rows {
             surveys.entry(conversation).or_default().push(SurveyFact {
                 survey_id,
@@ -105,6 +108,7 @@ pub(super) async fn read(
             });
         }
     }
+    tx.commit().await?;
     let mut out: HashMap<String, PlaceFacts> = HashMap::new();
     for (conversation, list) in convs {
         let mut conversations: Vec<ConversationFact> = list.into_values().collect();
@@ -133,14 +137,14 @@ fn select_in(columns: &str, table: &str, guild_id: &str, chunk: &[String]) -> Qu
 /// Adds the conversations of the places in `chunk` to `convs`, with their messages, requests
 /// and agents.
 async fn read_conversations(
-    pool: &Pool<Db>,
+    tx: &mut super::Tx,
     guild_id: &str,
     chunk: &[String],
     convs: &mut Conversations,
 ) -> Result<()> {
     let query = |columns: &str, table: &str| select_in(columns, table, guild_id, chunk);
     let mut qb = query(CONVERSATION_COLUMNS, "kpi_conversations");
-    let rows: Vec<ConversationRow> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<ConversationRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
     for row in rows {
         let (conversation, c) = conversation_fact(row);
         convs
@@ -149,7 +153,7 @@ async fn read_conversations(
             .insert(c.id.clone(), c);
     }
     let mut qb = query("conversation, conv_id, at_ms", "kpi_messages");
-    let rows: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(String, String, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
     for (conversation, id, at) in rows {
         conversation_of(convs, "message", &conversation, &id)?
             .messages
@@ -169,7 +173,7 @@ async fn read_conversations(
         i32,
         Option<i64>,
     );
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut **tx).await?;
     for (conversation, id, start_id, start, answer_at, agent_id, is_first, business_ms) in rows {
         conversation_of(convs, "request", &conversation, &id)?
             .requests
@@ -183,7 +187,7 @@ async fn read_conversations(
             });
     }
     let mut qb = query("conversation, conv_id, agent_id", "kpi_conv_agents");
-    let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
     for (conversation, id, agent) in rows {
         conversation_of(convs, "agent", &conversation, &id)?
             .agents

@@ -5,6 +5,7 @@ use super::facts::{conversation_fact, ConversationRow, CONVERSATION_COLUMNS};
 use super::{push_in, Db, INSERT_CHUNK};
 use crate::domain::rollup::{ConversationFact, RequestFact};
 use crate::domain::Millis;
+use crate::store::backend::Dialect;
 use crate::store::{Result, StoreError};
 use sqlx::{Pool, QueryBuilder};
 use std::collections::HashMap;
@@ -38,7 +39,10 @@ pub(super) async fn service_facts(
         .push_bind(to)
         .push(") r ON c.conv_id = r.conv_id WHERE c.guild_id = ")
         .push_bind(guild());
-    let rows: Vec<ConversationRow> = qb.build_query_as().fetch_all(pool).await?;
+    // One snapshot for both reads: a refresh committing between them would leave requests of
+    // conversations the first read did not see.
+    let mut tx = pool.begin_with(Db::BEGIN_SNAPSHOT).await?;
+    let rows: Vec<ConversationRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
     let mut convs: Vec<(String, ConversationFact)> =
         rows.into_iter().map(conversation_fact).collect();
     convs.sort_by(|a, b| a.1.id.cmp(&b.1.id));
@@ -64,7 +68,7 @@ pub(super) async fn service_facts(
             i32,
             Option<i64>,
         );
-        let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+        let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *tx).await?;
         for (id, start_id, start, answer_at, agent_id, is_first, business_ms) in rows {
             let i = *index.get(&id).ok_or_else(|| {
                 StoreError::Corrupt(format!("request of unknown conversation {id}"))
@@ -79,6 +83,7 @@ pub(super) async fn service_facts(
             });
         }
     }
+    tx.commit().await?;
     for (_, c) in &mut convs {
         c.requests.sort();
     }
