@@ -32,21 +32,10 @@ impl Desk {
     /// know what happened after it).
     pub async fn rollup_report(&self, scope: &Scope, w: Window) -> Result<Option<Report>> {
         let mut phases = Phases::start();
-        let Some(guild) = scope.guild_id.as_deref() else {
+        let Some((guild, rules)) = self.rollup_guild(scope, w, &mut phases).await? else {
             return Ok(None);
         };
-        if scope.conversations.is_some() || !self.rollups_stand(guild, w, &mut phases).await? {
-            return Ok(None);
-        }
-        let rules = self.store.guild_rules(guild).await?;
-        let mut r = Reader {
-            store: &*self.store,
-            guild,
-            agent: scope.agent_id.as_deref(),
-            rules: &rules,
-            days: BTreeMap::new(),
-            pieces: HashMap::new(),
-        };
+        let mut r = Reader::new(&*self.store, guild, scope, &rules);
         let report = r.report(scope, w, &mut phases).await?;
         Ok(Some(report))
     }
@@ -259,6 +248,43 @@ impl Reader<'_> {
 }
 
 /// One report's reads: the stored days of its span, and the pieces of partial days.
+impl Desk {
+    /// The guild of `scope` and its rules when its rollups can stand for a replay over `w`
+    /// (see `rollup_report`), else `None`.
+    async fn rollup_guild<'s>(
+        &self,
+        scope: &'s Scope,
+        w: Window,
+        phases: &mut Phases,
+    ) -> Result<Option<(&'s str, GuildRules)>> {
+        let Some(guild) = scope.guild_id.as_deref() else {
+            return Ok(None);
+        };
+        if scope.conversations.is_some() || !self.rollups_stand(guild, w, phases).await? {
+            return Ok(None);
+        }
+        Ok(Some((guild, self.store.guild_rules(guild).await?)))
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn new(
+        store: &'a dyn RollupStore,
+        guild: &'a str,
+        scope: &'a Scope,
+        rules: &'a GuildRules,
+    ) -> Reader<'a> {
+        Reader {
+            store,
+            guild,
+            agent: scope.agent_id.as_deref(),
+            rules,
+            days: BTreeMap::new(),
+            pieces: HashMap::new(),
+        }
+    }
+}
+
 struct Reader<'a> {
     store: &'a dyn RollupStore,
     guild: &'a str,

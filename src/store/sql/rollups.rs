@@ -22,14 +22,7 @@ impl RollupStore for SqlStore<Db> {
         limit: i64,
     ) -> Result<Vec<DirtyPlace>> {
         let marks = dirty_from(&self.pool, DIRTY_PLACES, guild_id, after, limit).await?;
-        Ok(marks
-            .into_iter()
-            .map(|(guild_id, conversation, version)| DirtyPlace {
-                guild_id,
-                conversation,
-                version,
-            })
-            .collect())
+        Ok(marks.into_iter().map(place_mark).collect())
     }
 
     async fn claim_dirty_places(
@@ -38,14 +31,7 @@ impl RollupStore for SqlStore<Db> {
         limit: i64,
     ) -> Result<Vec<DirtyPlace>> {
         let marks = claim_from(&self.pool, DIRTY_PLACES, after, limit).await?;
-        Ok(marks
-            .into_iter()
-            .map(|(guild_id, conversation, version)| DirtyPlace {
-                guild_id,
-                conversation,
-                version,
-            })
-            .collect())
+        Ok(marks.into_iter().map(place_mark).collect())
     }
 
     async fn claim_dirty_days(
@@ -54,14 +40,7 @@ impl RollupStore for SqlStore<Db> {
         limit: i64,
     ) -> Result<Vec<DirtyDay>> {
         let marks = claim_from(&self.pool, DIRTY_DAYS, after, limit).await?;
-        Ok(marks
-            .into_iter()
-            .map(|(guild_id, day, version)| DirtyDay {
-                guild_id,
-                day,
-                version,
-            })
-            .collect())
+        Ok(marks.into_iter().map(day_mark).collect())
     }
 
     async fn events_of_places(
@@ -94,14 +73,7 @@ impl RollupStore for SqlStore<Db> {
         limit: i64,
     ) -> Result<Vec<DirtyDay>> {
         let marks = dirty_from(&self.pool, DIRTY_DAYS, guild_id, after, limit).await?;
-        Ok(marks
-            .into_iter()
-            .map(|(guild_id, day, version)| DirtyDay {
-                guild_id,
-                day,
-                version,
-            })
-            .collect())
+        Ok(marks.into_iter().map(day_mark).collect())
     }
 
     async fn write_days(&self, updates: &[DayUpdate]) -> Result<usize> {
@@ -370,4 +342,22 @@ async fn claim_from(
     // RETURNING keeps no order; the refresh reads on from the last key.
     taken.sort();
     Ok(taken)
+}
+
+/// A dirty place as `dirty_from` / `claim_from` read it: (guild, place, version).
+fn place_mark((guild_id, conversation, version): (String, String, i64)) -> DirtyPlace {
+    DirtyPlace {
+        guild_id,
+        conversation,
+        version,
+    }
+}
+
+/// A dirty day as `dirty_from` / `claim_from` read it: (guild, day, version).
+fn day_mark((guild_id, day, version): (String, String, i64)) -> DirtyDay {
+    DirtyDay {
+        guild_id,
+        day,
+        version,
+    }
 }

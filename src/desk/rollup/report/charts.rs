@@ -9,7 +9,7 @@ use crate::domain::kpi::{self, Scope, Window};
 use crate::domain::percentile::{BlockKey, Gather};
 use crate::domain::timeline::Timeline;
 use crate::store::Result;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 impl Desk {
     /// Each day's median and p90 response delay over the report's series window, and the
@@ -47,21 +47,10 @@ impl Desk {
         w: Window,
     ) -> Result<Option<DelayCharts>> {
         let mut phases = Phases::start();
-        let Some(guild) = scope.guild_id.as_deref() else {
+        let Some((guild, rules)) = self.rollup_guild(scope, w, &mut phases).await? else {
             return Ok(None);
         };
-        if scope.conversations.is_some() || !self.rollups_stand(guild, w, &mut phases).await? {
-            return Ok(None);
-        }
-        let rules = self.store.guild_rules(guild).await?;
-        let mut r = Reader {
-            store: &*self.store,
-            guild,
-            agent: scope.agent_id.as_deref(),
-            rules: &rules,
-            days: BTreeMap::new(),
-            pieces: HashMap::new(),
-        };
+        let mut r = Reader::new(&*self.store, guild, scope, &rules);
         let windows = Windows::of(&rules, w);
         r.read(&windows, &mut phases).await?;
         Ok(Some(r.delay_charts(&windows).await?))
