@@ -71,7 +71,7 @@ cargo bench --bench perf -- [options]
                                    0 skips the baseline, to time the reports alone)
   --eng-posts N                    posts of the /engagement guild, over 90 days (default 100000)
   --eng-reactions N                its reaction events (default 10000000)
-  --keep                           keeps the /stats store for the next run with the same sizes
+  --keep                           keeps the /stats and /engagement stores for the next run with the same sizes
                                    (SQLite under target/, PostgreSQL as database reactif_bench_keep_*)
 ";
 
@@ -161,6 +161,26 @@ fn parse_options() -> Options {
         panic!("PostgreSQL needs --pg-url or REACTIF_TEST_POSTGRES_URL");
     }
     o
+}
+
+/// A kept database named `name` on `backend` (SQLite under target/), created if missing.
+async fn kept_store(backend: &str, o: &Options, name: &str) -> (String, Option<tempfile::TempDir>) {
+    if backend == "sqlite" {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(format!("{name}.db"));
+        return (format!("sqlite://{}", path.display()), None);
+    }
+    use sqlx::{Connection, Executor};
+    let mut admin = sqlx::PgConnection::connect(&o.pg_url)
+        .await
+        .expect("PostgreSQL answers");
+    let _ = admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await;
+    let base = o.pg_url.split('?').next().unwrap_or(&o.pg_url);
+    let i = base.rfind('/').unwrap();
+    (format!("{}/{name}", &base[..i]), None)
 }
 
 /// A fresh database on `backend`, and what to drop afterwards.
@@ -501,22 +521,8 @@ async fn bench_stats(backend: &str, o: &Options) {
         "reactif_bench_keep_{}_{}_{}",
         o.store_messages, o.big_guild_requests, o.guilds
     );
-    let (url, _dir) = if o.keep && backend == "sqlite" {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target")
-            .join(format!("{kept}.db"));
-        (format!("sqlite://{}", path.display()), None)
-    } else if o.keep {
-        use sqlx::{Connection, Executor};
-        let mut admin = sqlx::PgConnection::connect(&o.pg_url)
-            .await
-            .expect("PostgreSQL answers");
-        let _ = admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {kept}")))
-            .await;
-        let base = o.pg_url.split('?').next().unwrap_or(&o.pg_url);
-        let i = base.rfind('/').unwrap();
-        (format!("{}/{kept}", &base[..i]), None)
+    let (url, _dir) = if o.keep {
+        kept_store(backend, o, &kept).await
     } else {
         fresh(backend, o, "stats").await
     };

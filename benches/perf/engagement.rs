@@ -91,23 +91,43 @@ fn post(
 }
 
 pub async fn bench_engagement(backend: &str, o: &Options) {
-    let (url, _dir) = fresh(backend, o, "engagement").await;
+    let kept = format!("reactif_bench_keep_eng_{}_{}", o.eng_posts, o.eng_reactions);
+    let (url, _dir) = if o.keep {
+        super::kept_store(backend, o, &kept).await
+    } else {
+        fresh(backend, o, "engagement").await
+    };
+    // A kept store is complete once its marker exists (an interrupted ingest is done again:
+    // storing an event twice changes nothing).
+    let marker = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(format!("{kept}.{backend}.done"));
+    let reuse = o.keep && marker.exists();
     let desk = Desk::new(reactif::store::open(&url).await.expect("the store opens"));
     let now: Millis = super::NOW;
     let from = now - 90 * DAY;
     let per_post = (o.eng_reactions / o.eng_posts.max(1)).max(1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut seq, mut stored) = (10_000_000_000u64, 0usize);
+    if reuse {
+        eprintln!("[{backend}] reusing the kept /engagement store {url}");
+    }
     let started = Instant::now();
     let mut batch = Vec::new();
     for n in 0..o.eng_posts {
         let at = from + (n as i64 * 90 * DAY) / o.eng_posts as i64;
         batch.extend(post(&mut rng, n, at, now, per_post, &mut seq));
         if batch.len() >= 20_000 || n + 1 == o.eng_posts {
-            desk.ingest_engagement(&batch).await.expect("ingest");
+            // A kept store only counts the events it holds.
+            if !reuse {
+                desk.ingest_engagement(&batch).await.expect("ingest");
+            }
             stored += batch.len();
             batch.clear();
         }
+    }
+    if o.keep {
+        std::fs::write(&marker, b"").expect("the marker is written");
     }
     println!(
         "engagement ({backend}): stored {} posts and {stored} events in {:.1} s",
@@ -185,5 +205,7 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
         ms(percentile(&read, 50.0)),
     );
     desk.store().close().await;
-    drop_pg(&url, o).await;
+    if !o.keep {
+        drop_pg(&url, o).await;
+    }
 }

@@ -9,8 +9,7 @@
 
 use super::Desk;
 use crate::domain::engagement::rollup::{
-    day_parts, last_inside, top_post, DayPart, DaySpan, LoosePost, PostRollup, Target,
-    WindowBuilder,
+    day_parts, last_inside, top_post, DayPart, LoosePost, PostRollup, Target, WindowBuilder,
 };
 use crate::domain::engagement::{
     post_figures, DayPoint, EngagementEvent, Filters, Post, PostFigures, Report,
@@ -195,8 +194,15 @@ impl Desk {
     /// The engagement report of docs/engagement.md over `window`: the rollups refreshed, then
     /// read (`engagement_rollup_report`). What a command, the dashboard or the CLI calls.
     pub async fn engagement_report(&self, filters: &Filters, window: Window) -> Result<Report> {
+        let started = std::time::Instant::now();
         self.refresh_engagement().await?;
-        self.engagement_rollup_report(filters, window).await
+        let refreshed = started.elapsed();
+        let report = self.engagement_rollup_report(filters, window).await;
+        tracing::debug!(
+            "engagement report: refresh {refreshed:.1?}, report {:.1?}",
+            started.elapsed() - refreshed
+        );
+        report
     }
 
     /// The report from the rollups as they are (the caller refreshed them): the whole days of
@@ -204,6 +210,7 @@ impl Desk {
     /// rollups, or replayed from their rows when they have events after `now`.
     pub async fn engagement_rollup_report(&self, filters: &Filters, w: Window) -> Result<Report> {
         let store = self.store();
+        let started = std::time::Instant::now();
         let all = store.all_guild_rules().await?;
         let defaults = GuildRules::default();
         let rules = |g: &str| all.get(g).unwrap_or(&defaults);
@@ -223,6 +230,7 @@ impl Desk {
                 to,
             )
             .await?;
+        let read_days = started.elapsed();
         // The parts of each day, and for each window whether the day is summed whole (all its
         // posts inside, none changed after `now`, all or none maturing), or post by post.
         let mut groups: BTreeMap<(&str, Millis), Vec<&StoredDayPart>> = BTreeMap::new();
@@ -233,35 +241,48 @@ impl Desk {
                 .push(s);
         }
         let now = w.now;
-        let whole = |x: &Window, s: &StoredDayPart| {
-            let DaySpan {
-                first_post,
-                last_post,
-                last_at,
-            } = s.span;
-            let all_maturing = now < first_post.saturating_add(s.window_ms);
-            let none_maturing = now >= last_post.saturating_add(s.window_ms);
-            x.from <= first_post
-                && last_post < x.to
-                && last_at <= now
-                && (all_maturing || none_maturing)
+        // Whether a day may hold posts of window `x` (posts after `now` are in none).
+        let meets = |x: &Window, s: &StoredDayPart| {
+            s.span.last_post >= x.from && s.span.first_post < x.to && s.span.first_post <= now
         };
-        let overlaps =
-            |x: &Window, s: &StoredDayPart| s.day.start_ms < x.to && s.day.end_ms > x.from;
+        // Whether all the day's posts are in `x` with their final figures at `now`; a day
+        // whose posts mature in part is still summed whole, its maturing posts counted apart.
+        let whole = |x: &Window, s: &StoredDayPart| {
+            x.from <= s.span.first_post && s.span.last_post < x.to && s.span.last_at <= now
+        };
         let mut builders = [WindowBuilder::new(w), WindowBuilder::new(prev)];
         let mut daily = empty_daily(series, &timezone);
-        // (guild, start, end) of the days taken post by post, and for which windows.
-        let mut loose: Vec<(&EngDay, [bool; 3])> = Vec::new();
+        // The days taken post by post, and the part of each needed: the windows that take
+        // them so, and `[from, to)` covering their posts in these windows.
+        let mut loose: Vec<(&EngDay, [bool; 3], Millis, Millis)> = Vec::new();
+        // The days summed whole whose posts mature in part: the day, its first maturing
+        // time, and for which of the two windows.
+        let mut mixed: Vec<(&EngDay, Millis, usize)> = Vec::new();
         for parts in groups.values() {
             let first = parts[0];
             let mut by_posts = [false; 3];
+            let (mut lo, mut hi) = (Millis::MAX, Millis::MIN);
             for (i, x) in windows.iter().enumerate() {
-                if !overlaps(x, first) {
+                if !meets(x, first) {
                     continue;
                 }
                 if !whole(x, first) {
                     by_posts[i] = true;
+                    lo = lo.min(x.from.max(first.day.start_ms));
+                    hi = hi.max(x.to.min(first.day.end_ms));
                     continue;
+                }
+                // Posts at or after `matures_from` are maturing at `now`.
+                let matures_from = now.saturating_sub(first.window_ms).saturating_add(1);
+                let maturing = if first.span.first_post >= matures_from {
+                    Some(true)
+                } else if first.span.last_post < matures_from {
+                    Some(false)
+                } else {
+                    None
+                };
+                if i < 2 && maturing.is_none() {
+                    mixed.push((&first.day, matures_from, i));
                 }
                 for s in parts {
                     let target = target(filters, &s.part);
@@ -272,7 +293,7 @@ impl Desk {
                         continue;
                     }
                     let Some(target) = target else { continue };
-                    let maturing = if now < s.span.first_post.saturating_add(s.window_ms) {
+                    let maturing = if maturing == Some(true) {
                         s.part.posts
                     } else {
                         0
@@ -283,14 +304,26 @@ impl Desk {
                 }
             }
             if by_posts.iter().any(|b| *b) {
-                loose.push((&first.day, by_posts));
+                loose.push((&first.day, by_posts, lo, hi));
             }
         }
-        // The posts of the days taken one by one.
+        // The maturing posts of the days that mature in part, as `add_post` would count them.
+        for (day, matures_from, i) in &mixed {
+            for post in store
+                .eng_posts_between(&day.guild_id, *matures_from, day.end_ms)
+                .await?
+            {
+                if filters.keeps(&post) {
+                    builders[*i].add_maturing(&post);
+                }
+            }
+        }
+        let summed_days = started.elapsed();
+        // The posts of the days taken one by one, where they are needed.
         let mut posts: Vec<(PostRollup, [bool; 3])> = Vec::new();
-        for (day, by_posts) in &loose {
+        for (day, by_posts, lo, hi) in &loose {
             for r in store
-                .eng_post_rollups_between(&day.guild_id, day.start_ms, day.end_ms)
+                .eng_post_rollups_between(&day.guild_id, *lo, *hi)
                 .await?
             {
                 if filters.keeps(&r.post) {
@@ -298,6 +331,7 @@ impl Desk {
                 }
             }
         }
+        let read_posts = started.elapsed();
         let late: Vec<String> = posts
             .iter()
             .filter(|(r, _)| r.last_at > now && r.post.at <= now)
@@ -374,11 +408,23 @@ impl Desk {
                 }
             }
         }
+        let summed_posts = started.elapsed();
         let [cur, before] = builders;
         let (mut current, top) = cur.finish();
         current.top_posts = self.top_posts(&top, &posts, &replayed).await?;
         let (mut previous, top) = before.finish();
         previous.top_posts = self.top_posts(&top, &posts, &replayed).await?;
+        tracing::debug!(
+            parts = stored.len(),
+            loose_days = loose.len(),
+            loose_posts = posts.len(),
+            "engagement rollup report: day parts read {read_days:.1?}, summed {:.1?}; posts read \
+             {:.1?}, summed {:.1?}; top posts {:.1?}",
+            summed_days - read_days,
+            read_posts - summed_days,
+            summed_posts - read_posts,
+            started.elapsed() - summed_posts,
+        );
         Ok(Report {
             window: w,
             filters: filters.clone(),

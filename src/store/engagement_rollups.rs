@@ -5,7 +5,7 @@
 
 use super::Result;
 use crate::domain::engagement::rollup::{DayPart, DaySpan, PostRollup};
-use crate::domain::engagement::EngagementEvent;
+use crate::domain::engagement::{EngagementEvent, Post};
 use crate::domain::Millis;
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -103,6 +103,13 @@ pub trait EngagementRollupStore: Send + Sync {
         from: Millis,
         to: Millis,
     ) -> Result<Vec<PostRollup>>;
+    /// A guild's posts posted in `[from, to)`, as their rollups keep them, without figures.
+    async fn eng_posts_between(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<Post>>;
     /// Replaces each day's parts, for the days whose mark is still at the version read.
     async fn eng_write_day_parts(&self, days: &[DayPartsUpdate]) -> Result<()>;
     /// The day parts in time zone `zone` of one guild (or all) for days overlapping

@@ -303,7 +303,32 @@ async fn forgetting_and_purging_keep_every_engagement_figure(store: DynStore) {
     assert_same(&before, &example_report(&desk).await);
 }
 
+/// People are numbered 1, 2, 3… however often those already numbered come back: a set of
+/// people is a bitmap up to the largest number, so gaps would make every set larger.
+async fn people_are_numbered_densely_however_often_they_come_back(store: DynStore) {
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let first = store
+        .eng_number_people(&names(&["7", "8", "9"]))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let again = store
+            .eng_number_people(&names(&["9", "8", "7"]))
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+    }
+    let all = store.eng_number_people(&names(&["10", "7"])).await.unwrap();
+    assert_eq!(all["7"], first["7"]);
+    let mut numbers: Vec<u32> = first.values().copied().collect();
+    numbers.push(all["10"]);
+    numbers.sort_unstable();
+    assert_eq!(numbers, vec![1, 2, 3, 4]);
+    assert_eq!(all["10"], 4, "the newcomer takes the next number");
+}
+
 contract!(
+    people_are_numbered_densely_however_often_they_come_back,
     engagement_events_are_stored_once_and_read_back_by_window,
     the_engagement_example_through_the_store_gives_the_hand_worked_report,
     forgetting_and_purging_keep_every_engagement_figure,

@@ -348,6 +348,19 @@ impl WindowBuilder {
         Ok(())
     }
 
+    /// One more maturing post among those of a part already added (`add_part` with fewer
+    /// `maturing`): a post of the window kept by the filters, under each of its themes, as
+    /// `add_post` counts it.
+    pub fn add_maturing(&mut self, post: &Post) {
+        let mut targets = vec![Target::Total];
+        targets.extend(post.themes.iter().map(|t| Target::Theme(t)));
+        for target in targets {
+            for s in self.sums(target) {
+                s.figures.maturing += 1;
+            }
+        }
+    }
+
     /// A post of the window, kept by the filters, counted under each of its themes.
     pub fn add_post(&mut self, p: &LoosePost) {
         let now = self.window.now;

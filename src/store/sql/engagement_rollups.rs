@@ -264,7 +264,13 @@ impl EngagementRollupStore for SqlStore<Db> {
         let mut sorted: Vec<&String> = people.iter().collect();
         sorted.sort_unstable();
         sorted.dedup();
-        for chunk in sorted.chunks(INSERT_CHUNK) {
+        // Only the people without a number are inserted: a row that meets the unique index
+        // still takes a number from the sequence (both backends), and the gaps it left made
+        // every set of people (a bitmap up to the largest number) several times larger.
+        let once: Vec<String> = sorted.into_iter().cloned().collect();
+        let mut numbers = self.eng_people_numbers(&once).await?;
+        let new: Vec<&String> = once.iter().filter(|p| !numbers.contains_key(*p)).collect();
+        for chunk in new.chunks(INSERT_CHUNK) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new("INSERT INTO eng_people (person) ");
             qb.push_values(chunk, |mut b, p| {
                 b.push_bind((*p).clone());
@@ -272,8 +278,9 @@ impl EngagementRollupStore for SqlStore<Db> {
             qb.push(" ON CONFLICT (person) DO NOTHING");
             qb.build().execute(&self.pool).await?;
         }
-        let once: Vec<String> = sorted.into_iter().cloned().collect();
-        self.eng_people_numbers(&once).await
+        let new: Vec<String> = new.into_iter().cloned().collect();
+        numbers.extend(self.eng_people_numbers(&new).await?);
+        Ok(numbers)
     }
 
     async fn eng_people_numbers(&self, people: &[String]) -> Result<HashMap<String, u32>> {
@@ -434,6 +441,40 @@ impl EngagementRollupStore for SqlStore<Db> {
         .fetch_all(&self.reads)
         .await?;
         rows.into_iter().map(PostRollup::try_from).collect()
+    }
+
+    async fn eng_posts_between(
+        &self,
+        guild_id: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<Post>> {
+        let rows: Vec<(String, String, String, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT post_id, guild_id, channel_id, author_id, at_ms, themes, audience \
+             FROM eng_post_rollups WHERE guild_id = $1 AND at_ms >= $2 AND at_ms < $3",
+        )
+        .bind(guild_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reads)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(id, guild_id, channel_id, author_id, at, themes, audience)| {
+                    let themes = serde_json::from_str(&themes)
+                        .map_err(|e| corrupt(format!("post rollup {id} themes {themes}: {e}")))?;
+                    Ok(Post {
+                        id,
+                        guild_id,
+                        channel_id,
+                        author_id,
+                        at,
+                        themes,
+                        audience: audience.max(0) as u64,
+                    })
+                },
+            )
+            .collect()
     }
 
     async fn eng_write_day_parts(&self, days: &[DayPartsUpdate]) -> Result<()> {
