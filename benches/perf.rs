@@ -47,6 +47,7 @@ struct Options {
     keep: bool,
     eng_posts: u64,
     eng_reactions: u64,
+    eng_days: i64,
 }
 
 const HELP: &str = "reactif benchmark: prints figures with their ratio to a baseline of the same run.
@@ -69,8 +70,10 @@ cargo bench --bench perf -- [options]
   --samples N                      reports per figure for p50/p95 (default 20)
   --baseline-samples N             replays from raw rows per figure (default 1: each takes seconds;
                                    0 skips the baseline, to time the reports alone)
-  --eng-posts N                    posts of the /engagement guild, over 90 days (default 100000)
+  --eng-posts N                    posts of the /engagement guild (default 100000)
   --eng-reactions N                its reaction events (default 10000000)
+  --eng-days N                     the days its posts are spread over, up to now (default 90: the
+                                   report's window; 180 fills the previous window too)
   --keep                           keeps the /stats and /engagement stores for the next run with the same sizes
                                    (SQLite under target/, PostgreSQL as database reactif_bench_keep_*)
 ";
@@ -105,6 +108,7 @@ fn parse_options() -> Options {
         keep: false,
         eng_posts: 100_000,
         eng_reactions: 10_000_000,
+        eng_days: 90,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -151,6 +155,7 @@ fn parse_options() -> Options {
             "--e2e-ahead" => o.e2e_ahead = number(v, "--e2e-ahead"),
             "--eng-posts" => o.eng_posts = number(v, "--eng-posts").max(1),
             "--eng-reactions" => o.eng_reactions = number(v, "--eng-reactions"),
+            "--eng-days" => o.eng_days = number(v, "--eng-days").max(1) as i64,
             "--samples" => o.samples = number(v, "--samples").max(1) as usize,
             "--baseline-samples" => o.baseline_samples = number(v, "--baseline-samples") as usize,
             other => panic!("unknown option {other}; see --help"),

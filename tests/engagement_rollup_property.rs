@@ -391,3 +391,106 @@ fn a_whole_day_and_a_cut_by_now_give_the_contracts_figures() {
         db.cleanup().await;
     });
 }
+
+/// A day whose posts mature in part is summed from its parts, its maturing posts counted one
+/// by one: here the first two posts of the day have matured at `now` and the last has not.
+#[test]
+fn a_day_maturing_in_part_counts_only_its_maturing_posts() {
+    RUNTIME.block_on(async {
+        let db = support::db::sqlite().await;
+        let desk = Desk::new(db.store.clone());
+        let post = |id: &str, hours: i64, themes: &[&str]| EngagementEvent {
+            id: id.into(),
+            guild_id: "1".into(),
+            author_id: "10".into(),
+            at: t0() + hours * HOUR,
+            kind: EngagementKind::Post {
+                channel_id: "50".into(),
+                themes: themes.iter().map(|t| t.to_string()).collect(),
+                audience: 10,
+            },
+        };
+        let react = |id: &str, post: &str, who: &str| EngagementEvent {
+            id: id.into(),
+            guild_id: "1".into(),
+            author_id: who.into(),
+            at: t0() + 23 * HOUR + MINUTE,
+            kind: EngagementKind::ReactionAdd {
+                post_id: post.into(),
+                emoji: "👍".into(),
+            },
+        };
+        desk.ingest_engagement(&[
+            post("71", 1, &["a"]),
+            post("72", 12, &["a", "b"]),
+            post("73", 23, &["b"]),
+            react("301", "71", "9"),
+            react("302", "73", "9"),
+            react("303", "73", "11"),
+        ])
+        .await
+        .unwrap();
+        // 7-day window: at 12:30 seven days later, 71 (01:00) and 72 (12:00) have matured.
+        let w = Window {
+            from: t0(),
+            to: t0() + DAY,
+            now: t0() + 7 * DAY + 12 * HOUR + 30 * MINUTE,
+        };
+        let r = desk
+            .engagement_report(&Filters::default(), w)
+            .await
+            .unwrap();
+        let f = &r.current.figures;
+        assert_eq!((f.posts, f.maturing, f.reactions), (3, 1, 3));
+        assert_eq!(f.unique_engaged_users, 2);
+        let theme = |name: &str| {
+            r.current
+                .themes
+                .iter()
+                .find(|t| t.theme == name)
+                .map(|t| (t.figures.posts, t.figures.maturing))
+        };
+        assert_eq!(theme("a"), Some((2, 0)));
+        assert_eq!(theme("b"), Some((2, 1)));
+        // Kept to theme a: 71 and 72, both matured; their theme b is 72 alone.
+        let a = Filters {
+            guild_id: Some("1".into()),
+            theme: Some("a".into()),
+        };
+        let r = desk.engagement_report(&a, w).await.unwrap();
+        assert_eq!(
+            (r.current.figures.posts, r.current.figures.maturing),
+            (2, 0)
+        );
+        // Kept to theme b: 72 matured, 73 maturing, under b and under a (72 only).
+        let b = Filters {
+            guild_id: Some("1".into()),
+            theme: Some("b".into()),
+        };
+        let r = desk.engagement_report(&b, w).await.unwrap();
+        assert_eq!(
+            (r.current.figures.posts, r.current.figures.maturing),
+            (2, 1)
+        );
+        let theme = |name: &str| {
+            r.current
+                .themes
+                .iter()
+                .find(|t| t.theme == name)
+                .map(|t| (t.figures.posts, t.figures.maturing))
+        };
+        assert_eq!(theme("a"), Some((1, 0)));
+        assert_eq!(theme("b"), Some((2, 1)));
+        // A millisecond before 72's window ends it still matures.
+        let w = Window {
+            now: t0() + 7 * DAY + 12 * HOUR - 1,
+            ..w
+        };
+        let r = desk
+            .engagement_report(&Filters::default(), w)
+            .await
+            .unwrap();
+        assert_eq!(r.current.figures.maturing, 2);
+        db.cleanup().await;
+    });
+}

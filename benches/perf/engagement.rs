@@ -1,4 +1,5 @@
-//! The `engagement` part: `/engagement` over 90 days of one guild with `eng_posts` posts and
+//! The `engagement` part: `/engagement` over 90 days of one guild with `eng_posts` posts (over
+//! `eng_days` days up to `now`, 90 by default: 180 fills the previous window too) and
 //! `eng_reactions` reaction events (a tenth of them removals) and a reply for every twentieth
 //! reaction, from 50,000 members; p50 and p95 of the full report next to the time to read the
 //! raw rows it covers.
@@ -91,7 +92,16 @@ fn post(
 }
 
 pub async fn bench_engagement(backend: &str, o: &Options) {
-    let kept = format!("reactif_bench_keep_eng_{}_{}", o.eng_posts, o.eng_reactions);
+    let kept = format!(
+        "reactif_bench_keep_eng_{}_{}{}",
+        o.eng_posts,
+        o.eng_reactions,
+        if o.eng_days == 90 {
+            String::new()
+        } else {
+            format!("_{}d", o.eng_days)
+        }
+    );
     let (url, _dir) = if o.keep {
         super::kept_store(backend, o, &kept).await
     } else {
@@ -105,7 +115,9 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
     let reuse = o.keep && marker.exists();
     let desk = Desk::new(reactif::store::open(&url).await.expect("the store opens"));
     let now: Millis = super::NOW;
-    let from = now - 90 * DAY;
+    let from = now - o.eng_days * DAY;
+    let window = Window::last_days(now, 90);
+    let mut in_window = 0;
     let per_post = (o.eng_reactions / o.eng_posts.max(1)).max(1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut seq, mut stored) = (10_000_000_000u64, 0usize);
@@ -115,7 +127,8 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
     let started = Instant::now();
     let mut batch = Vec::new();
     for n in 0..o.eng_posts {
-        let at = from + (n as i64 * 90 * DAY) / o.eng_posts as i64;
+        let at = from + (n as i64 * o.eng_days * DAY) / o.eng_posts as i64;
+        in_window += u64::from(at >= window.from);
         batch.extend(post(&mut rng, n, at, now, per_post, &mut seq));
         if batch.len() >= 20_000 || n + 1 == o.eng_posts {
             // A kept store only counts the events it holds.
@@ -146,7 +159,6 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
         guild_id: Some(GUILD.into()),
         theme: None,
     };
-    let window = Window::last_days(now, 90);
     let mut times = Vec::new();
     for _ in 0..o.samples {
         let t = Instant::now();
@@ -155,7 +167,7 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
             .await
             .expect("report");
         times.push(t.elapsed());
-        assert_eq!(r.current.figures.posts, o.eng_posts);
+        assert_eq!(r.current.figures.posts, in_window);
     }
     times.sort();
     let mut raw = Vec::new();
@@ -192,10 +204,12 @@ pub async fn bench_engagement(backend: &str, o: &Options) {
     let (p50, p95) = (percentile(&times, 50.0), percentile(&times, 95.0));
     let (b50, b95) = (percentile(&raw, 50.0), percentile(&raw, 95.0));
     println!(
-        "engagement ({backend}): /engagement 90 days, {} posts, {} reaction events: rollups p50 {} \
+        "engagement ({backend}): /engagement 90 days, {in_window} posts ({} over {} days), {} \
+         reaction events: rollups p50 {} \
          p95 {} (target p95 < 50 ms); replay from raw rows p50 {} p95 {} ({:.0}x the rollups' \
          p95; reading the rows alone p50 {}); same figures",
         o.eng_posts,
+        o.eng_days,
         o.eng_posts * per_post,
         ms(p50),
         ms(p95),
