@@ -9,7 +9,8 @@
 
 use super::Desk;
 use crate::domain::engagement::rollup::{
-    day_parts, last_inside, top_post, DayPart, LoosePost, PostRollup, Target, WindowBuilder,
+    day_parts, last_inside, merge_parts, top_post, DayPart, LoosePost, PostRollup, Target,
+    WindowBuilder,
 };
 use crate::domain::engagement::{
     post_figures, DayPoint, EngagementEvent, Filters, Post, PostFigures, Report,
@@ -25,6 +26,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// Posts (or days) per batch of a refresh.
 const BATCH: i64 = 2_000;
 const DAY_BATCH: i64 = 100;
+/// Days per block (`eng_block_rollups`).
+const BLOCK_DAYS: i64 = 7;
 /// A refresh stops after this many batches (new events keep coming): the next takes the rest.
 const MAX_ROUNDS: u32 = 100_000;
 
@@ -55,6 +58,27 @@ fn days_of(guild_id: &str, rules: &GuildRules, at: Millis) -> Vec<EngDay> {
         days.push(day_of(guild_id, &Tz::UTC, at));
     }
     days
+}
+
+/// The block of seven local days (from a Monday) that a day is in.
+fn block_of(d: &EngDay) -> Result<EngDay> {
+    let tz: Tz = d
+        .zone
+        .parse()
+        .map_err(|e| corrupt(format!("day {} in zone {}: {e}", d.day, d.zone)))?;
+    let day: NaiveDate = d
+        .day
+        .parse()
+        .map_err(|e| corrupt(format!("day {}: {e}", d.day)))?;
+    let monday = NaiveDate::from_ymd_opt(1970, 1, 5).expect("a date");
+    let first = day - Duration::days((day - monday).num_days().rem_euclid(BLOCK_DAYS));
+    Ok(EngDay {
+        guild_id: d.guild_id.clone(),
+        zone: d.zone.clone(),
+        day: first.to_string(),
+        start_ms: local_midnight(&tz, first),
+        end_ms: local_midnight(&tz, first + Duration::days(BLOCK_DAYS)),
+    })
 }
 
 fn corrupt(what: String) -> StoreError {
@@ -182,11 +206,35 @@ impl Desk {
                 updates.push(DayPartsUpdate {
                     window_ms: rules(&d.guild_id).engagement_window_ms,
                     parts: day_parts(&posts),
+                    block: Some(block_of(d)?),
                     mark,
                 });
             }
             done.days += updates.len() as u64;
             store.eng_write_day_parts(&updates).await?;
+        }
+        while rounds < MAX_ROUNDS {
+            rounds += 1;
+            let marks = store.eng_dirty_blocks(DAY_BATCH).await?;
+            if marks.is_empty() {
+                break;
+            }
+            let mut updates = Vec::with_capacity(marks.len());
+            for mark in marks {
+                let b = &mark.day;
+                let days = store
+                    .eng_day_parts_of(&b.guild_id, &b.zone, b.start_ms, b.end_ms)
+                    .await?;
+                let parts = merge_parts(days.iter().map(|d| (d.span, &d.part, &d.people[..])))
+                    .map_err(corrupt)?;
+                updates.push(DayPartsUpdate {
+                    window_ms: rules(&b.guild_id).engagement_window_ms,
+                    parts,
+                    block: None,
+                    mark,
+                });
+            }
+            store.eng_write_block_parts(&updates).await?;
         }
         Ok(done)
     }
@@ -221,78 +269,86 @@ impl Desk {
         let (prev, series) = (w.previous(), series_window(w));
         let windows = [w, prev, series];
         let (from, to) = (prev.from.min(series.from), w.to);
-        let stored = store
-            .eng_day_parts(
-                timezone.name(),
-                filters.guild_id.as_deref(),
-                filters.theme.as_deref(),
-                from,
-                to,
-            )
-            .await?;
-        let read_days = started.elapsed();
-        // The parts of each day, and for each window whether the day is summed whole (all its
-        // posts inside, none changed after `now`, all or none maturing), or post by post.
-        let mut groups: BTreeMap<(&str, Millis), Vec<&StoredDayPart>> = BTreeMap::new();
-        for s in &stored {
-            groups
-                .entry((s.day.guild_id.as_str(), s.day.start_ms))
-                .or_default()
-                .push(s);
-        }
         let now = w.now;
-        // Whether a day may hold posts of window `x` (posts after `now` are in none).
-        let meets = |x: &Window, s: &StoredDayPart| {
-            s.span.last_post >= x.from && s.span.first_post < x.to && s.span.first_post <= now
-        };
-        // Whether all the day's posts are in `x` with their final figures at `now`; a day
-        // whose posts mature in part is still summed whole, its maturing posts counted apart.
-        let whole = |x: &Window, s: &StoredDayPart| {
-            x.from <= s.span.first_post && s.span.last_post < x.to && s.span.last_at <= now
-        };
+        let (zone, guild, theme) = (
+            timezone.name(),
+            filters.guild_id.as_deref(),
+            filters.theme.as_deref(),
+        );
+        // The blocks of seven days with their people, and each day's counts without them.
+        let (blocks, counts) = tokio::try_join!(
+            store.eng_day_parts(true, zone, guild, theme, from, to),
+            store.eng_day_counts(zone, guild, theme, from, to),
+        )?;
+        let read_days = started.elapsed();
+        let counts = by_day(&counts);
         let mut builders = [WindowBuilder::new(w), WindowBuilder::new(prev)];
         let mut daily = empty_daily(series, &timezone);
-        // The days taken post by post, and the part of each needed: the windows that take
-        // them so, and `[from, to)` covering their posts in these windows.
-        let mut loose: Vec<(&EngDay, [bool; 3], Millis, Millis)> = Vec::new();
+        // The days of the blocks not summed whole, with people, and for which windows.
+        let mut days = Vec::new();
+        // The days taken post by post: the windows that take them so, and `[from, to)`
+        // covering their posts in these windows.
+        let mut loose: Loose = BTreeMap::new();
         // The days summed whole whose posts mature in part: the day, its first maturing
         // time, and for which of the two windows.
         let mut mixed: Vec<(&EngDay, Millis, usize)> = Vec::new();
-        for parts in groups.values() {
+        // The daily series: the days' counts.
+        for parts in counts.values() {
             let first = parts[0];
-            let mut by_posts = [false; 3];
-            let (mut lo, mut hi) = (Millis::MAX, Millis::MIN);
-            for (i, x) in windows.iter().enumerate() {
-                if !meets(x, first) {
+            if !meets(&series, first, now) {
+                continue;
+            }
+            if !whole(&series, first, now) {
+                take_posts(&mut loose, first, 2, &series);
+                continue;
+            }
+            for s in parts {
+                if matches!(
+                    target(filters, &s.part),
+                    Some(Target::Total | Target::Both(_))
+                ) {
+                    add_day(&mut daily, &s.day.day, &s.part)?;
+                }
+            }
+        }
+        // The two windows: whole blocks, then the days of the other blocks.
+        let mut days_of_blocks: Vec<(&EngDay, [bool; 2])> = Vec::new();
+        for parts in by_day(&blocks).values() {
+            let first = parts[0];
+            let mut by_days = [false; 2];
+            for (i, x) in windows[..2].iter().enumerate() {
+                if !meets(x, first, now) {
                     continue;
                 }
-                if !whole(x, first) {
-                    by_posts[i] = true;
-                    lo = lo.min(x.from.max(first.day.start_ms));
-                    hi = hi.max(x.to.min(first.day.end_ms));
+                if !whole(x, first, now) {
+                    by_days[i] = true;
                     continue;
                 }
-                // Posts at or after `matures_from` are maturing at `now`.
-                let matures_from = now.saturating_sub(first.window_ms).saturating_add(1);
-                let maturing = if first.span.first_post >= matures_from {
-                    Some(true)
-                } else if first.span.last_post < matures_from {
-                    Some(false)
-                } else {
-                    None
-                };
-                if i < 2 && maturing.is_none() {
-                    mixed.push((&first.day, matures_from, i));
+                let maturing = maturing_at(first, now);
+                if maturing.is_none() {
+                    // Its maturing posts, day by day from the days' counts.
+                    for day in counts.range(
+                        (first.day.guild_id.as_str(), first.day.start_ms)
+                            ..(first.day.guild_id.as_str(), first.day.end_ms),
+                    ) {
+                        let d = day.1[0];
+                        match maturing_at(d, now) {
+                            Some(false) => {}
+                            Some(true) => {
+                                for s in day.1 {
+                                    if let Some(t) = target(filters, &s.part) {
+                                        builders[i].add_maturing_count(t, s.part.posts);
+                                    }
+                                }
+                            }
+                            None => mixed.push((&d.day, matures_from(d, now), i)),
+                        }
+                    }
                 }
                 for s in parts {
-                    let target = target(filters, &s.part);
-                    if i == 2 {
-                        if matches!(target, Some(Target::Total | Target::Both(_))) {
-                            add_day(&mut daily, &s.day.day, &s.part)?;
-                        }
+                    let Some(target) = target(filters, &s.part) else {
                         continue;
-                    }
-                    let Some(target) = target else { continue };
+                    };
                     let maturing = if maturing == Some(true) {
                         s.part.posts
                     } else {
@@ -303,8 +359,52 @@ impl Desk {
                         .map_err(corrupt)?;
                 }
             }
-            if by_posts.iter().any(|b| *b) {
-                loose.push((&first.day, by_posts, lo, hi));
+            if by_days.iter().any(|b| *b) {
+                days_of_blocks.push((&first.day, by_days));
+            }
+        }
+        for (block, by_days) in &days_of_blocks {
+            let stored = store
+                .eng_day_parts(
+                    false,
+                    zone,
+                    Some(&block.guild_id),
+                    theme,
+                    block.start_ms,
+                    block.end_ms,
+                )
+                .await?;
+            days.push((stored, *by_days));
+        }
+        for (stored, by_days) in &days {
+            for parts in by_day(stored).values() {
+                let first = parts[0];
+                for (i, x) in windows[..2].iter().enumerate() {
+                    if !by_days[i] || !meets(x, first, now) {
+                        continue;
+                    }
+                    if !whole(x, first, now) {
+                        take_posts(&mut loose, first, i, x);
+                        continue;
+                    }
+                    let maturing = maturing_at(first, now);
+                    if maturing.is_none() {
+                        mixed.push((&first.day, matures_from(first, now), i));
+                    }
+                    for s in parts {
+                        let Some(target) = target(filters, &s.part) else {
+                            continue;
+                        };
+                        let maturing = if maturing == Some(true) {
+                            s.part.posts
+                        } else {
+                            0
+                        };
+                        builders[i]
+                            .add_part(target, &s.part, &s.people, maturing)
+                            .map_err(corrupt)?;
+                    }
+                }
             }
         }
         // The maturing posts of the days that mature in part, as `add_post` would count them.
@@ -321,7 +421,7 @@ impl Desk {
         let summed_days = started.elapsed();
         // The posts of the days taken one by one, where they are needed.
         let mut posts: Vec<(PostRollup, [bool; 3])> = Vec::new();
-        for (day, by_posts, lo, hi) in &loose {
+        for (day, by_posts, lo, hi) in loose.values() {
             for r in store
                 .eng_post_rollups_between(&day.guild_id, *lo, *hi)
                 .await?
@@ -415,7 +515,8 @@ impl Desk {
         let (mut previous, top) = before.finish();
         previous.top_posts = self.top_posts(&top, &posts, &replayed).await?;
         tracing::debug!(
-            parts = stored.len(),
+            blocks = blocks.len(),
+            days = days.iter().map(|(d, _)| d.len()).sum::<usize>(),
             loose_days = loose.len(),
             loose_posts = posts.len(),
             "engagement rollup report: day parts read {read_days:.1?}, summed {:.1?}; posts read \
@@ -483,6 +584,59 @@ impl Desk {
             out.push(top_post(r, engaged));
         }
         Ok(out)
+    }
+}
+
+/// The days taken post by post, by `(guild, start)`: the day, the windows that take it so, and
+/// `[from, to)` covering its posts in these windows.
+type Loose<'a> = BTreeMap<(&'a str, Millis), (&'a EngDay, [bool; 3], Millis, Millis)>;
+
+/// Takes the posts of `day` in window `x` (the `i`th) one by one.
+fn take_posts<'a>(loose: &mut Loose<'a>, day: &'a StoredDayPart, i: usize, x: &Window) {
+    let (_, flags, lo, hi) = loose
+        .entry((day.day.guild_id.as_str(), day.day.start_ms))
+        .or_insert((&day.day, [false; 3], Millis::MAX, Millis::MIN));
+    flags[i] = true;
+    *lo = (*lo).min(x.from.max(day.day.start_ms));
+    *hi = (*hi).max(x.to.min(day.day.end_ms));
+}
+
+/// Stored parts by day (or block): `(guild, start)`.
+fn by_day(parts: &[StoredDayPart]) -> BTreeMap<(&str, Millis), Vec<&StoredDayPart>> {
+    let mut out: BTreeMap<(&str, Millis), Vec<&StoredDayPart>> = BTreeMap::new();
+    for s in parts {
+        out.entry((s.day.guild_id.as_str(), s.day.start_ms))
+            .or_default()
+            .push(s);
+    }
+    out
+}
+
+/// Whether a day (or block) may hold posts of window `x` (posts after `now` are in none).
+fn meets(x: &Window, s: &StoredDayPart, now: Millis) -> bool {
+    s.span.last_post >= x.from && s.span.first_post < x.to && s.span.first_post <= now
+}
+
+/// Whether all the posts of a day (or block) are in `x` with their final figures at `now`.
+/// Whether they mature is told apart (`maturing_at`).
+fn whole(x: &Window, s: &StoredDayPart, now: Millis) -> bool {
+    x.from <= s.span.first_post && s.span.last_post < x.to && s.span.last_at <= now
+}
+
+/// Posts at or after this time are maturing at `now`.
+fn matures_from(s: &StoredDayPart, now: Millis) -> Millis {
+    now.saturating_sub(s.window_ms).saturating_add(1)
+}
+
+/// Whether all the posts of a day (or block) are maturing at `now`, none is, or `None`: some.
+fn maturing_at(s: &StoredDayPart, now: Millis) -> Option<bool> {
+    let from = matures_from(s, now);
+    if s.span.first_post >= from {
+        Some(true)
+    } else if s.span.last_post < from {
+        Some(false)
+    } else {
+        None
     }
 }
 

@@ -58,12 +58,14 @@ pub struct StoredDayPart {
     pub people: Vec<u8>,
 }
 
-/// One day's new parts (none: the day has no post any more).
+/// One day's (or block's) new parts (none: it has no post any more).
 #[derive(Debug, Clone)]
 pub struct DayPartsUpdate {
     pub mark: DirtyDay,
     pub window_ms: Millis,
     pub parts: Option<(DaySpan, Vec<DayPart>)>,
+    /// For a day: the block of seven days it is in, marked dirty when the day is written.
+    pub block: Option<EngDay>,
 }
 
 #[async_trait]
@@ -110,12 +112,38 @@ pub trait EngagementRollupStore: Send + Sync {
         from: Millis,
         to: Millis,
     ) -> Result<Vec<Post>>;
-    /// Replaces each day's parts, for the days whose mark is still at the version read.
+    /// Replaces each day's parts, for the days whose mark is still at the version read, and
+    /// marks their blocks dirty.
     async fn eng_write_day_parts(&self, days: &[DayPartsUpdate]) -> Result<()>;
+    /// Up to `limit` dirty blocks of seven days.
+    async fn eng_dirty_blocks(&self, limit: i64) -> Result<Vec<DirtyDay>>;
+    /// Replaces each block's parts, for the blocks whose mark is still at the version read.
+    async fn eng_write_block_parts(&self, blocks: &[DayPartsUpdate]) -> Result<()>;
+    /// Every stored day part (all keys) of a guild in time zone `zone` for the days starting in
+    /// `[from, to)`: what a block is merged from.
+    async fn eng_day_parts_of(
+        &self,
+        guild_id: &str,
+        zone: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<StoredDayPart>>;
     /// The day parts in time zone `zone` of one guild (or all) for days overlapping
     /// `[from, to)`: the keys `(t, "")` and `("", "")` without a theme, `(theme, u)` and
     /// `(theme, "")` with one.
+    /// With `blocks`, the same from the blocks of seven days.
     async fn eng_day_parts(
+        &self,
+        blocks: bool,
+        zone: &str,
+        guild_id: Option<&str>,
+        theme: Option<&str>,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<StoredDayPart>>;
+    /// The same day parts as `eng_day_parts` (days, not blocks) without their top posts and
+    /// people (`top` and `people` empty): the counts of a day series and of maturing posts.
+    async fn eng_day_counts(
         &self,
         zone: &str,
         guild_id: Option<&str>,

@@ -171,6 +171,49 @@ pub fn day_parts(posts: &[PostRollup]) -> Option<(DaySpan, Vec<DayPart>)> {
     Some((span, out))
 }
 
+/// The parts of a block of days from its days' parts (each with its day's span and its people
+/// as stored): the same sums as `day_parts` over all the block's posts. `None` without a day.
+pub fn merge_parts<'a>(
+    days: impl IntoIterator<Item = (DaySpan, &'a DayPart, &'a [u8])>,
+) -> Result<Option<(DaySpan, Vec<DayPart>)>, String> {
+    let mut span: Option<DaySpan> = None;
+    let mut parts: HashMap<(String, String), (DayPart, People)> = HashMap::new();
+    for (s, part, people) in days {
+        span = Some(match span {
+            None => s,
+            Some(b) => DaySpan {
+                first_post: b.first_post.min(s.first_post),
+                last_post: b.last_post.max(s.last_post),
+                last_at: b.last_at.max(s.last_at),
+            },
+        });
+        let key = (part.theme_a.clone(), part.theme_b.clone());
+        let (sum, set) = parts.entry(key).or_default();
+        sum.posts += part.posts;
+        sum.reactions += part.reactions;
+        sum.replies += part.replies;
+        sum.engaged_users += part.engaged_users;
+        sum.audience += part.audience;
+        sum.rate.add(part.rate);
+        sum.top.extend(part.top.iter().cloned());
+        sum.top.sort_by(top_order);
+        sum.top.truncate(TOP_POSTS);
+        set.add_encoded(people)?;
+    }
+    let Some(span) = span else { return Ok(None) };
+    let mut out: Vec<DayPart> = parts
+        .into_iter()
+        .map(|((a, b), (mut part, set))| {
+            part.theme_a = a;
+            part.theme_b = b;
+            part.people = set.sorted();
+            part
+        })
+        .collect();
+    out.sort_by(|x, y| (&x.theme_a, &x.theme_b).cmp(&(&y.theme_a, &y.theme_b)));
+    Ok(Some((span, out)))
+}
+
 /// A set of people indexes as stored: a sorted list of little-endian `u32`s after a `0` byte,
 /// or a bitmap after a `1` byte, whichever is smaller (a busy day's people are dense).
 pub fn encode_people(sorted: &[u32]) -> Vec<u8> {
@@ -240,6 +283,19 @@ impl People {
         self.words.iter().map(|w| w.count_ones() as u64).sum()
     }
 
+    /// The indexes, in order.
+    pub fn sorted(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (w, word) in self.words.iter().enumerate() {
+            let mut word = *word;
+            while word != 0 {
+                out.push(w as u32 * 64 + word.trailing_zeros());
+                word &= word - 1;
+            }
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -249,15 +305,7 @@ impl People {
 pub fn decode_people(bytes: &[u8]) -> Result<Vec<u32>, String> {
     let mut p = People::default();
     p.add_encoded(bytes)?;
-    let mut out = Vec::new();
-    for (w, word) in p.words.iter().enumerate() {
-        let mut word = *word;
-        while word != 0 {
-            out.push(w as u32 * 64 + word.trailing_zeros());
-            word &= word - 1;
-        }
-    }
-    Ok(out)
+    Ok(p.sorted())
 }
 
 /// Figures of a set of posts being summed, with their engaged people: indexes, and the ids of
@@ -346,6 +394,13 @@ impl WindowBuilder {
             s.people.add_encoded(people)?;
         }
         Ok(())
+    }
+
+    /// `maturing` more maturing posts among those of a part already added (`add_part`).
+    pub fn add_maturing_count(&mut self, target: Target, maturing: u64) {
+        for s in self.sums(target) {
+            s.figures.maturing += maturing;
+        }
     }
 
     /// One more maturing post among those of a part already added (`add_part` with fewer
@@ -454,6 +509,55 @@ mod tests {
         assert_eq!(encode_people(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])[0], 1);
         assert_eq!(encode_people(&[3, 70_000])[0], 0);
         assert!(People::default().add_encoded(&[2, 0]).is_err());
+    }
+
+    fn rollup(id: &str, at: Millis, themes: &[&str], reactions: u64, people: &[u32]) -> PostRollup {
+        PostRollup {
+            post: Post {
+                id: id.into(),
+                guild_id: "1".into(),
+                channel_id: "2".into(),
+                author_id: "3".into(),
+                at,
+                themes: themes.iter().map(|t| t.to_string()).collect(),
+                audience: 10,
+            },
+            window_end: at + 100,
+            reactions,
+            replies: 0,
+            last_at: at + 5,
+            people: people.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_block_merged_from_its_days_is_the_block_summed_from_its_posts() {
+        let posts = [
+            rollup("11", 10, &["a"], 3, &[1, 2, 3]),
+            rollup("12", 20, &["a", "b"], 1, &[3, 9]),
+            rollup("13", 1_000, &["b"], 7, &[2, 70_000]),
+            rollup("14", 1_010, &[], 0, &[]),
+            rollup("15", 2_000, &["a"], 3, &[5]),
+        ];
+        let days: Vec<(DaySpan, Vec<DayPart>)> = [&posts[..2], &posts[2..4], &posts[4..]]
+            .iter()
+            .map(|d| day_parts(d).unwrap())
+            .collect();
+        let stored: Vec<(DaySpan, DayPart, Vec<u8>)> = days
+            .iter()
+            .flat_map(|(span, parts)| {
+                parts
+                    .iter()
+                    .map(|p| (*span, p.clone(), encode_people(&p.people)))
+            })
+            .collect();
+        let merged = merge_parts(stored.iter().map(|(s, p, b)| (*s, p, b.as_slice())))
+            .unwrap()
+            .unwrap();
+        assert_eq!(merged, day_parts(&posts).unwrap());
+        assert_eq!(merged.0.first_post, 10);
+        assert_eq!(merged.0.last_at, 2_005);
+        assert_eq!(merge_parts(std::iter::empty()).unwrap(), None);
     }
 
     #[test]

@@ -18,7 +18,13 @@ const REPLY_COLUMNS: &str = "id, guild_id, post_id, author_id, at_ms";
 const TABLES: [&str; 3] = ["eng_posts", "eng_reactions", "eng_replies"];
 
 /// The rollups of a guild (`sql/engagement_rollups.rs`), dropped with its rows.
-const ROLLUP_TABLES: [&str; 3] = ["eng_post_rollups", "eng_day_rollups", "eng_dirty_days"];
+const ROLLUP_TABLES: [&str; 5] = [
+    "eng_post_rollups",
+    "eng_day_rollups",
+    "eng_dirty_days",
+    "eng_block_rollups",
+    "eng_dirty_blocks",
+];
 
 /// The engagement window of a post's guild, in SQL over `eng_posts p` (the default is
 /// ENGAGEMENT.md's 7 days, for a guild that set nothing).

@@ -1,12 +1,12 @@
 //! The engagement rollups' SQL (`EngagementRollupStore`): `eng_dirty_posts`, `eng_dirty_days`,
-//! `eng_rollup_guilds`, `eng_people`, `eng_post_rollups`, `eng_day_rollups`.
+//! `eng_dirty_blocks`, `eng_rollup_guilds`, `eng_people`, `eng_post_rollups`, `eng_day_rollups`,
+//! `eng_block_rollups`.
 
 use super::engagement::{ReactionRow, ReplyRow};
+use super::engagement_days::{dirty, parts_query, DayCountRow, DayRow, DAY_COLUMNS};
 use super::{push_in, Db, Tx, INSERT_CHUNK};
-use crate::domain::engagement::rollup::{
-    decode_top, encode_people, encode_top, DayPart, DaySpan, PostRollup,
-};
-use crate::domain::engagement::{EngagementEvent, Post, RateSum};
+use crate::domain::engagement::rollup::{encode_people, PostRollup};
+use crate::domain::engagement::{EngagementEvent, Post};
 use crate::domain::Millis;
 use crate::store::backend::{Dialect, SqlStore};
 use crate::store::engagement_rollups::{
@@ -19,9 +19,6 @@ use std::collections::{HashMap, HashSet};
 
 const POST_ROLLUP_COLUMNS: &str = "post_id, guild_id, channel_id, author_id, at_ms, window_end, \
      themes, audience, reactions, replies, last_at, people";
-const DAY_COLUMNS: &str = "guild_id, zone, day, theme_a, theme_b, start_ms, end_ms, window_ms, \
-     first_post, last_post, last_at, posts, reactions, replies, engaged, audience, rate_scaled, \
-     rate_posts, top, people";
 
 /// Marks posts dirty (or bumps their mark), inside a write transaction: what
 /// `insert_engagement` and the privacy writes call.
@@ -92,74 +89,6 @@ impl TryFrom<PostRollupRow> for PostRollup {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct DayRow {
-    guild_id: String,
-    zone: String,
-    day: String,
-    theme_a: String,
-    theme_b: String,
-    start_ms: i64,
-    end_ms: i64,
-    window_ms: i64,
-    first_post: i64,
-    last_post: i64,
-    last_at: i64,
-    posts: i64,
-    reactions: i64,
-    replies: i64,
-    engaged: i64,
-    audience: i64,
-    rate_scaled: String,
-    rate_posts: i64,
-    top: String,
-    people: Vec<u8>,
-}
-
-impl TryFrom<DayRow> for StoredDayPart {
-    type Error = StoreError;
-
-    fn try_from(r: DayRow) -> Result<StoredDayPart> {
-        let scaled: u128 = r
-            .rate_scaled
-            .parse()
-            .map_err(|e| corrupt(format!("day {} rate {}: {e}", r.day, r.rate_scaled)))?;
-        let top = decode_top(&r.top).map_err(corrupt)?;
-        let n = |v: i64| v.max(0) as u64;
-        Ok(StoredDayPart {
-            span: DaySpan {
-                first_post: r.first_post,
-                last_post: r.last_post,
-                last_at: r.last_at,
-            },
-            window_ms: r.window_ms,
-            part: DayPart {
-                theme_a: r.theme_a,
-                theme_b: r.theme_b,
-                posts: n(r.posts),
-                reactions: n(r.reactions),
-                replies: n(r.replies),
-                engaged_users: n(r.engaged),
-                audience: n(r.audience),
-                rate: RateSum {
-                    scaled,
-                    posts: n(r.rate_posts),
-                },
-                top,
-                people: Vec::new(),
-            },
-            people: r.people,
-            day: EngDay {
-                guild_id: r.guild_id,
-                zone: r.zone,
-                day: r.day,
-                start_ms: r.start_ms,
-                end_ms: r.end_ms,
-            },
-        })
-    }
-}
-
 fn as_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -192,14 +121,19 @@ impl EngagementRollupStore for SqlStore<Db> {
         .execute(&mut *tx)
         .await?;
         if rederive {
-            sqlx::query("DELETE FROM eng_day_rollups WHERE guild_id = $1")
+            for table in [
+                "eng_day_rollups",
+                "eng_dirty_days",
+                "eng_block_rollups",
+                "eng_dirty_blocks",
+            ] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE guild_id = $1"
+                )))
                 .bind(guild_id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM eng_dirty_days WHERE guild_id = $1")
-                .bind(guild_id)
-                .execute(&mut *tx)
-                .await?;
+            }
             // Every post of the guild, and every post whose rollup says it was of the guild.
             sqlx::query(
                 "INSERT INTO eng_dirty_posts (post_id, version) \
@@ -401,28 +335,7 @@ impl EngagementRollupStore for SqlStore<Db> {
     }
 
     async fn eng_dirty_days(&self, limit: i64) -> Result<Vec<DirtyDay>> {
-        let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT guild_id, zone, day, start_ms, end_ms, version FROM eng_dirty_days \
-             ORDER BY guild_id, zone, day LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(guild_id, zone, day, start_ms, end_ms, version)| DirtyDay {
-                    day: EngDay {
-                        guild_id,
-                        zone,
-                        day,
-                        start_ms,
-                        end_ms,
-                    },
-                    version,
-                },
-            )
-            .collect())
+        dirty(self, "eng_dirty_days", limit).await
     }
 
     async fn eng_post_rollups_between(
@@ -478,74 +391,59 @@ impl EngagementRollupStore for SqlStore<Db> {
     }
 
     async fn eng_write_day_parts(&self, days: &[DayPartsUpdate]) -> Result<()> {
-        let mut tx = self.pool.begin_with(Db::BEGIN_WRITE).await?;
-        for d in days {
-            let (day, version) = (&d.mark.day, d.mark.version);
-            let current: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT version FROM eng_dirty_days \
-                 WHERE guild_id = $1 AND zone = $2 AND day = $3 AND version = $4{}",
-                Db::LOCK_ROWS
-            )))
-            .bind(&day.guild_id)
-            .bind(&day.zone)
-            .bind(&day.day)
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if current.is_none() {
-                // Marked again since it was read: the next round derives it again.
-                continue;
-            }
-            sqlx::query(
-                "DELETE FROM eng_day_rollups WHERE guild_id = $1 AND zone = $2 AND day = $3",
-            )
-            .bind(&day.guild_id)
-            .bind(&day.zone)
-            .bind(&day.day)
-            .execute(&mut *tx)
-            .await?;
-            if let Some((span, parts)) = &d.parts {
-                let head = format!("INSERT INTO eng_day_rollups ({DAY_COLUMNS}) ");
-                super::insert_rows(&mut tx, &head, 200, parts, |b, p| {
-                    b.push_bind(day.guild_id.clone())
-                        .push_bind(day.zone.clone())
-                        .push_bind(day.day.clone())
-                        .push_bind(p.theme_a.clone())
-                        .push_bind(p.theme_b.clone())
-                        .push_bind(day.start_ms)
-                        .push_bind(day.end_ms)
-                        .push_bind(d.window_ms)
-                        .push_bind(span.first_post)
-                        .push_bind(span.last_post)
-                        .push_bind(span.last_at)
-                        .push_bind(as_i64(p.posts))
-                        .push_bind(as_i64(p.reactions))
-                        .push_bind(as_i64(p.replies))
-                        .push_bind(as_i64(p.engaged_users))
-                        .push_bind(as_i64(p.audience))
-                        .push_bind(p.rate.scaled.to_string())
-                        .push_bind(as_i64(p.rate.posts))
-                        .push_bind(encode_top(&p.top))
-                        .push_bind(encode_people(&p.people));
-                })
-                .await?;
-            }
-            sqlx::query(
-                "DELETE FROM eng_dirty_days \
-                 WHERE guild_id = $1 AND zone = $2 AND day = $3 AND version = $4",
-            )
-            .bind(&day.guild_id)
-            .bind(&day.zone)
-            .bind(&day.day)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.write_parts("eng_day_rollups", "eng_dirty_days", days)
+            .await
+    }
+
+    async fn eng_dirty_blocks(&self, limit: i64) -> Result<Vec<DirtyDay>> {
+        dirty(self, "eng_dirty_blocks", limit).await
+    }
+
+    async fn eng_write_block_parts(&self, blocks: &[DayPartsUpdate]) -> Result<()> {
+        self.write_parts("eng_block_rollups", "eng_dirty_blocks", blocks)
+            .await
+    }
+
+    async fn eng_day_parts_of(
+        &self,
+        guild_id: &str,
+        zone: &str,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<StoredDayPart>> {
+        let rows: Vec<DayRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DAY_COLUMNS} FROM eng_day_rollups \
+             WHERE guild_id = $1 AND zone = $2 AND start_ms >= $3 AND start_ms < $4"
+        )))
+        .bind(guild_id)
+        .bind(zone)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StoredDayPart::try_from).collect()
     }
 
     async fn eng_day_parts(
+        &self,
+        blocks: bool,
+        zone: &str,
+        guild_id: Option<&str>,
+        theme: Option<&str>,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<StoredDayPart>> {
+        let table = if blocks {
+            "eng_block_rollups"
+        } else {
+            "eng_day_rollups"
+        };
+        let mut qb = parts_query(DAY_COLUMNS, table, zone, guild_id, theme, from, to);
+        let rows: Vec<DayRow> = qb.build_query_as().fetch_all(&self.reads).await?;
+        rows.into_iter().map(StoredDayPart::try_from).collect()
+    }
+
+    async fn eng_day_counts(
         &self,
         zone: &str,
         guild_id: Option<&str>,
@@ -553,29 +451,13 @@ impl EngagementRollupStore for SqlStore<Db> {
         from: Millis,
         to: Millis,
     ) -> Result<Vec<StoredDayPart>> {
-        let mut qb = QueryBuilder::new(format!(
-            "SELECT {DAY_COLUMNS} FROM eng_day_rollups WHERE zone = "
-        ));
-        qb.push_bind(zone.to_string());
-        qb.push(" AND start_ms < ");
-        qb.push_bind(to);
-        qb.push(" AND end_ms > ");
-        qb.push_bind(from);
-        if let Some(g) = guild_id {
-            qb.push(" AND guild_id = ");
-            qb.push_bind(g.to_string());
-        }
-        match theme {
-            Some(t) => {
-                qb.push(" AND theme_a = ");
-                qb.push_bind(t.to_string());
-            }
-            None => {
-                qb.push(" AND theme_b = ''");
-            }
-        }
-        let rows: Vec<DayRow> = qb.build_query_as().fetch_all(&self.reads).await?;
-        rows.into_iter().map(StoredDayPart::try_from).collect()
+        // The same columns but the top posts and people (the bulk of a row).
+        let columns = DAY_COLUMNS.replace(", top, people", ", '[]' AS top");
+        let mut qb = parts_query(&columns, "eng_day_rollups", zone, guild_id, theme, from, to);
+        let rows: Vec<DayCountRow> = qb.build_query_as().fetch_all(&self.reads).await?;
+        rows.into_iter()
+            .map(|r| StoredDayPart::try_from(DayRow::from(r)))
+            .collect()
     }
 
     async fn eng_interactions_until(

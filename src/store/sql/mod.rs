@@ -13,6 +13,7 @@ mod bot_state;
 mod commit;
 mod days;
 mod engagement;
+mod engagement_days;
 mod engagement_rollups;
 mod events;
 mod facts;
