@@ -275,7 +275,7 @@ impl Desk {
             filters.guild_id.as_deref(),
             filters.theme.as_deref(),
         );
-        // The blocks of seven days with their people, and each day's counts without them.
+        // The blocks of seven days with their people, and each day's counts for the series.
         let (blocks, counts) = tokio::try_join!(
             store.eng_day_parts(true, zone, guild, theme, from, to),
             store.eng_day_counts(zone, guild, theme, from, to),
@@ -311,7 +311,8 @@ impl Desk {
                 }
             }
         }
-        // The two windows: whole blocks, then the days of the other blocks.
+        // The two windows: whole blocks, then the days of the other blocks (cut by the window,
+        // changed after `now`, or maturing in part).
         let mut days_of_blocks: Vec<(&EngDay, [bool; 2])> = Vec::new();
         for parts in by_day(&blocks).values() {
             let first = parts[0];
@@ -326,24 +327,9 @@ impl Desk {
                 }
                 let maturing = maturing_at(first, now);
                 if maturing.is_none() {
-                    // Its maturing posts, day by day from the days' counts.
-                    for day in counts.range(
-                        (first.day.guild_id.as_str(), first.day.start_ms)
-                            ..(first.day.guild_id.as_str(), first.day.end_ms),
-                    ) {
-                        let d = day.1[0];
-                        match maturing_at(d, now) {
-                            Some(false) => {}
-                            Some(true) => {
-                                for s in day.1 {
-                                    if let Some(t) = target(filters, &s.part) {
-                                        builders[i].add_maturing_count(t, s.part.posts);
-                                    }
-                                }
-                            }
-                            None => mixed.push((&d.day, matures_from(d, now), i)),
-                        }
-                    }
+                    // Its posts mature in part: its days are summed instead.
+                    by_days[i] = true;
+                    continue;
                 }
                 for s in parts {
                     let Some(target) = target(filters, &s.part) else {

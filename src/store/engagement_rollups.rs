@@ -141,8 +141,8 @@ pub trait EngagementRollupStore: Send + Sync {
         from: Millis,
         to: Millis,
     ) -> Result<Vec<StoredDayPart>>;
-    /// The same day parts as `eng_day_parts` (days, not blocks) without their top posts and
-    /// people (`top` and `people` empty): the counts of a day series and of maturing posts.
+    /// The day parts that count in a day series (`("", "")` without a theme, `(theme, "")`
+    /// with one) without their top posts and people (`top` and `people` empty).
     async fn eng_day_counts(
         &self,
         zone: &str,

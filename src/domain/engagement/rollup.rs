@@ -396,13 +396,6 @@ impl WindowBuilder {
         Ok(())
     }
 
-    /// `maturing` more maturing posts among those of a part already added (`add_part`).
-    pub fn add_maturing_count(&mut self, target: Target, maturing: u64) {
-        for s in self.sums(target) {
-            s.figures.maturing += maturing;
-        }
-    }
-
     /// One more maturing post among those of a part already added (`add_part` with fewer
     /// `maturing`): a post of the window kept by the filters, under each of its themes, as
     /// `add_post` counts it.

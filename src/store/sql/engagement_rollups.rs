@@ -454,6 +454,11 @@ impl EngagementRollupStore for SqlStore<Db> {
         // The same columns but the top posts and people (the bulk of a row).
         let columns = DAY_COLUMNS.replace(", top, people", ", '[]' AS top");
         let mut qb = parts_query(&columns, "eng_day_rollups", zone, guild_id, theme, from, to);
+        if theme.is_none() {
+            qb.push(" AND theme_a = ''");
+        } else {
+            qb.push(" AND theme_b = ''");
+        }
         let rows: Vec<DayCountRow> = qb.build_query_as().fetch_all(&self.reads).await?;
         rows.into_iter()
             .map(|r| StoredDayPart::try_from(DayRow::from(r)))
