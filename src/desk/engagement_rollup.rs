@@ -349,19 +349,19 @@ impl Desk {
                 days_of_blocks.push((&first.day, by_days));
             }
         }
-        for (block, by_days) in &days_of_blocks {
-            let stored = store
-                .eng_day_parts(
-                    false,
-                    zone,
-                    Some(&block.guild_id),
-                    theme,
-                    block.start_ms,
-                    block.end_ms,
-                )
-                .await?;
-            days.push((stored, *by_days));
-        }
+        // The days of these blocks, read at once on the report's connections.
+        let reads = days_of_blocks.iter().map(|(block, _)| {
+            store.eng_day_parts(
+                false,
+                zone,
+                Some(&block.guild_id),
+                theme,
+                block.start_ms,
+                block.end_ms,
+            )
+        });
+        let read = futures_util::future::try_join_all(reads).await?;
+        days.extend(read.into_iter().zip(days_of_blocks.iter().map(|(_, b)| *b)));
         for (stored, by_days) in &days {
             for parts in by_day(stored).values() {
                 let first = parts[0];
