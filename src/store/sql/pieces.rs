@@ -34,6 +34,49 @@ fn ranged(
     filter: Clause,
     group: Option<&str>,
 ) {
+    ranged_with(
+        qb,
+        ranges,
+        guild,
+        table,
+        time,
+        [cols, joins, filter],
+        Some(group),
+    );
+}
+
+/// `ranged`, one result row per row of `t` (no aggregate, no grouping).
+pub(super) fn ranged_rows(
+    qb: &mut QueryBuilder<Db>,
+    ranges: &[(Millis, Millis)],
+    guild: &str,
+    (table, time): (&str, &str),
+    cols: Clause,
+    joins: Clause,
+) {
+    let numbered = numbered(ranges);
+    ranged_with(
+        qb,
+        &numbered,
+        guild,
+        table,
+        time,
+        [cols, joins, &nothing],
+        None,
+    );
+}
+
+/// `ranged`, grouped by range (and `Some(group)`) when `grouping` is given.
+fn ranged_with(
+    qb: &mut QueryBuilder<Db>,
+    ranges: &[Numbered],
+    guild: &str,
+    table: &str,
+    time: &str,
+    [cols, joins, filter]: [Clause; 3],
+    grouping: Option<Option<&str>>,
+) {
+    let group = grouping.flatten();
     if Db::RANGES_AS_UNION {
         for (n, (i, from, to)) in ranges.iter().enumerate() {
             if n > 0 {
@@ -76,7 +119,9 @@ fn ranged(
     joins(qb);
     qb.push(" WHERE 1 = 1");
     filter(qb);
-    qb.push(" GROUP BY d.column1");
+    if grouping.is_some() {
+        qb.push(" GROUP BY d.column1");
+    }
     if let Some(g) = group {
         qb.push(format!(", {g}"));
     }
