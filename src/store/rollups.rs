@@ -119,6 +119,15 @@ pub trait RollupStore: Send + Sync {
         ranges: &[(Millis, Millis)],
         rules: &GuildRules,
     ) -> Result<Vec<ServicePiece>>;
+    /// `service_pieces` as a report reads its partial days: for the guild (`agent` none) its
+    /// whole part and each agent's counters only; for one agent, that agent's whole part.
+    async fn report_service_pieces(
+        &self,
+        guild_id: &str,
+        ranges: &[(Millis, Millis)],
+        rules: &GuildRules,
+        agent: Option<&str>,
+    ) -> Result<Vec<ServicePiece>>;
     /// At most `limit` requests without an answer started in `[from, before)`, newest first:
     /// (start, is_first).
     async fn unanswered_requests(

@@ -163,6 +163,16 @@ impl RollupStore for SqlStore<Db> {
         super::service::pieces(&self.pool, guild_id, ranges, rules).await
     }
 
+    async fn report_service_pieces(
+        &self,
+        guild_id: &str,
+        ranges: &[(Millis, Millis)],
+        rules: &GuildRules,
+        agent: Option<&str>,
+    ) -> Result<Vec<ServicePiece>> {
+        super::service::report_pieces(&self.reads, guild_id, ranges, rules, agent).await
+    }
+
     async fn unanswered_requests(
         &self,
         guild_id: &str,

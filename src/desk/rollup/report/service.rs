@@ -44,7 +44,7 @@ impl Reader<'_> {
     ) -> Result<HashMap<(Millis, Millis), ServicePiece>> {
         let pieces = self
             .store
-            .service_pieces(self.guild, ranges, self.rules)
+            .report_service_pieces(self.guild, ranges, self.rules, self.agent)
             .await?;
         Ok(ranges.iter().copied().zip(pieces).collect())
     }
