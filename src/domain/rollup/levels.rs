@@ -17,7 +17,7 @@ use crate::domain::Millis;
 use chrono::{Datelike, Timelike};
 use std::collections::BTreeMap;
 
-/// 1: the first format (migration 0017).
+/// 1: the first format (migration 0018).
 const SERVICE_FORMAT: u8 = 1;
 
 /// One kind of response target over some requests.

@@ -111,7 +111,7 @@ pub(super) async fn stored(
         .map(|(day, data, agents, service, service_agents)| {
             let corrupt = || StoreError::Corrupt(format!("rollup of {guild_id} on {day}"));
             let guild = Part::decode(&data).ok_or_else(corrupt)?;
-            // A day summed before migration 0017 has no service part: it is marked dirty, so
+            // A day summed before migration 0018 has no service part: it is marked dirty, so
             // the refresh that precedes every report has summed it again.
             let service = service
                 .as_deref()
