@@ -231,17 +231,20 @@ impl Phase for Days<'_, '_> {
             let r = self.rules.get(g).await?;
             let ranges: Vec<(Millis, Millis)> =
                 days.iter().map(|(_, day)| day_range(r, *day)).collect();
-            let pieces = self
-                .store
-                .kpi_pieces(g, &ranges, r.deadline_ms, PieceScope::All)
-                .await?;
-            for ((d, _), mut piece) in days.into_iter().zip(pieces) {
+            let (pieces, services) = tokio::try_join!(
+                self.store
+                    .kpi_pieces(g, &ranges, r.deadline_ms, PieceScope::All),
+                self.store.service_pieces(g, &ranges, r)
+            )?;
+            for (((d, _), mut piece), mut service) in days.into_iter().zip(pieces).zip(services) {
                 piece.sort();
+                service.sort();
                 let blocks = piece.block_out(self.inline_max);
                 done.push(DayUpdate {
                     day: d.clone(),
                     piece,
                     blocks,
+                    service,
                 });
             }
         }

@@ -23,11 +23,11 @@ use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod codec;
+pub mod levels;
 mod part;
-mod service;
 
+pub use levels::{ServicePart, ServicePiece};
 pub use part::{Block, Part, Piece};
-pub use service::service_timeline;
 
 /// One request, as its place's replay found it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

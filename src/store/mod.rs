@@ -75,8 +75,8 @@ pub use privacy::{
     anon_token, Forgotten, Place, PrivacyStore, ANON_PREFIX, PLACES_OF_CUSTOMER_SQL,
 };
 pub use rollups::{
-    dirty_version, DayRollup, DayUpdate, DirtyDay, DirtyPlace, FactsUpdate, PieceScope,
-    RollupStatus, RollupStore,
+    dirty_version, DayRollup, DayUpdate, DirtyDay, DirtyPlace, FactsUpdate, LiveConversation,
+    PieceScope, RollupStatus, RollupStore,
 };
 pub use rules::RulesStore;
 pub use sqlite::SqliteOptions;

@@ -5,8 +5,8 @@
 
 use super::Result;
 use crate::domain::percentile::BlockKey;
-use crate::domain::rollup::{Block, ConversationFact, Part, Piece, PlaceFacts};
-use crate::domain::{Event, Millis};
+use crate::domain::rollup::{Block, FactEnds, Part, Piece, PlaceFacts, ServicePart, ServicePiece};
+use crate::domain::{Event, GuildRules, Millis};
 use async_trait::async_trait;
 use std::collections::HashMap;
 
@@ -111,15 +111,41 @@ pub trait RollupStore: Send + Sync {
         to_day: &str,
         agents: bool,
     ) -> Result<Vec<DayRollup>>;
-    /// The conversations opened in `[from, to)` and those of the requests started in it, each
-    /// with its place and all its requests (not its messages nor agents): what the service
-    /// levels of a report read, at its `now` (`domain::rollup::service_timeline`).
-    async fn service_facts(
+    /// The service parts of the guild and of every agent over each range `[from, to)`,
+    /// summed from the facts under `rules`, one piece per range in order.
+    async fn service_pieces(
+        &self,
+        guild_id: &str,
+        ranges: &[(Millis, Millis)],
+        rules: &GuildRules,
+    ) -> Result<Vec<ServicePiece>>;
+    /// `service_pieces` as a report reads its partial days: for the guild (`agent` none) its
+    /// whole part and each agent's counters only; for one agent, that agent's whole part.
+    async fn report_service_pieces(
+        &self,
+        guild_id: &str,
+        ranges: &[(Millis, Millis)],
+        rules: &GuildRules,
+        agent: Option<&str>,
+    ) -> Result<Vec<ServicePiece>>;
+    /// At most `limit` requests without an answer started in `[from, before)`, newest first:
+    /// (start, is_first).
+    async fn unanswered_requests(
         &self,
         guild_id: &str,
         from: Millis,
-        to: Millis,
-    ) -> Result<Vec<(String, ConversationFact)>>;
+        before: Millis,
+        limit: i64,
+    ) -> Result<Vec<(Millis, bool)>>;
+    /// The conversations opened in `[from, to)` not settled at `now` (their end at `now` is
+    /// not their final end: `domain::rollup::levels::settles_at`), of `agent` only if given.
+    async fn live_conversations(
+        &self,
+        guild_id: &str,
+        range: (Millis, Millis),
+        now: Millis,
+        agent: Option<&str>,
+    ) -> Result<Vec<LiveConversation>>;
     /// The guild's delay blocks asked for, by key; a key with no block is left out.
     async fn kpi_blocks(
         &self,
@@ -174,6 +200,8 @@ pub struct DayUpdate {
     /// The guild's part and every agent's, their large delay lists moved to `blocks`.
     pub piece: Piece,
     pub blocks: Vec<Block>,
+    /// Its service levels and heatmap, the guild's and every agent's.
+    pub service: ServicePiece,
 }
 
 /// A stored day as `RollupStore::stored_days` reads it.
@@ -185,6 +213,19 @@ pub struct DayRollup {
     pub guild: Part,
     /// The agents' parts encoded by `Piece::encode_agents`; empty unless asked for.
     pub agents: Vec<u8>,
+    /// The guild's service part.
+    pub service: ServicePart,
+    /// The agents' service parts (`ServicePiece::encode_agents`); empty unless asked for.
+    pub service_agents: Vec<u8>,
+}
+
+/// A conversation whose standing at a report's `now` is not its final one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveConversation {
+    pub opened_at: Millis,
+    pub ends: FactEnds,
+    /// The agents who answered in it.
+    pub agents: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use super::{day_range, Desk};
 use crate::domain::delay_kind::{ByKind, DelayKind};
 use crate::domain::kpi::{self, local_day, Figures, Report, Scope, Window};
 use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
-use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece};
-use crate::domain::sla::{self, ServiceLevels};
+use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece, ServicePart, ServicePiece};
+use crate::domain::sla;
 use crate::domain::stats::DelayStats;
 use crate::domain::{GuildRules, Millis};
 use crate::store::{DayRollup, PieceScope, Result, RollupStore, StoreError};
@@ -14,6 +14,7 @@ use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod charts;
+mod service;
 
 /// The agents' table needs their response delays only.
 const RESPONSE_ONLY: ByKind<bool> = ByKind {
@@ -91,7 +92,7 @@ impl Reader<'_> {
     async fn report(&mut self, scope: &Scope, w: Window, phases: &mut Phases) -> Result<Report> {
         let windows = Windows::of(self.rules, w);
         let pending = self.read(&windows, phases).await?;
-        let service_levels = self.service_levels(scope, w).await?;
+        let service_levels = self.service_levels(w).await?;
         phases.mark("service levels");
         let gathered: Vec<(Part, ByKind<Gather<'_>>)> = windows
             .with_figures()
@@ -155,20 +156,6 @@ impl Reader<'_> {
         })
     }
 
-    /// The service levels of `w` and the window before it, from the facts of their
-    /// conversations (see `domain::rollup::service_timeline`).
-    async fn service_levels(&self, scope: &Scope, w: Window) -> Result<ServiceLevels> {
-        let (from, to) = (w.previous().from, w.to.min(w.now.saturating_add(1)));
-        let facts = self.store.service_facts(self.guild, from, to).await?;
-        let tl = rollup::service_timeline(self.guild, &facts);
-        let lookup = |_: &str| self.rules;
-        let rules = kpi::Rules {
-            lookup: &lookup,
-            report: self.rules,
-        };
-        Ok(sla::service_levels(&tl, &rules, scope, w))
-    }
-
     /// Reads what the report needs from the store: the stored days of its span and the pieces
     /// of its partial days (kept in the reader), and the pending requests of each window.
     async fn read(&mut self, windows: &Windows, phases: &mut Phases) -> Result<Vec<u64>> {
@@ -200,18 +187,24 @@ impl Reader<'_> {
             .collect();
         ranges.sort_unstable();
         ranges.dedup();
+        let service_ranges = self.service_ranges(w);
         // The stored days, the partial days and the pending requests are independent reads:
         // made at once, on as many connections.
-        let ((days, days_took), (pieces, pieces_took), (pending, pending_took)) = tokio::try_join!(
+        let (days, pieces, services, pending) = tokio::try_join!(
             timed(self.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
             timed(self.read_pieces(&ranges)),
+            timed(self.read_service_pieces(&service_ranges)),
             timed(self.pending(&with_figures))
         )?;
+        let ((days, days_took), (pieces, pieces_took)) = (days, pieces);
+        let ((services, services_took), (pending, pending_took)) = (services, pending);
         self.days = days;
         self.pieces = pieces;
+        self.service_pieces = services;
         phases.mark("read");
         phases.within("of which days", days_took);
         phases.within("of which partial days", pieces_took);
+        phases.within("of which partial days' service levels", services_took);
         phases.within("of which pending", pending_took);
         Ok(pending)
     }
@@ -281,6 +274,7 @@ impl<'a> Reader<'a> {
             rules,
             days: BTreeMap::new(),
             pieces: HashMap::new(),
+            service_pieces: HashMap::new(),
         }
     }
 }
@@ -293,6 +287,7 @@ struct Reader<'a> {
     rules: &'a GuildRules,
     days: BTreeMap<NaiveDate, StoredDay>,
     pieces: HashMap<(Millis, Millis), Piece>,
+    service_pieces: HashMap<(Millis, Millis), ServicePiece>,
 }
 
 /// A stored day as a report reads it.
@@ -303,6 +298,10 @@ struct StoredDay {
     agent: Option<(Part, Option<u16>)>,
     /// Every agent's part, still encoded: only the days of the per-agent table decode them.
     agents: Vec<u8>,
+    /// The report's own service part (the guild's, or its agent's).
+    service: ServicePart,
+    /// Every agent's service part, encoded as `agents`.
+    service_agents: Vec<u8>,
 }
 
 impl StoredDay {
@@ -406,7 +405,14 @@ impl Reader<'_> {
             },
         )?;
         // The days with their agents come last, to replace the same days read without.
-        for DayRollup { day, guild, agents } in rest.into_iter().chain(early).chain(late) {
+        for day_rollup in rest.into_iter().chain(early).chain(late) {
+            let DayRollup {
+                day,
+                guild,
+                agents,
+                service,
+                service_agents,
+            } = day_rollup;
             let Some(d) = parse_day_key(&day) else {
                 continue;
             };
@@ -429,12 +435,18 @@ impl Reader<'_> {
                     }
                 }
             };
+            let service = match self.agent {
+                None => service,
+                Some(a) => self.agent_service(&service_agents, a, &day)?,
+            };
             out.insert(
                 d,
                 StoredDay {
                     guild,
                     agent,
                     agents,
+                    service,
+                    service_agents,
                 },
             );
         }

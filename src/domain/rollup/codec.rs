@@ -161,16 +161,7 @@ impl Piece {
     /// The agents' parts in one blob: a count, then per agent its id and its encoded part,
     /// each after its length, so that one agent's part is found without decoding the others.
     pub fn encode_agents(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(self.agents.len() as u32).to_le_bytes());
-        for (id, part) in &self.agents {
-            let bytes = part.encode();
-            out.extend_from_slice(&(id.len() as u32).to_le_bytes());
-            out.extend_from_slice(id.as_bytes());
-            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            out.extend_from_slice(&bytes);
-        }
-        out
+        encode_entries(self.agents.iter().map(|(id, p)| (id.as_str(), p.encode())))
     }
 
     /// Each (agent id, encoded part) of a blob from `encode_agents`; `None` if it is corrupt.
@@ -196,12 +187,28 @@ impl Piece {
     }
 }
 
+/// Entries (an agent's id, its encoded part) in one blob: a count, then per entry its id and
+/// its bytes, each after its length, so that one entry is found without decoding the others.
+pub(super) fn encode_entries<'a>(
+    entries: impl ExactSizeIterator<Item = (&'a str, Vec<u8>)>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    for (id, bytes) in entries {
+        out.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
 /// Encoded bytes, read from the front.
-struct Bytes<'b>(&'b [u8]);
+pub(super) struct Bytes<'b>(pub(super) &'b [u8]);
 
 impl<'b> Bytes<'b> {
     /// The next `n` bytes, or `None` if fewer are left.
-    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+    pub(super) fn take(&mut self, n: usize) -> Option<&'b [u8]> {
         let (head, tail) = self.0.split_at_checked(n)?;
         self.0 = tail;
         Some(head)
@@ -216,7 +223,7 @@ impl<'b> Bytes<'b> {
     }
 
     /// A LEB128 number: seven bits a byte, low bits first.
-    fn varint(&mut self) -> Option<u64> {
+    pub(super) fn varint(&mut self) -> Option<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.take(1)?[0];
@@ -230,7 +237,7 @@ impl<'b> Bytes<'b> {
 }
 
 /// LEB128: seven bits a byte, low bits first.
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;

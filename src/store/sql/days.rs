@@ -5,7 +5,9 @@ use super::rollups::{delete_keyed, mark_versions, DIRTY_DAYS};
 use super::{insert_rows, Db, Tx, INSERT_CHUNK};
 use crate::domain::delay_kind::DelayKind;
 use crate::domain::percentile::BlockKey;
-use crate::domain::rollup::{day_key, parse_day_key, Block, Part, Piece};
+use crate::domain::rollup::{
+    day_key, parse_day_key, Block, Part, Piece, ServicePart, ServicePiece,
+};
 use crate::store::backend::Dialect;
 use crate::store::{DayRollup, DayUpdate, Result, StoreError};
 use sqlx::Pool;
@@ -49,14 +51,16 @@ async fn insert_days(tx: &mut Tx, guild: &str, fresh: &[&DayUpdate]) -> Result<(
     let days: Vec<&DayUpdate> = fresh
         .iter()
         .copied()
-        .filter(|u| u.piece != Piece::default())
+        .filter(|u| u.piece != Piece::default() || u.service != ServicePiece::default())
         .collect();
-    let head = "INSERT INTO kpi_days (guild_id, day, data, agents) ";
+    let head = "INSERT INTO kpi_days (guild_id, day, data, agents, service, service_agents) ";
     insert_rows(tx, head, 100, &days, |b, u| {
         b.push_bind(guild.to_string())
             .push_bind(u.day.day.clone())
             .push_bind(u.piece.guild.encode())
-            .push_bind(u.piece.encode_agents());
+            .push_bind(u.piece.encode_agents())
+            .push_bind(u.service.guild.encode())
+            .push_bind(u.service.encode_agents());
     })
     .await?;
     let blocks: Vec<(&str, &Block)> = fresh
@@ -84,24 +88,41 @@ pub(super) async fn stored(
 ) -> Result<Vec<DayRollup>> {
     // NULL decodes as an absent blob whatever the backend calls its type.
     let sql = if agents {
-        "SELECT day, data, agents FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3"
+        "SELECT day, data, agents, service, service_agents FROM kpi_days \
+         WHERE guild_id = $1 AND day >= $2 AND day <= $3"
     } else {
-        "SELECT day, data, NULL FROM kpi_days WHERE guild_id = $1 AND day >= $2 AND day <= $3"
+        "SELECT day, data, NULL, service, NULL FROM kpi_days \
+         WHERE guild_id = $1 AND day >= $2 AND day <= $3"
     };
-    let rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(sql)
+    type Row = (
+        String,
+        Vec<u8>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(sql)
         .bind(guild_id)
         .bind(from_day)
         .bind(to_day)
         .fetch_all(pool)
         .await?;
     rows.into_iter()
-        .map(|(day, data, agents)| {
-            let guild = Part::decode(&data)
-                .ok_or_else(|| StoreError::Corrupt(format!("rollup of {guild_id} on {day}")))?;
+        .map(|(day, data, agents, service, service_agents)| {
+            let corrupt = || StoreError::Corrupt(format!("rollup of {guild_id} on {day}"));
+            let guild = Part::decode(&data).ok_or_else(corrupt)?;
+            // A day summed before migration 0018 has no service part: it is marked dirty, so
+            // the refresh that precedes every report has summed it again.
+            let service = service
+                .as_deref()
+                .and_then(ServicePart::decode)
+                .ok_or_else(corrupt)?;
             Ok(DayRollup {
                 day,
                 guild,
                 agents: agents.unwrap_or_default(),
+                service,
+                service_agents: service_agents.unwrap_or_default(),
             })
         })
         .collect()

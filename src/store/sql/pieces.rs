@@ -12,7 +12,7 @@ use sqlx::{Pool, QueryBuilder};
 const RANGES_PER_ROUND: usize = 200;
 
 /// A time range of a query, numbered by its index in the caller's list.
-type Numbered = (i64, Millis, Millis);
+pub(super) type Numbered = (i64, Millis, Millis);
 
 /// A piece of the query being built.
 type Clause<'a> = &'a dyn Fn(&mut QueryBuilder<Db>);
@@ -23,7 +23,7 @@ type Clause<'a> = &'a dyn Fn(&mut QueryBuilder<Db>);
 /// gets one `SELECT` per range joined by `UNION ALL`, each planned with its own bounds,
 /// because with the VALUES table its planner misjudged the ranges and scanned whole guilds.
 #[allow(clippy::too_many_arguments)]
-fn ranged(
+pub(super) fn ranged(
     qb: &mut QueryBuilder<Db>,
     ranges: &[Numbered],
     guild: &str,
@@ -34,6 +34,40 @@ fn ranged(
     filter: Clause,
     group: Option<&str>,
 ) {
+    ranged_with(
+        qb,
+        ranges,
+        guild,
+        table,
+        time,
+        [cols, joins, filter],
+        Some(group),
+    );
+}
+
+/// `ranged`, one result row per row of `t` (no aggregate, no grouping).
+pub(super) fn ranged_rows(
+    qb: &mut QueryBuilder<Db>,
+    ranges: &[(Millis, Millis)],
+    guild: &str,
+    (table, time): (&str, &str),
+    clauses: [Clause; 3],
+) {
+    let numbered = numbered(ranges);
+    ranged_with(qb, &numbered, guild, table, time, clauses, None);
+}
+
+/// `ranged`, grouped by range (and `Some(group)`) when `grouping` is given.
+fn ranged_with(
+    qb: &mut QueryBuilder<Db>,
+    ranges: &[Numbered],
+    guild: &str,
+    table: &str,
+    time: &str,
+    [cols, joins, filter]: [Clause; 3],
+    grouping: Option<Option<&str>>,
+) {
+    let group = grouping.flatten();
     if Db::RANGES_AS_UNION {
         for (n, (i, from, to)) in ranges.iter().enumerate() {
             if n > 0 {
@@ -76,16 +110,18 @@ fn ranged(
     joins(qb);
     qb.push(" WHERE 1 = 1");
     filter(qb);
-    qb.push(" GROUP BY d.column1");
+    if grouping.is_some() {
+        qb.push(" GROUP BY d.column1");
+    }
     if let Some(g) = group {
         qb.push(format!(", {g}"));
     }
 }
 
-fn nothing(_: &mut QueryBuilder<Db>) {}
+pub(super) fn nothing(_: &mut QueryBuilder<Db>) {}
 
 /// The ranges, numbered.
-fn numbered(ranges: &[(Millis, Millis)]) -> Vec<Numbered> {
+pub(super) fn numbered(ranges: &[(Millis, Millis)]) -> Vec<Numbered> {
     ranges
         .iter()
         .enumerate()
@@ -409,7 +445,7 @@ impl Pieces<'_> {
 }
 
 /// A comma-separated list of delays (`Dialect::CONCAT`'s).
-fn parse_delays(text: Option<String>) -> Result<Vec<Millis>> {
+pub(super) fn parse_delays(text: Option<String>) -> Result<Vec<Millis>> {
     text.unwrap_or_default()
         .split(',')
         .filter(|v| !v.is_empty())

@@ -3,12 +3,12 @@
 
 use super::{days, facts, pieces, push_in, Db, Tx, INSERT_CHUNK};
 use crate::domain::percentile::BlockKey;
-use crate::domain::rollup::{ConversationFact, Piece, PlaceFacts};
-use crate::domain::{Event, Millis};
+use crate::domain::rollup::{Piece, PlaceFacts, ServicePiece};
+use crate::domain::{Event, GuildRules, Millis};
 use crate::store::backend::{Dialect, SqlStore};
 use crate::store::{
-    dirty_version, DayRollup, DayUpdate, DirtyDay, DirtyPlace, FactsUpdate, PieceScope, Result,
-    RollupStatus, RollupStore,
+    dirty_version, DayRollup, DayUpdate, DirtyDay, DirtyPlace, FactsUpdate, LiveConversation,
+    PieceScope, Result, RollupStatus, RollupStore,
 };
 use sqlx::{AssertSqlSafe, QueryBuilder};
 use std::collections::{BTreeSet, HashMap};
@@ -152,13 +152,45 @@ impl RollupStore for SqlStore<Db> {
         days::stored(&self.reads, guild_id, from_day, to_day, agents).await
     }
 
-    async fn service_facts(
+    async fn service_pieces(
+        &self,
+        guild_id: &str,
+        ranges: &[(Millis, Millis)],
+        rules: &GuildRules,
+    ) -> Result<Vec<ServicePiece>> {
+        // On the main pool, as a refresh's pieces (see `kpi_pieces`): a report's partial days
+        // are a few small ranges.
+        super::service::pieces(&self.pool, guild_id, ranges, rules).await
+    }
+
+    async fn report_service_pieces(
+        &self,
+        guild_id: &str,
+        ranges: &[(Millis, Millis)],
+        rules: &GuildRules,
+        agent: Option<&str>,
+    ) -> Result<Vec<ServicePiece>> {
+        super::service::report_pieces(&self.reads, guild_id, ranges, rules, agent).await
+    }
+
+    async fn unanswered_requests(
         &self,
         guild_id: &str,
         from: Millis,
-        to: Millis,
-    ) -> Result<Vec<(String, ConversationFact)>> {
-        super::service::service_facts(&self.reads, guild_id, from, to).await
+        before: Millis,
+        limit: i64,
+    ) -> Result<Vec<(Millis, bool)>> {
+        super::service::unanswered(&self.reads, guild_id, from, before, limit).await
+    }
+
+    async fn live_conversations(
+        &self,
+        guild_id: &str,
+        range: (Millis, Millis),
+        now: Millis,
+        agent: Option<&str>,
+    ) -> Result<Vec<LiveConversation>> {
+        super::service::live(&self.reads, guild_id, range, now, agent).await
     }
 
     async fn kpi_blocks(
