@@ -92,7 +92,11 @@ trait Phase {
     ) -> impl std::future::Future<Output = Result<usize>> + Send + 'static;
 }
 
-/// The guilds' rules, each read once per refresh.
+/// The guilds' rules, each read once per batch, after its dirty marks: a change of rules marks
+/// the guild's places in the same transaction, so rules read after the marks are at least as
+/// new as the change that made them. Kept for a whole refresh, a refresh running when the
+/// rules changed summed the rebuilt days under the old ones (seen: a first-response target
+/// set while the bot's refresh ran counted no answer against it).
 struct RulesCache<'s> {
     store: &'s dyn RulesStore,
     known: HashMap<String, GuildRules>,
@@ -112,6 +116,11 @@ impl<'s> RulesCache<'s> {
             self.known.insert(guild.to_string(), rules);
         }
         Ok(&self.known[guild])
+    }
+
+    /// Forgets what was read: called once a batch's dirty marks are read.
+    fn after_marks(&mut self) {
+        self.known.clear();
     }
 }
 
@@ -136,6 +145,7 @@ impl Phase for Places<'_, '_> {
             None => self.store.claim_dirty_places(after, REFRESH_BATCH),
         }
         .await?;
+        self.rules.after_marks();
         self.derived += dirty.len() as u64;
         let mut updates = Vec::with_capacity(dirty.len());
         let mut by_guild: BTreeMap<&str, Vec<&DirtyPlace>> = BTreeMap::new();
@@ -216,6 +226,7 @@ impl Phase for Days<'_, '_> {
             None => self.store.claim_dirty_days(after, REFRESH_BATCH),
         }
         .await?;
+        self.rules.after_marks();
         self.derived += dirty.len() as u64;
         let mut by_guild: BTreeMap<&str, Vec<(&DirtyDay, NaiveDate)>> = BTreeMap::new();
         for d in &dirty {
