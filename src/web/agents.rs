@@ -32,13 +32,7 @@ pub async fn page(
             agent_id: Some(agent.clone()),
             conversations: None,
         };
-        // One refresh of the rollups, then the report and the delay charts read side by side
-        // (each finds nothing left to refresh): the page costs about the longer of the two.
-        web.desk.refresh(Some(&guild), &|_| {}).await?;
-        let (report, delays) = tokio::try_join!(
-            web.desk.report(&scope, window),
-            web.desk.delay_charts(&scope, window)
-        )?;
+        let (report, delays) = web.desk.report_with_delay_charts(&scope, window).await?;
         let names = web.members.names(&guild, std::slice::from_ref(&agent)).await;
         let (t, rt) = (g.t, g.rt);
         let rows = figures::rows(&report, rt, t);

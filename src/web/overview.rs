@@ -76,13 +76,7 @@ pub async fn page(
             guild_id: Some(guild.clone()),
             ..Scope::default()
         };
-        // One refresh of the rollups, then the report and the delay charts read side by side
-        // (each finds nothing left to refresh): the page costs about the longer of the two.
-        web.desk.refresh(Some(&guild), &|_| {}).await?;
-        let (report, delays) = tokio::try_join!(
-            web.desk.report(&scope, window),
-            web.desk.delay_charts(&scope, window)
-        )?;
+        let (report, delays) = web.desk.report_with_delay_charts(&scope, window).await?;
         let ids: Vec<String> = report.agents.iter().map(|a| a.agent_id.clone()).collect();
         let names = web.members.names(&guild, &ids).await;
         let body = render(&guild, &q, &report, &delays, &names, g.t, g.rt);

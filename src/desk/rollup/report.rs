@@ -190,14 +190,17 @@ impl Reader<'_> {
         let service_ranges = self.service_ranges(w);
         // The stored days, the partial days and the pending requests are independent reads:
         // made at once, on as many connections.
-        let (days, pieces, services, pending) = tokio::try_join!(
+        let (
+            (days, days_took),
+            (pieces, pieces_took),
+            (services, services_took),
+            (pending, pending_took),
+        ) = tokio::try_join!(
             timed(self.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
             timed(self.read_pieces(&ranges)),
             timed(self.read_service_pieces(&service_ranges)),
             timed(self.pending(&with_figures))
         )?;
-        let ((days, days_took), (pieces, pieces_took)) = (days, pieces);
-        let ((services, services_took), (pending, pending_took)) = (services, pending);
         self.days = days;
         self.pieces = pieces;
         self.service_pieces = services;

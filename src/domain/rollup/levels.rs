@@ -119,7 +119,13 @@ pub fn heat_cell(g: &GuildRules, t: Millis) -> Option<(u8, u8)> {
 
 impl ServicePart {
     pub fn add_request(&mut self, g: &GuildRules, r: &RequestRow) {
-        if let Some((cell, hour)) = heat_cell(g, r.start) {
+        self.add_request_in(g, r, heat_cell(g, r.start));
+    }
+
+    /// `add_request`, the request's `heat_cell` given (computed once for the guild and the
+    /// agent: a time zone conversion per request is a good part of a refresh's summing).
+    fn add_request_in(&mut self, g: &GuildRules, r: &RequestRow, cell: Option<(u8, u8)>) {
+        if let Some((cell, hour)) = cell {
             *self.heat.entry(cell).or_default() += 1;
             if let Some((at, _)) = r.answer {
                 let delay = at - r.start;
@@ -304,9 +310,10 @@ pub struct ServicePiece {
 impl ServicePiece {
     /// Adds a request: to the guild, and to the agent who answered it.
     pub fn add_request(&mut self, g: &GuildRules, r: &RequestRow, agent: Option<&str>) {
-        self.guild.add_request(g, r);
+        let cell = heat_cell(g, r.start);
+        self.guild.add_request_in(g, r, cell);
         if let (Some(a), Some(_)) = (agent, r.answer) {
-            self.agent(a).add_request(g, r);
+            self.agent(a).add_request_in(g, r, cell);
         }
     }
 

@@ -22,6 +22,18 @@ impl Desk {
         }
     }
 
+    /// The report and the delay charts of one page: the guild's rollups refreshed once, then
+    /// both read side by side (each finds nothing left to refresh), so that the page costs
+    /// about the longer of the two.
+    pub async fn report_with_delay_charts(
+        &self,
+        scope: &Scope,
+        w: Window,
+    ) -> Result<(crate::domain::kpi::Report, DelayCharts)> {
+        self.refresh(scope.guild_id.as_deref(), &|_| {}).await?;
+        tokio::try_join!(self.report(scope, w), self.delay_charts(scope, w))
+    }
+
     /// The delay charts replayed from every stored event up to `now`: the reference.
     pub async fn replay_delay_charts(&self, scope: &Scope, w: Window) -> Result<DelayCharts> {
         let events = self
