@@ -126,11 +126,16 @@ async fn check(store: DynStore, s: &Scenario) -> Result<(), TestCaseError> {
                 let replayed = desk.replay_delay_charts(&scope, w).await.unwrap();
                 prop_assert_eq!(
                     charts,
-                    Some(replayed),
+                    Some(replayed.clone()),
                     "charts, scope {:?}, window {:?}",
                     scope,
                     w
                 );
+                // And both from the dashboard's single read (blocks read once for both).
+                let (page_report, page_charts) =
+                    desk.report_with_delay_charts(&scope, w).await.unwrap();
+                prop_assert_eq!(&page_report, &fast, "page report, scope {:?}", scope);
+                prop_assert_eq!(page_charts, replayed, "page charts, scope {:?}", scope);
             }
         }
         // Before the newest event, the facts know too much: the report must replay.

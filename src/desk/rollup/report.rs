@@ -37,7 +37,11 @@ impl Desk {
             return Ok(None);
         };
         let mut r = Reader::new(&*self.store, guild, scope, &rules);
-        let report = r.report(scope, w, &mut phases).await?;
+        let windows = Windows::of(&rules, w);
+        let pending = r.read(&windows, &mut phases).await?;
+        let (report, _) = r
+            .report(scope, &windows, &pending, &BTreeSet::new(), &mut phases)
+            .await?;
         Ok(Some(report))
     }
 
@@ -88,12 +92,18 @@ impl Windows {
 }
 
 impl Reader<'_> {
-    /// The report over `w`, from the rollups (which must stand for the guild).
-    async fn report(&mut self, scope: &Scope, w: Window, phases: &mut Phases) -> Result<Report> {
-        let windows = Windows::of(self.rules, w);
-        let pending = self.read(&windows, phases).await?;
-        let service_levels = self.service_levels(w).await?;
-        phases.mark("service levels");
+    /// The report over `windows`, from the rollups (which must stand for the guild) once
+    /// `read`, with the delay blocks it read: those its percentiles need and those of `extra`,
+    /// in the same round (the dashboard's delay charts need every day's).
+    async fn report(
+        &self,
+        scope: &Scope,
+        windows: &Windows,
+        pending: &[u64],
+        extra: &BTreeSet<BlockKey>,
+        phases: &mut Phases,
+    ) -> Result<(Report, Blocks)> {
+        let w = windows.current;
         let gathered: Vec<(Part, ByKind<Gather<'_>>)> = windows
             .with_figures()
             .into_iter()
@@ -107,16 +117,19 @@ impl Reader<'_> {
             None => self.agents_gather(w, &decoded),
             Some(_) => BTreeMap::new(),
         };
-        // The blocks of every percentile of the report, read in one round.
-        let needed: BTreeSet<BlockKey> = gathered
+        // The blocks of every percentile of the report, read in one round, while the service
+        // levels read what the report's `now` decides.
+        let mut needed: BTreeSet<BlockKey> = gathered
             .iter()
             .flat_map(|(_, kinds)| kinds.values())
             .chain(agent_gathers.values().map(|(_, g)| g))
             .flat_map(Gather::blocks_needed)
             .collect();
+        needed.extend(extra);
         phases.mark("gather");
-        let blocks = self.blocks(&needed).await?;
-        phases.mark("blocks");
+        let (service_levels, blocks) =
+            tokio::try_join!(self.service_levels(w), self.blocks(&needed))?;
+        phases.mark("service levels and blocks");
         let stats = |g: &Gather<'_>| self.stats(g, &blocks);
         let figures = |i: usize| -> Result<Figures> {
             let (counts, kinds) = &gathered[i];
@@ -141,7 +154,7 @@ impl Reader<'_> {
         sla::list_credited_agents(&mut agents, &service_levels);
         phases.mark("figures");
         phases.log(self.guild, needed.len());
-        Ok(Report {
+        let report = Report {
             window: windows.current,
             scope: scope.clone(),
             load_alert: kpi::load_alert(&current, &previous),
@@ -153,7 +166,8 @@ impl Reader<'_> {
             timezone: self.rules.timezone,
             business_hours_set: !self.rules.business_hours.is_always(),
             service_levels: Some(service_levels),
-        })
+        };
+        Ok((report, blocks))
     }
 
     /// Reads what the report needs from the store: the stored days of its span and the pieces

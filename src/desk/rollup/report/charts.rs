@@ -2,13 +2,14 @@
 //! report's, each day's median and p90 from the same percentile machinery, the histograms from
 //! the stored days' bucket counts. Apart from `report` so that `/stats` pays nothing for them.
 
-use super::{Phases, Reader, Windows};
+use super::{Blocks, Phases, Reader, Windows};
 use crate::desk::Desk;
 use crate::domain::delay_charts::{self, DayDelays, DelayCharts, EDGES};
-use crate::domain::kpi::{self, Scope, Window};
+use crate::domain::kpi::{self, Report, Scope, Window};
 use crate::domain::percentile::{BlockKey, Gather};
 use crate::domain::timeline::Timeline;
 use crate::store::Result;
+use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
 impl Desk {
@@ -22,16 +23,33 @@ impl Desk {
         }
     }
 
-    /// The report and the delay charts of one page: the guild's rollups refreshed once, then
-    /// both read side by side (each finds nothing left to refresh), so that the page costs
-    /// about the longer of the two.
+    /// The report and the delay charts of one page, from one read of the rollups where they
+    /// stand for the scope (the stored days, partial days and delay blocks read once for
+    /// both), else both replayed.
     pub async fn report_with_delay_charts(
         &self,
         scope: &Scope,
         w: Window,
-    ) -> Result<(crate::domain::kpi::Report, DelayCharts)> {
-        self.refresh(scope.guild_id.as_deref(), &|_| {}).await?;
-        tokio::try_join!(self.report(scope, w), self.delay_charts(scope, w))
+    ) -> Result<(Report, DelayCharts)> {
+        let started = std::time::Instant::now();
+        let mut phases = Phases::start();
+        let Some((guild, rules)) = self.rollup_guild(scope, w, &mut phases).await? else {
+            return tokio::try_join!(
+                self.replay_report(scope, w),
+                self.replay_delay_charts(scope, w)
+            );
+        };
+        let mut r = Reader::new(&*self.store, guild, scope, &rules);
+        let windows = Windows::of(&rules, w);
+        let pending = r.read(&windows, &mut phases).await?;
+        let days = r.chart_days(&windows);
+        let extra: BTreeSet<BlockKey> = days.iter().flat_map(|(_, g)| g.blocks_needed()).collect();
+        let (report, blocks) = r
+            .report(scope, &windows, &pending, &extra, &mut phases)
+            .await?;
+        let charts = r.delay_charts(&windows, &days, &blocks)?;
+        crate::observe::report_latency(started.elapsed().as_secs_f64());
+        Ok((report, charts))
     }
 
     /// The delay charts replayed from every stored event up to `now`: the reference.
@@ -65,22 +83,32 @@ impl Desk {
         let mut r = Reader::new(&*self.store, guild, scope, &rules);
         let windows = Windows::of(&rules, w);
         r.read(&windows, &mut phases).await?;
-        Ok(Some(r.delay_charts(&windows).await?))
+        let days = r.chart_days(&windows);
+        let needed: BTreeSet<BlockKey> = days.iter().flat_map(|(_, g)| g.blocks_needed()).collect();
+        let blocks = r.blocks(&needed).await?;
+        Ok(Some(r.delay_charts(&windows, &days, &blocks)?))
     }
 }
 
 impl Reader<'_> {
-    async fn delay_charts(&self, windows: &Windows) -> Result<DelayCharts> {
-        let days: Vec<_> = self
-            .series_days(windows.series)
+    /// Each day of the series window with its response delays, gathered.
+    fn chart_days(&self, windows: &Windows) -> Vec<(NaiveDate, Gather<'_>)> {
+        self.series_days(windows.series)
             .into_iter()
             .map(|(day, dw)| (day, self.gather(dw).1.response))
-            .collect();
-        let needed: BTreeSet<BlockKey> = days.iter().flat_map(|(_, g)| g.blocks_needed()).collect();
-        let blocks = self.blocks(&needed).await?;
+            .collect()
+    }
+
+    /// The charts from the series' days (`chart_days`), given the blocks they need.
+    fn delay_charts(
+        &self,
+        windows: &Windows,
+        days: &[(NaiveDate, Gather<'_>)],
+        blocks: &Blocks,
+    ) -> Result<DelayCharts> {
         let mut daily = Vec::with_capacity(days.len());
-        for (day, g) in &days {
-            let s = self.stats(g, &blocks)?;
+        for (day, g) in days {
+            let s = self.stats(g, blocks)?;
             daily.push(DayDelays {
                 day: *day,
                 count: s.count,
