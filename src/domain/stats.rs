@@ -23,17 +23,21 @@ pub fn nearest_rank(sorted: &[Millis], p: u32) -> Option<Millis> {
     Some(sorted[(rank - 1) as usize])
 }
 
+/// The index of the nearest-rank `p`th percentile among `count` sorted values (`count` > 0).
+fn rank_index(p: u64, count: u64) -> usize {
+    ((p * count).div_ceil(100).max(1) - 1) as usize
+}
+
 impl DelayStats {
     /// The statistics of `values`, in any order. Percentiles are found by selection rather than
     /// a full sort: a 90-day window merges hundreds of thousands of per-day delays.
     pub fn from_values(mut values: Vec<Millis>) -> DelayStats {
         let sum: i128 = values.iter().map(|&v| v as i128).sum();
         let count = values.len() as u64;
-        let rank_index = |p: u64| ((p * count).div_ceil(100).max(1) - 1) as usize;
         let (median, p90) = if count == 0 {
             (None, None)
         } else {
-            let (m, p) = (rank_index(50), rank_index(90));
+            let (m, p) = (rank_index(50, count), rank_index(90, count));
             let (_, median, above) = values.select_nth_unstable(m);
             let median = *median;
             // p >= m: the p90 is the (p - m - 1)-th smallest above the median, or the median.
@@ -45,6 +49,13 @@ impl DelayStats {
             (Some(median), Some(p90))
         };
         DelayStats::from_parts(count, sum, median, p90)
+    }
+
+    /// The median of `values` (as `from_values` selects it), reordering them in place: for
+    /// lists kept by their owner, without the copy and the p90 `from_values` would make.
+    pub fn median_of(values: &mut [Millis]) -> Option<Millis> {
+        let count = values.len() as u64;
+        (count > 0).then(|| *values.select_nth_unstable(rank_index(50, count)).1)
     }
 
     /// The statistics from a count, a sum and percentiles selected elsewhere.
@@ -111,6 +122,8 @@ mod tests {
                 .collect();
             let mut sorted = values.clone();
             sorted.sort_unstable();
+            let mut owned = values.clone();
+            assert_eq!(DelayStats::median_of(&mut owned), nearest_rank(&sorted, 50));
             let s = DelayStats::from_values(values);
             assert_eq!(s.median, nearest_rank(&sorted, 50), "n = {n}");
             assert_eq!(s.p90, nearest_rank(&sorted, 90), "n = {n}");
@@ -119,6 +132,7 @@ mod tests {
 
     #[test]
     fn no_values_give_no_statistics() {
+        assert_eq!(DelayStats::median_of(&mut []), None);
         let s = DelayStats::from_values(vec![]);
         assert_eq!((s.mean, s.median, s.p90), (None, None, None));
         assert_eq!(s.mean_below(1), None);

@@ -65,8 +65,8 @@ impl Reader<'_> {
             current: self.figures(w, &current_part, progress[0], &live),
             previous: self.figures(previous, &previous_part, progress[1], &live),
             agents: self.agents_service(w)?,
-            heatmap: self.heatmap(&current_part),
-            previous_heatmap: self.heatmap(&previous_part),
+            heatmap: self.heatmap(current_part),
+            previous_heatmap: self.heatmap(previous_part),
         })
     }
 
@@ -233,7 +233,7 @@ impl Reader<'_> {
             .collect())
     }
 
-    fn heatmap(&self, part: &ServicePart) -> Heatmap {
+    fn heatmap(&self, mut part: ServicePart) -> Heatmap {
         let mut requests = [[0u64; 24]; 7];
         for (&cell, &n) in &part.heat {
             let (day, hour) = (cell as usize / 24, cell as usize % 24);
@@ -242,9 +242,9 @@ impl Reader<'_> {
             }
         }
         let mut median_delay_ms_by_hour = [None; 24];
-        for (&hour, delays) in &part.heat_delays {
+        for (&hour, delays) in &mut part.heat_delays {
             if let Some(slot) = median_delay_ms_by_hour.get_mut(hour as usize) {
-                *slot = DelayStats::from_values(delays.clone()).median;
+                *slot = DelayStats::median_of(delays);
             }
         }
         Heatmap {
