@@ -119,14 +119,15 @@ pub trait RollupStore: Send + Sync {
         ranges: &[(Millis, Millis)],
         rules: &GuildRules,
     ) -> Result<Vec<ServicePiece>>;
-    /// `service_pieces` as a report reads its partial days: for the guild (`agent` none) its
-    /// whole part and each agent's counters only; for one agent, that agent's whole part.
+    /// `service_pieces` as a report reads its partial days: for the guild (`Guild`, `All`) its
+    /// whole part and each agent's counters only; `GuildOnly`, the guild's part alone; for one
+    /// agent, that agent's whole part.
     async fn report_service_pieces(
         &self,
         guild_id: &str,
         ranges: &[(Millis, Millis)],
         rules: &GuildRules,
-        agent: Option<&str>,
+        scope: PieceScope<'_>,
     ) -> Result<Vec<ServicePiece>>;
     /// At most `limit` requests without an answer started in `[from, before)`, newest first:
     /// (start, is_first).
@@ -162,6 +163,9 @@ pub enum PieceScope<'a> {
     /// The guild's part, and each agent's without the messages and conversations of their
     /// conversations: a guild's per-agent table shows neither, and they are the costly join.
     Guild,
+    /// The guild's part alone: what a report needs of the partial days outside its own
+    /// window (the previous window's, the badge's), where no agent's figures are shown.
+    GuildOnly,
     /// That agent's part only (and no guild part).
     Agent(&'a str),
 }

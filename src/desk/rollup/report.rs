@@ -23,6 +23,9 @@ const RESPONSE_ONLY: ByKind<bool> = ByKind {
     first_response: false,
 };
 
+/// Time ranges `[from, to)`.
+type Ranges = Vec<(Millis, Millis)>;
+
 /// Decoded delay blocks: each delay with its agent's tag.
 type Blocks = HashMap<BlockKey, Vec<(Millis, u16)>>;
 
@@ -211,8 +214,8 @@ impl Reader<'_> {
             (pending, pending_took),
         ) = tokio::try_join!(
             timed(self.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
-            timed(self.read_pieces(&ranges)),
-            timed(self.read_service_pieces(&service_ranges)),
+            timed(self.read_pieces(&ranges, w)),
+            timed(self.read_service_pieces(&service_ranges, w)),
             timed(self.pending(&with_figures))
         )?;
         self.days = days;
@@ -470,23 +473,58 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// The report's scope for the pieces of its own window.
+    fn scope(&self) -> PieceScope<'_> {
+        self.agent.map_or(PieceScope::Guild, PieceScope::Agent)
+    }
+
+    /// `ranges` split into those that need each agent's part (of the guild's report, those
+    /// of `w`, the agents' table's window; of an agent's, all) and the others.
+    fn split_ranges(&self, ranges: &[(Millis, Millis)], w: Window) -> (Ranges, Ranges) {
+        if self.agent.is_some() {
+            return (ranges.to_vec(), Vec::new());
+        }
+        let own: BTreeSet<(Millis, Millis)> = self
+            .segments(w)
+            .into_iter()
+            .filter_map(|s| match s {
+                Segment::Range(a, b) => Some((a, b)),
+                Segment::Day(_) => None,
+            })
+            .collect();
+        ranges.iter().partition(|r| own.contains(r))
+    }
+
+    /// The pieces of `ranges`, read at once: with each agent's part where `split_ranges`
+    /// says so, the guild's alone elsewhere (grouping by agent is most of their cost).
     async fn read_pieces(
         &self,
         ranges: &[(Millis, Millis)],
+        w: Window,
     ) -> Result<HashMap<(Millis, Millis), Piece>> {
+        let (own, rest) = self.split_ranges(ranges, w);
+        let deadline = self.rules.deadline_ms;
+        let store = self.store;
+        let (own_pieces, rest_pieces) = tokio::try_join!(
+            store.kpi_pieces(self.guild, &own, deadline, self.scope()),
+            async {
+                match rest.is_empty() {
+                    true => Ok(Vec::new()),
+                    false => {
+                        let scope = PieceScope::GuildOnly;
+                        store.kpi_pieces(self.guild, &rest, deadline, scope).await
+                    }
+                }
+            }
+        )?;
         let mut out = HashMap::with_capacity(ranges.len());
-        let pieces = self
-            .store
-            .kpi_pieces(
-                self.guild,
-                ranges,
-                self.rules.deadline_ms,
-                self.agent.map_or(PieceScope::Guild, PieceScope::Agent),
-            )
-            .await?;
-        for (range, mut p) in ranges.iter().zip(pieces) {
+        for (range, mut p) in own
+            .into_iter()
+            .zip(own_pieces)
+            .chain(rest.into_iter().zip(rest_pieces))
+        {
             p.sort();
-            out.insert(*range, p);
+            out.insert(range, p);
         }
         Ok(out)
     }

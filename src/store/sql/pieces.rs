@@ -149,6 +149,7 @@ pub(super) async fn sum(
     let query = Query {
         guild: guild_id,
         agent,
+        per_agent: scope != PieceScope::GuildOnly,
     };
     for chunk in numbered(ranges).chunks(RANGES_PER_ROUND) {
         // The queries of a chunk are independent: they run at once, each on its own
@@ -201,6 +202,9 @@ enum Count {
 struct Query<'a> {
     guild: &'a str,
     agent: Option<&'a str>,
+    /// Whether rows are grouped by agent too (not for `PieceScope::GuildOnly`: grouping by
+    /// agent is most of these queries' cost).
+    per_agent: bool,
 }
 
 impl Query<'_> {
@@ -211,15 +215,24 @@ impl Query<'_> {
         }
     }
 
+    /// The agent column of a query grouped by agent, and its grouping (none: the guild's).
+    fn agent_column(&self) -> (&'static str, Option<&'static str>) {
+        match self.per_agent {
+            true => ("t.agent_id", Some("t.agent_id")),
+            false => ("CAST(NULL AS TEXT)", None),
+        }
+    }
+
     /// Requests, per range and answering agent. Every range is an index range scan.
     fn requests(&self, chunk: &[Numbered], deadline: Millis) -> QueryBuilder<Db> {
         let (open, close) = Db::CONCAT;
+        let (agent_column, group) = self.agent_column();
         let cols = |qb: &mut QueryBuilder<Db>| {
             let within = |qb: &mut QueryBuilder<Db>| {
                 qb.push("t.answer_ms - t.start_ms <= ");
                 qb.push_bind(deadline);
             };
-            qb.push("t.agent_id, COUNT(*), SUM(CASE WHEN ");
+            qb.push(agent_column).push(", COUNT(*), SUM(CASE WHEN ");
             within(qb);
             qb.push(" THEN 1 ELSE 0 END), ");
             qb.push(open).push("CASE WHEN ");
@@ -237,7 +250,6 @@ impl Query<'_> {
         let mut qb = QueryBuilder::new("");
         let only_agent = |qb: &mut QueryBuilder<Db>| self.only_agent(qb);
         let (table, time) = ("kpi_requests", "start_ms");
-        let group = Some("t.agent_id");
         ranged(
             &mut qb,
             chunk,
@@ -271,7 +283,7 @@ impl Query<'_> {
                 );
                 out.push((qb, count));
             }
-            if self.agent.is_none() && scope == PieceScope::Guild {
+            if self.agent.is_none() && matches!(scope, PieceScope::Guild | PieceScope::GuildOnly) {
                 continue;
             }
             out.push((self.agent_counts(chunk, table, time), count));
@@ -343,15 +355,15 @@ impl Query<'_> {
     /// Surveys sent, per range and agent.
     fn surveys(&self, chunk: &[Numbered]) -> QueryBuilder<Db> {
         let mut qb = QueryBuilder::new("");
+        let (agent_column, group) = self.agent_column();
         let cols = |qb: &mut QueryBuilder<Db>| {
-            qb.push(
-                "t.agent_id, COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
+            qb.push(agent_column).push(
+                ", COUNT(*), COUNT(t.rating), COALESCE(SUM(t.rating), 0), \
                  SUM(CASE WHEN t.rating >= 4 THEN 1 ELSE 0 END)",
             );
         };
         let only_agent = |qb: &mut QueryBuilder<Db>| self.only_agent(qb);
         let (table, time) = ("kpi_surveys", "sent_ms");
-        let group = Some("t.agent_id");
         ranged(
             &mut qb,
             chunk,

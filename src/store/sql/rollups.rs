@@ -168,9 +168,9 @@ impl RollupStore for SqlStore<Db> {
         guild_id: &str,
         ranges: &[(Millis, Millis)],
         rules: &GuildRules,
-        agent: Option<&str>,
+        scope: PieceScope<'_>,
     ) -> Result<Vec<ServicePiece>> {
-        super::service::report_pieces(&self.reads, guild_id, ranges, rules, agent).await
+        super::service::report_pieces(&self.reads, guild_id, ranges, rules, scope).await
     }
 
     async fn unanswered_requests(

@@ -7,7 +7,7 @@ use super::Db;
 use crate::domain::rollup::levels::RequestRow;
 use crate::domain::rollup::{FactEnds, ServicePiece};
 use crate::domain::{GuildRules, Millis};
-use crate::store::{LiveConversation, Result};
+use crate::store::{LiveConversation, PieceScope, Result};
 use sqlx::{Pool, QueryBuilder};
 use std::collections::BTreeMap;
 
@@ -184,15 +184,21 @@ type EndRow = (i64, i64, Option<i64>, Option<i64>, i64);
 
 /// The service pieces of a report's partial days, summed in SQL to a few rows per range (a
 /// row per request costs the driver microseconds each: 9,000 rows were 50 to 140 ms). For the
-/// guild (`agent` none): the guild's whole part, and each agent's counters only (what the
-/// agents' table shows); for one agent: that agent's whole part.
+/// guild (`PieceScope::Guild` or `All`): the guild's whole part, and each agent's counters only
+/// (what the agents' table shows); `GuildOnly`: the guild's part alone; for one agent: that
+/// agent's whole part.
 pub(super) async fn report_pieces(
     pool: &Pool<Db>,
     guild_id: &str,
     ranges: &[(Millis, Millis)],
     rules: &GuildRules,
-    agent: Option<&str>,
+    scope: PieceScope<'_>,
 ) -> Result<Vec<ServicePiece>> {
+    let agent = match scope {
+        PieceScope::Agent(a) => Some(a),
+        _ => None,
+    };
+    let per_agent = matches!(scope, PieceScope::Guild | PieceScope::All);
     use super::pieces::{nothing, numbered, parse_delays, ranged};
     use crate::domain::rollup::levels::heat_cell;
     use crate::domain::settings::SlaClock;
@@ -313,9 +319,9 @@ pub(super) async fn report_pieces(
         let (slot_rows, agent_rows, end_rows) = tokio::try_join!(
             slots.build_query_as::<SlotRow>().fetch_all(pool),
             async {
-                match agent {
-                    Some(_) => Ok(Vec::new()),
-                    None => agents.build_query_as::<AgentRow>().fetch_all(pool).await,
+                match per_agent {
+                    false => Ok(Vec::new()),
+                    true => agents.build_query_as::<AgentRow>().fetch_all(pool).await,
                 }
             },
             ends.build_query_as::<EndRow>().fetch_all(pool),

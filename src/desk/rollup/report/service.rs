@@ -11,7 +11,7 @@ use crate::domain::sla::{
 };
 use crate::domain::stats::DelayStats;
 use crate::domain::Millis;
-use crate::store::{LiveConversation, Result};
+use crate::store::{LiveConversation, PieceScope, Result};
 use std::collections::{BTreeMap, HashMap};
 
 /// The unanswered requests read per round at first; each round doubles it.
@@ -38,15 +38,34 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// The service pieces of `ranges`; of the guild's report, each agent's only on the ranges
+    /// of `w` (the agents' table is of `w` alone).
     pub(super) async fn read_service_pieces(
         &self,
         ranges: &[(Millis, Millis)],
+        w: Window,
     ) -> Result<HashMap<(Millis, Millis), ServicePiece>> {
-        let pieces = self
-            .store
-            .report_service_pieces(self.guild, ranges, self.rules, self.agent)
-            .await?;
-        Ok(ranges.iter().copied().zip(pieces).collect())
+        let (own, rest) = self.split_ranges(ranges, w);
+        let store = self.store;
+        let (own_pieces, rest_pieces) = tokio::try_join!(
+            store.report_service_pieces(self.guild, &own, self.rules, self.scope()),
+            async {
+                match rest.is_empty() {
+                    true => Ok(Vec::new()),
+                    false => {
+                        let scope = PieceScope::GuildOnly;
+                        store
+                            .report_service_pieces(self.guild, &rest, self.rules, scope)
+                            .await
+                    }
+                }
+            }
+        )?;
+        Ok(own
+            .into_iter()
+            .zip(own_pieces)
+            .chain(rest.into_iter().zip(rest_pieces))
+            .collect())
     }
 
     /// The service levels of `w` and the window before it.
