@@ -4,16 +4,17 @@
 use super::{day_range, Desk};
 use crate::domain::delay_kind::{ByKind, DelayKind};
 use crate::domain::kpi::{self, local_day, Figures, Report, Scope, Window};
-use crate::domain::percentile::{decode_block, BlockKey, Gather, Remote};
-use crate::domain::rollup::{self, day_key, parse_day_key, Part, Piece, ServicePart, ServicePiece};
+use crate::domain::percentile::{BlockKey, Gather, Remote};
+use crate::domain::rollup::{self, Part, Piece, ServicePart, ServicePiece};
 use crate::domain::sla;
 use crate::domain::stats::DelayStats;
 use crate::domain::{GuildRules, Millis};
-use crate::store::{DayRollup, PieceScope, Result, RollupStore, StoreError};
+use crate::store::{Result, RollupStore, StoreError};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod charts;
+mod read;
 mod service;
 
 /// The agents' table needs their response delays only.
@@ -173,86 +174,6 @@ impl Reader<'_> {
         Ok((report, blocks))
     }
 
-    /// Reads what the report needs from the store: the stored days of its span and the pieces
-    /// of its partial days (kept in the reader), and the pending requests of each window.
-    async fn read(&mut self, windows: &Windows, phases: &mut Phases) -> Result<Vec<u64>> {
-        let w = windows.current;
-        let with_figures = windows.with_figures();
-        let span_from = [
-            windows.previous.from,
-            windows.badge.from,
-            windows.series.from,
-            w.from,
-        ]
-        .into_iter()
-        .min()
-        .unwrap_or(w.from);
-        let span_to = w.to.max(w.now + 1);
-        // Every partial day the report needs, read from the facts in one round.
-        let mut ranges: Vec<(Millis, Millis)> = with_figures
-            .into_iter()
-            .flat_map(|win| self.segments(win))
-            .chain(
-                self.series_days(windows.series)
-                    .into_iter()
-                    .flat_map(|(_, dw)| self.segments(dw)),
-            )
-            .filter_map(|s| match s {
-                Segment::Range(a, b) => Some((a, b)),
-                Segment::Day(_) => None,
-            })
-            .collect();
-        ranges.sort_unstable();
-        ranges.dedup();
-        let service_ranges = self.service_ranges(w);
-        // The stored days, the partial days and the pending requests are independent reads:
-        // made at once, on as many connections.
-        let (
-            (days, days_took),
-            (pieces, pieces_took),
-            (services, services_took),
-            (pending, pending_took),
-        ) = tokio::try_join!(
-            timed(self.read_days((span_from, span_to), (w.from, w.to.min(w.now + 1)))),
-            timed(self.read_pieces(&ranges, w)),
-            timed(self.read_service_pieces(&service_ranges, w)),
-            timed(self.pending(&with_figures))
-        )?;
-        self.days = days;
-        self.pieces = pieces;
-        self.service_pieces = services;
-        phases.mark("read");
-        phases.within("of which days", days_took);
-        phases.within("of which partial days", pieces_took);
-        phases.within("of which partial days' service levels", services_took);
-        phases.within("of which pending", pending_took);
-        Ok(pending)
-    }
-
-    /// The requests of each window still pending at its `now`. An agent's late answers are
-    /// unanswered, never pending (see `kpi::figures`).
-    async fn pending(&self, windows: &[Window]) -> Result<Vec<u64>> {
-        if self.agent.is_some() {
-            return Ok(vec![0; windows.len()]);
-        }
-        let deadline = self.rules.deadline_ms;
-        let after = windows[0].now - deadline;
-        // Only requests started after `now - deadline` can be pending: the range starts
-        // there, so that it is scanned alone.
-        let ends: Vec<(Millis, Millis)> = windows
-            .iter()
-            .map(|win| {
-                (
-                    win.from.max(after + 1),
-                    win.to.min(win.now + 1).max(after + 1),
-                )
-            })
-            .collect();
-        self.store
-            .kpi_pending(self.guild, &ends, after, deadline)
-            .await
-    }
-
     /// The statistics of gathered delays, given the blocks they need.
     fn stats(&self, g: &Gather<'_>, blocks: &Blocks) -> Result<DelayStats> {
         g.stats(blocks)
@@ -388,147 +309,6 @@ impl Reader<'_> {
         StoreError::Corrupt(format!("{what} of {} on {day}", self.guild))
     }
 
-    /// The stored days of `span`, with every agent's part on those of `agents_span` (an
-    /// agent's report needs its own on every day; a guild report, the agents' table, only on
-    /// the days of its window).
-    async fn read_days(
-        &self,
-        span: (Millis, Millis),
-        agents_span: (Millis, Millis),
-    ) -> Result<BTreeMap<NaiveDate, StoredDay>> {
-        let mut out = BTreeMap::new();
-        let tz = &self.rules.timezone;
-        let days = |(from, to): (Millis, Millis)| (local_day(tz, from), local_day(tz, to - 1));
-        let (first, last) = match self.agent {
-            Some(_) => days(span),
-            None => days(agents_span),
-        };
-        // Two halves read at once, on two connections: the days of a long window are most of
-        // a report's reading. A guild report reads the rest of its span without the agents.
-        let middle = first + Duration::days((last - first).num_days() / 2);
-        let store = self.store;
-        let keys = [first, middle, middle + Duration::days(1), last].map(day_key);
-        let (whole_first, whole_last) = days(span);
-        let whole = [whole_first, whole_last].map(day_key);
-        let (early, late, rest) = tokio::try_join!(
-            store.stored_days(self.guild, &keys[0], &keys[1], true),
-            store.stored_days(self.guild, &keys[2], &keys[3], true),
-            async {
-                match self.agent {
-                    Some(_) => Ok(Vec::new()),
-                    None => {
-                        store
-                            .stored_days(self.guild, &whole[0], &whole[1], false)
-                            .await
-                    }
-                }
-            },
-        )?;
-        // The days with their agents come last, to replace the same days read without.
-        for day_rollup in rest.into_iter().chain(early).chain(late) {
-            let DayRollup {
-                day,
-                guild,
-                agents,
-                service,
-                service_agents,
-            } = day_rollup;
-            let Some(d) = parse_day_key(&day) else {
-                continue;
-            };
-            let agent = match self.agent {
-                None => None,
-                Some(a) => {
-                    let entries = Piece::agent_entries(&agents)
-                        .ok_or_else(|| self.corrupt("agents' rollup", &day))?;
-                    match entries
-                        .into_iter()
-                        .enumerate()
-                        .find(|(_, (id, _))| *id == a)
-                    {
-                        Some((i, (_, bytes))) => Some((
-                            Part::decode(bytes)
-                                .ok_or_else(|| self.corrupt("agents' rollup", &day))?,
-                            u16::try_from(i).ok(),
-                        )),
-                        None => Some((Part::default(), None)),
-                    }
-                }
-            };
-            let service = match self.agent {
-                None => service,
-                Some(a) => self.agent_service(&service_agents, a, &day)?,
-            };
-            out.insert(
-                d,
-                StoredDay {
-                    guild,
-                    agent,
-                    agents,
-                    service,
-                    service_agents,
-                },
-            );
-        }
-        Ok(out)
-    }
-
-    /// The report's scope for the pieces of its own window.
-    fn scope(&self) -> PieceScope<'_> {
-        self.agent.map_or(PieceScope::Guild, PieceScope::Agent)
-    }
-
-    /// `ranges` split into those that need each agent's part (of the guild's report, those
-    /// of `w`, the agents' table's window; of an agent's, all) and the others.
-    fn split_ranges(&self, ranges: &[(Millis, Millis)], w: Window) -> (Ranges, Ranges) {
-        if self.agent.is_some() {
-            return (ranges.to_vec(), Vec::new());
-        }
-        let own: BTreeSet<(Millis, Millis)> = self
-            .segments(w)
-            .into_iter()
-            .filter_map(|s| match s {
-                Segment::Range(a, b) => Some((a, b)),
-                Segment::Day(_) => None,
-            })
-            .collect();
-        ranges.iter().partition(|r| own.contains(r))
-    }
-
-    /// The pieces of `ranges`, read at once: with each agent's part where `split_ranges`
-    /// says so, the guild's alone elsewhere (grouping by agent is most of their cost).
-    async fn read_pieces(
-        &self,
-        ranges: &[(Millis, Millis)],
-        w: Window,
-    ) -> Result<HashMap<(Millis, Millis), Piece>> {
-        let (own, rest) = self.split_ranges(ranges, w);
-        let deadline = self.rules.deadline_ms;
-        let store = self.store;
-        let (own_pieces, rest_pieces) = tokio::try_join!(
-            store.kpi_pieces(self.guild, &own, deadline, self.scope()),
-            async {
-                match rest.is_empty() {
-                    true => Ok(Vec::new()),
-                    false => {
-                        let scope = PieceScope::GuildOnly;
-                        store.kpi_pieces(self.guild, &rest, deadline, scope).await
-                    }
-                }
-            }
-        )?;
-        let mut out = HashMap::with_capacity(ranges.len());
-        for (range, mut p) in own
-            .into_iter()
-            .zip(own_pieces)
-            .chain(rest.into_iter().zip(rest_pieces))
-        {
-            p.sort();
-            out.insert(range, p);
-        }
-        Ok(out)
-    }
-
     /// The report's own part (the guild's, or its agent's) of a prefetched time range.
     fn range_part(&self, from: Millis, to: Millis) -> Option<&Part> {
         let p = self.pieces.get(&(from, to))?;
@@ -620,26 +400,6 @@ impl Reader<'_> {
             }
         }
         out
-    }
-
-    /// The delay blocks asked for, decoded.
-    async fn blocks(&self, keys: &BTreeSet<BlockKey>) -> Result<Blocks> {
-        if keys.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let asked: Vec<BlockKey> = keys.iter().copied().collect();
-        let mut out = HashMap::with_capacity(keys.len());
-        // In two halves read at once, as the days.
-        let (early, late) = asked.split_at(asked.len() / 2);
-        let (early, late) = tokio::try_join!(
-            self.store.kpi_blocks(self.guild, early),
-            self.store.kpi_blocks(self.guild, late)
-        )?;
-        for (key, data) in early.into_iter().chain(late) {
-            let values = decode_block(&data).ok_or_else(|| self.corrupt("delay block", key.day))?;
-            out.insert(key, values);
-        }
-        Ok(out)
     }
 
     /// The days of the daily series, each with its window.
