@@ -284,6 +284,18 @@ fn add_day<'p>(
 }
 
 impl Reader<'_> {
+    /// The partial days (time ranges) of the windows, in their order.
+    fn partial_ranges(&self, windows: impl IntoIterator<Item = Window>) -> Ranges {
+        windows
+            .into_iter()
+            .flat_map(|win| self.segments(win))
+            .filter_map(|s| match s {
+                Segment::Range(a, b) => Some((a, b)),
+                Segment::Day(_) => None,
+            })
+            .collect()
+    }
+
     fn segments(&self, w: Window) -> Vec<Segment> {
         let tz = &self.rules.timezone;
         // Nothing after `now` counts, and no fact is after it.

@@ -2,7 +2,7 @@
 //! days (per agent only where the agents' table needs them), the pending requests of its
 //! windows, and the delay blocks of its percentiles.
 
-use super::{timed, Blocks, Phases, Ranges, Reader, Segment, StoredDay, Windows};
+use super::{timed, Blocks, Phases, Ranges, Reader, StoredDay, Windows};
 use crate::domain::kpi::{local_day, Window};
 use crate::domain::percentile::{decode_block, BlockKey};
 use crate::domain::rollup::{day_key, parse_day_key, Part, Piece};
@@ -10,6 +10,7 @@ use crate::domain::Millis;
 use crate::store::{DayRollup, PieceScope, Result};
 use chrono::{Duration, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 
 impl<'a> Reader<'a> {
     /// Reads what the report needs from the store: the stored days of its span and the pieces
@@ -32,19 +33,12 @@ impl<'a> Reader<'a> {
         .unwrap_or(w.from);
         let span_to = w.to.max(w.now + 1);
         // Every partial day the report needs, read from the facts in one round.
-        let mut ranges: Vec<(Millis, Millis)> = with_figures
-            .into_iter()
-            .flat_map(|win| self.segments(win))
-            .chain(
-                self.series_days(windows.series)
-                    .into_iter()
-                    .flat_map(|(_, dw)| self.segments(dw)),
-            )
-            .filter_map(|s| match s {
-                Segment::Range(a, b) => Some((a, b)),
-                Segment::Day(_) => None,
-            })
-            .collect();
+        let series_days = self.series_days(windows.series).into_iter();
+        let mut ranges = self.partial_ranges(
+            with_figures
+                .into_iter()
+                .chain(series_days.map(|(_, dw)| dw)),
+        );
         ranges.sort_unstable();
         ranges.dedup();
         let service_ranges = self.service_ranges(w);
@@ -74,7 +68,7 @@ impl<'a> Reader<'a> {
 
     /// The requests of each window still pending at its `now`. An agent's late answers are
     /// unanswered, never pending (see `kpi::figures`).
-    pub(super) async fn pending(&self, windows: &[Window]) -> Result<Vec<u64>> {
+    async fn pending(&self, windows: &[Window]) -> Result<Vec<u64>> {
         if self.agent.is_some() {
             return Ok(vec![0; windows.len()]);
         }
@@ -99,7 +93,7 @@ impl<'a> Reader<'a> {
     /// The stored days of `span`, with every agent's part on those of `agents_span` (an
     /// agent's report needs its own on every day; a guild report, the agents' table, only on
     /// the days of its window).
-    pub(super) async fn read_days(
+    async fn read_days(
         &self,
         span: (Millis, Millis),
         agents_span: (Millis, Millis),
@@ -182,55 +176,59 @@ impl<'a> Reader<'a> {
     }
 
     /// The report's scope for the pieces of its own window.
-    pub(super) fn scope(&self) -> PieceScope<'_> {
+    fn scope(&self) -> PieceScope<'a> {
         self.agent.map_or(PieceScope::Guild, PieceScope::Agent)
     }
 
     /// `ranges` split into those that need each agent's part (of the guild's report, those
     /// of `w`, the agents' table's window; of an agent's, all) and the others.
-    pub(super) fn split_ranges(&self, ranges: &[(Millis, Millis)], w: Window) -> (Ranges, Ranges) {
+    fn split_ranges(&self, ranges: &[(Millis, Millis)], w: Window) -> (Ranges, Ranges) {
         if self.agent.is_some() {
             return (ranges.to_vec(), Vec::new());
         }
-        let own: BTreeSet<(Millis, Millis)> = self
-            .segments(w)
-            .into_iter()
-            .filter_map(|s| match s {
-                Segment::Range(a, b) => Some((a, b)),
-                Segment::Day(_) => None,
-            })
-            .collect();
+        let own: BTreeSet<(Millis, Millis)> = self.partial_ranges([w]).into_iter().collect();
         ranges.iter().partition(|r| own.contains(r))
     }
 
-    /// The pieces of `ranges`, read at once: with each agent's part where `split_ranges`
-    /// says so, the guild's alone elsewhere (grouping by agent is most of their cost).
-    pub(super) async fn read_pieces(
+    /// What `read` gives for `ranges`, each with its range: in the report's own scope where
+    /// `split_ranges` says each agent's part is needed, `GuildOnly` elsewhere (grouping by
+    /// agent is most of a partial day's cost); both reads at once.
+    pub(super) async fn read_split<T, F, Fut>(
+        &self,
+        ranges: &[(Millis, Millis)],
+        w: Window,
+        read: F,
+    ) -> Result<Vec<((Millis, Millis), T)>>
+    where
+        F: Fn(Ranges, PieceScope<'a>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>>>,
+    {
+        let (own, rest) = self.split_ranges(ranges, w);
+        let (own_out, rest_out) = tokio::try_join!(read(own.clone(), self.scope()), async {
+            match rest.is_empty() {
+                true => Ok(Vec::new()),
+                false => read(rest.clone(), PieceScope::GuildOnly).await,
+            }
+        })?;
+        Ok(own
+            .into_iter()
+            .zip(own_out)
+            .chain(rest.into_iter().zip(rest_out))
+            .collect())
+    }
+
+    /// The pieces of `ranges` (`read_split`), their lists sorted.
+    async fn read_pieces(
         &self,
         ranges: &[(Millis, Millis)],
         w: Window,
     ) -> Result<HashMap<(Millis, Millis), Piece>> {
-        let (own, rest) = self.split_ranges(ranges, w);
-        let deadline = self.rules.deadline_ms;
-        let store = self.store;
-        let (own_pieces, rest_pieces) = tokio::try_join!(
-            store.kpi_pieces(self.guild, &own, deadline, self.scope()),
-            async {
-                match rest.is_empty() {
-                    true => Ok(Vec::new()),
-                    false => {
-                        let scope = PieceScope::GuildOnly;
-                        store.kpi_pieces(self.guild, &rest, deadline, scope).await
-                    }
-                }
-            }
-        )?;
+        let (store, guild, deadline) = (self.store, self.guild, self.rules.deadline_ms);
+        let read = move |ranges: Ranges, scope| async move {
+            store.kpi_pieces(guild, &ranges, deadline, scope).await
+        };
         let mut out = HashMap::with_capacity(ranges.len());
-        for (range, mut p) in own
-            .into_iter()
-            .zip(own_pieces)
-            .chain(rest.into_iter().zip(rest_pieces))
-        {
+        for (range, mut p) in self.read_split(ranges, w, read).await? {
             p.sort();
             out.insert(range, p);
         }

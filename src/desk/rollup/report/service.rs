@@ -2,7 +2,7 @@
 //! parts and its partial days' (summed from the facts), corrected at the report's `now` for
 //! the few requests and conversations that `now` decides (`domain::rollup::levels`).
 
-use super::{Reader, Segment};
+use super::{Ranges, Reader, Segment};
 use crate::domain::kpi::Window;
 use crate::domain::rollup::levels::{resolution_status, standing, Standing};
 use crate::domain::rollup::{Piece, ServicePart, ServicePiece};
@@ -11,7 +11,7 @@ use crate::domain::sla::{
 };
 use crate::domain::stats::DelayStats;
 use crate::domain::Millis;
-use crate::store::{LiveConversation, PieceScope, Result};
+use crate::store::{LiveConversation, Result};
 use std::collections::{BTreeMap, HashMap};
 
 /// The unanswered requests read per round at first; each round doubles it.
@@ -27,44 +27,27 @@ struct InProgress {
 
 impl Reader<'_> {
     /// The partial days (time ranges) of `w` and of the window before it.
-    pub(super) fn service_ranges(&self, w: Window) -> Vec<(Millis, Millis)> {
-        [w, w.previous()]
-            .into_iter()
-            .flat_map(|win| self.segments(win))
-            .filter_map(|s| match s {
-                Segment::Range(a, b) => Some((a, b)),
-                Segment::Day(_) => None,
-            })
-            .collect()
+    pub(super) fn service_ranges(&self, w: Window) -> Ranges {
+        self.partial_ranges([w, w.previous()])
     }
 
-    /// The service pieces of `ranges`; of the guild's report, each agent's only on the ranges
-    /// of `w` (the agents' table is of `w` alone).
+    /// The service pieces of `ranges` (`read_split`: of the guild's report, each agent's only
+    /// on the ranges of `w`, the agents' table's window).
     pub(super) async fn read_service_pieces(
         &self,
         ranges: &[(Millis, Millis)],
         w: Window,
     ) -> Result<HashMap<(Millis, Millis), ServicePiece>> {
-        let (own, rest) = self.split_ranges(ranges, w);
-        let store = self.store;
-        let (own_pieces, rest_pieces) = tokio::try_join!(
-            store.report_service_pieces(self.guild, &own, self.rules, self.scope()),
-            async {
-                match rest.is_empty() {
-                    true => Ok(Vec::new()),
-                    false => {
-                        let scope = PieceScope::GuildOnly;
-                        store
-                            .report_service_pieces(self.guild, &rest, self.rules, scope)
-                            .await
-                    }
-                }
-            }
-        )?;
-        Ok(own
+        let (store, guild, rules) = (self.store, self.guild, self.rules);
+        let read = move |ranges: Ranges, scope| async move {
+            store
+                .report_service_pieces(guild, &ranges, rules, scope)
+                .await
+        };
+        Ok(self
+            .read_split(ranges, w, read)
+            .await?
             .into_iter()
-            .zip(own_pieces)
-            .chain(rest.into_iter().zip(rest_pieces))
             .collect())
     }
 
