@@ -92,7 +92,9 @@ pub enum Command {
     /// `/setup transcripts:True`; otherwise no content is stored).
     Transcript(TranscriptArgs),
     /// Serve the web dashboard (and /metrics, /healthz) alone, against the database: for a
-    /// second machine or a read replica. `reactif run` serves it too when DASHBOARD_ADDR is set.
+    /// second machine. It writes (sessions, and the rollups it brings up to date before each
+    /// report), so it needs the primary database, not a read-only replica. `reactif run` serves
+    /// it too when DASHBOARD_ADDR is set.
     ///
     /// Who may see a guild is asked of Discord with the bot's token (DISCORD_TOKEN, and
     /// DISCORD_API_URL if the bot uses one). People log in with /dashboard in Discord, or with

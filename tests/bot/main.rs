@@ -24,6 +24,7 @@ mod privacy;
 mod relay;
 mod resilience;
 mod service_levels;
+mod serving;
 mod shard_start;
 mod sharding;
 mod surveys;

@@ -38,6 +38,17 @@ impl BotProcess {
         log: &std::path::Path,
         args: &[&str],
     ) -> BotProcess {
+        Self::start_with_env(fake, db_url, log, args, &[])
+    }
+
+    /// `start_with`, with more environment variables (the dashboard's addresses, say).
+    pub fn start_with_env(
+        fake: &FakeDiscord,
+        db_url: &str,
+        log: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> BotProcess {
         let file = std::fs::File::options()
             .create(true)
             .append(true)
@@ -50,6 +61,7 @@ impl BotProcess {
             .env("DISCORD_API_URL", fake.base_url())
             .env("DATABASE_URL", db_url)
             .env("RUST_LOG", "warn,reactif=info")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(file)
             .spawn()
