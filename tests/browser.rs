@@ -104,8 +104,9 @@ async fn browser(port: u16, downloads: &Path) -> Client {
         .expect("a chromium session")
 }
 
-/// Three conversations of the last week answered by Alex (one rated 2, one rated 5) and one
-/// the week before.
+/// Three conversations of the last week answered by Alex (one rated 2, one rated 5), one the
+/// week before, and one of the last week answered by Ada (rated 3). CSAT (ratings of 4 or 5):
+/// Alex 1 of 2 = 50 %, Ada 0 of 1 = 0 %: Ada is the agent with the lowest CSAT.
 async fn history(desk: &Desk, now: i64) {
     let mut n = 0u64;
     let mut ev = |place: &str, author: u64, at: i64, kind: EventKind| {
@@ -120,11 +121,12 @@ async fn history(desk: &Desk, now: i64) {
         }
     };
     let mut events = Vec::new();
-    for (i, (place, day, delay, rating)) in [
-        ("h0", 10, 30, None),
-        ("h1", 3, 2, Some(2)),
-        ("h2", 2, 10, Some(5)),
-        ("h3", 1, 4, None),
+    for (i, (place, day, delay, rating, agent)) in [
+        ("h0", 10, 30, None, ids::ALEX),
+        ("h1", 3, 2, Some(2), ids::ALEX),
+        ("h2", 2, 10, Some(5), ids::ALEX),
+        ("h3", 1, 4, None, ids::ALEX),
+        ("h4", 4, 6, Some(3), ids::ADA),
     ]
     .into_iter()
     .enumerate()
@@ -133,7 +135,7 @@ async fn history(desk: &Desk, now: i64) {
         events.push(ev(place, ids::CODY, start, EventKind::CustomerMessage));
         let answer = ev(
             place,
-            ids::ALEX,
+            agent,
             start + delay * MINUTE,
             EventKind::AgentMessage,
         );
@@ -298,7 +300,7 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
         .for_url(format!("{base}/g/{GUILD}").parse().unwrap())
         .await
         .unwrap();
-    assert_eq!(figure(&c, "requests").await, "3", "the last 7 days");
+    assert_eq!(figure(&c, "requests").await, "4", "the last 7 days");
     shot(&c, "overview").await;
 
     c.find(Locator::Css("a.preset[href*='period=30d']"))
@@ -311,10 +313,34 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
         .for_element(Locator::Css("a.preset.on[href*='period=30d']"))
         .await
         .unwrap();
-    assert_eq!(figure(&c, "requests").await, "4", "the last 30 days");
+    assert_eq!(figure(&c, "requests").await, "5", "the last 30 days");
     shot(&c, "overview-30d").await;
 
-    // The agents table, then Alex's page, by the name Discord gives.
+    // The agents' table sorted by CSAT, lowest first: Ada (0 %) comes before Alex (50 %), who
+    // answered more and leads the unsorted table. Then her page, by the name Discord gives.
+    let first_row = || async {
+        c.find(Locator::Css("table.agents tbody tr"))
+            .await
+            .unwrap()
+            .attr("data-agent")
+            .await
+            .unwrap()
+    };
+    assert_eq!(first_row().await, Some(ids::ALEX.to_string()));
+    follow(
+        &c,
+        Locator::Css("table.agents thead a[href*='sort=csat']"),
+        "table.agents tbody tr",
+    )
+    .await;
+    assert_eq!(first_row().await, Some(ids::ADA.to_string()));
+    c.execute(
+        "document.querySelector('table.agents').scrollIntoView()",
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    shot(&c, "agents-by-csat").await;
     follow(
         &c,
         Locator::Css("table.agents tbody a"),
@@ -328,11 +354,12 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
         .text()
         .await
         .unwrap();
-    assert!(title.contains("Alex-Agent"), "{title}");
+    assert!(title.contains("Ada"), "{title}");
     assert!(path_of(&c)
         .await
-        .starts_with(&format!("/g/{GUILD}/agents/{}", ids::ALEX)));
-    assert_eq!(figure(&c, "answered").await, "4");
+        .starts_with(&format!("/g/{GUILD}/agents/{}", ids::ADA)));
+    assert_eq!(figure(&c, "answered").await, "1");
+    assert_eq!(figure(&c, "csat").await, "0");
     shot(&c, "agent").await;
 
     // Satisfaction: the 2 comes first and leads to its conversation.
@@ -395,7 +422,7 @@ async fn a_team_lead_logs_in_with_discord_and_finds_the_conversation_behind_a_lo
     assert!(csv.starts_with(reactif::report::csv::EXPORT_HEADER));
     assert_eq!(
         csv.lines().count(),
-        1 + 4,
+        1 + 5,
         "a row per request of the 30 days"
     );
 
