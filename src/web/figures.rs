@@ -1,6 +1,6 @@
 //! The report's figures as table rows: each with its JSON name (`data-figure`, as in
 //! `reactif stats --format json`), its exact value (`data-value`), its value for people, the
-//! previous period's and the change, coloured by whether it is better or worse.
+//! previous period's (exact in `data-previous`) and the change, coloured by whether it is better or worse.
 
 use super::texts::WebTexts;
 use crate::domain::kpi::{Figures, Report};
@@ -25,6 +25,8 @@ pub struct Row {
     /// The exact value, as the JSON report has it (empty when it has `null`).
     pub raw: String,
     pub shown: String,
+    /// The previous period's exact value, as the JSON report's `previous` has it.
+    pub previous_raw: String,
     pub previous: String,
     pub trend: String,
     good: Good,
@@ -40,6 +42,7 @@ fn count(key: &str, label: &str, cur: u64, prev: u64, good: Good, t: &Texts) -> 
         label: label.into(),
         raw: cur.to_string(),
         shown: cur.to_string(),
+        previous_raw: prev.to_string(),
         previous: prev.to_string(),
         trend: trend_count(cur, prev, t),
         good,
@@ -52,6 +55,7 @@ fn fraction(key: &str, label: &str, cur: Option<f64>, prev: Option<f64>) -> Row 
         label: label.into(),
         raw: opt(cur),
         shown: percent(cur),
+        previous_raw: opt(prev),
         previous: percent(prev),
         trend: trend_points(cur, prev),
         good: Good::Up,
@@ -67,6 +71,7 @@ fn delays(key: &str, label: &str, cur: &DelayStats, prev: &DelayStats, t: &Texts
             .mean
             .map(human_delay)
             .unwrap_or_else(|| crate::report::NOT_AVAILABLE.into()),
+        previous_raw: opt(prev.mean),
         previous: prev
             .mean
             .map(human_delay)
@@ -79,6 +84,7 @@ fn delays(key: &str, label: &str, cur: &DelayStats, prev: &DelayStats, t: &Texts
         label: format!("{label} · {shown_name}"),
         raw: opt(c),
         shown: human_ms(c),
+        previous_raw: opt(p),
         previous: human_ms(p),
         trend: trend_delay(c.map(|v| v as f64), p.map(|v| v as f64)),
         good: Good::Down,
@@ -211,6 +217,7 @@ pub fn rows(r: &Report, t: &Texts, web: &WebTexts) -> Vec<Row> {
         label: t.average_rating.into(),
         raw: opt(c.average_rating()),
         shown: avg(c.average_rating()),
+        previous_raw: opt(p.average_rating()),
         previous: avg(p.average_rating()),
         trend: trend_delay(c.average_rating(), p.average_rating()),
         good: Good::Up,
@@ -232,7 +239,7 @@ pub fn table(rows: &[Row], head: [&str; 4]) -> Markup {
                         tr data-figure=(row.key) {
                             td { (row.label) }
                             td.num.value data-value=(row.raw) { (row.shown) }
-                            td.num.muted { (row.previous) }
+                            td.num.muted data-previous=(row.previous_raw) { (row.previous) }
                             td.num class=(row.class()) { (row.trend) }
                         }
                     }

@@ -218,7 +218,9 @@ fn service(s: &crate::domain::sla::ServiceLevels, rt: &Texts) -> Markup {
                     (percent(ratio(a.attainment())))
                 }
                 td.num { (a.met) " / " (a.missed) }
-                td.num.muted { (percent(ratio(p.attainment()))) }
+                td.num.muted data-previous=(ratio(p.attainment()).map(|v| v.to_string()).unwrap_or_default()) {
+                    (percent(ratio(p.attainment())))
+                }
             }
         }
     };

@@ -10,7 +10,7 @@ use axum::http::{header, Request, StatusCode};
 use fake_discord::*;
 use reactif::clock::{Clock, FixedClock, SystemClock};
 use reactif::desk::dashboard::LINK_LIFETIME;
-use reactif::domain::{format_time, Event, EventKind, DAY, MINUTE};
+use reactif::domain::{format_time, Event, EventKind, DAY, HOUR, MINUTE};
 use reactif::settings::Secret;
 use reactif::web::{self, Web, WebSettings};
 use serde_json::Value;
@@ -385,6 +385,18 @@ pub(crate) fn page_figures(html: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Each figure's previous-period value on the page (`data-figure` rows with `data-previous`).
+fn page_previous(html: &str) -> Vec<(String, String)> {
+    html.split("data-figure=\"")
+        .skip(1)
+        .filter_map(|row| {
+            let key = row.split('"').next()?;
+            let previous = row.split("data-previous=\"").nth(1)?.split('"').next()?;
+            Some((key.to_string(), previous.to_string()))
+        })
+        .collect()
+}
+
 /// The JSON report's value at a dotted path, as the page writes it (`null` → empty).
 pub(crate) fn json_at(report: &Value, path: &str) -> Option<f64> {
     let mut v = report;
@@ -420,9 +432,18 @@ async fn assert_page_matches_cli(
         figures.len() >= 18,
         "every figure is on the page: {figures:?}"
     );
+    let keys = figures.len();
     for (key, shown) in figures {
         let on_page: Option<f64> = (!shown.is_empty()).then(|| shown.parse().unwrap());
         assert_eq!(on_page, json_at(&json, &key), "{key} for {query}");
+    }
+    // The previous period's column, each figure of it.
+    let previous = page_previous(&page.body);
+    assert_eq!(previous.len(), keys, "a previous value for each figure");
+    for (key, shown) in previous {
+        let on_page: Option<f64> = (!shown.is_empty()).then(|| shown.parse().unwrap());
+        let path = format!("previous.{key}");
+        assert_eq!(on_page, json_at(&json, &path), "{path} for {query}");
     }
     let alert = if json["load_alert"] == true {
         "true"
@@ -435,10 +456,22 @@ async fn assert_page_matches_cli(
 #[tokio::test]
 async fn the_overview_shows_the_figures_of_reactif_stats_json_for_the_same_window() {
     let bot = spawn_bot().await;
+    // Service-level targets, so that their section is on the page and checked too.
+    let mut rules = bot.store().guild_rules(GUILD).await.unwrap();
+    rules.sla.first_response = Some(5 * MINUTE);
+    rules.sla.next_response = Some(HOUR);
+    rules.sla.resolution = Some(DAY);
+    bot.store().save_guild_rules(GUILD, &rules).await.unwrap();
     let now = now_ms();
     history(&bot, now).await;
     let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
     let cookie = logged_in(&web, ids::ALEX).await;
+    let sla = get(&web, &format!("/g/{GUILD}?period=30d"), Some(&cookie)).await;
+    assert!(
+        sla.body
+            .contains("data-figure=\"sla.first_response.attainment\""),
+        "the service levels are shown"
+    );
     let window = |since: &str, until: Option<&str>| reactif::cli::WindowArgs {
         guild: Some(GUILD.into()),
         agent: None,
