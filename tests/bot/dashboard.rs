@@ -408,12 +408,14 @@ pub(crate) fn json_at(report: &Value, path: &str) -> Option<f64> {
     v.as_f64()
 }
 
+/// Asserts the page of `query` shows the CLI's figures for `cli_window`; returns how many
+/// reasons the badge is not awarded it lists.
 async fn assert_page_matches_cli(
     web: &Arc<Web>,
     cookie: &str,
     query: &str,
     cli_window: reactif::cli::WindowArgs,
-) {
+) -> usize {
     let clock = FixedClock::new(web.clock.now());
     let args = reactif::cli::StatsArgs {
         window: cli_window,
@@ -451,6 +453,19 @@ async fn assert_page_matches_cli(
         "false"
     };
     assert!(page.body.contains(&format!("data-load-alert=\"{alert}\"")));
+    // The badge, and each reason it is not awarded.
+    let awarded = json["badge"]["awarded"] == true;
+    assert_eq!(page.body.contains("class=\"badge ok\""), awarded, "{query}");
+    let failing = json["badge"]["failing"].as_array().unwrap().len();
+    let listed = page
+        .body
+        .split("<ul class=\"failing\">")
+        .nth(1)
+        .map_or(0, |rest| {
+            rest.split("</ul>").next().unwrap().matches("<li>").count()
+        });
+    assert_eq!(listed, failing, "the badge's failures for {query}");
+    failing
 }
 
 #[tokio::test]
@@ -479,8 +494,9 @@ async fn the_overview_shows_the_figures_of_reactif_stats_json_for_the_same_windo
         until: until.map(str::to_string),
         now: Some(format_time(now)),
     };
-    assert_page_matches_cli(&web, &cookie, "period=7d", window("7d", None)).await;
-    assert_page_matches_cli(&web, &cookie, "period=30d", window("30d", None)).await;
+    let mut failures =
+        assert_page_matches_cli(&web, &cookie, "period=7d", window("7d", None)).await;
+    failures += assert_page_matches_cli(&web, &cookie, "period=30d", window("30d", None)).await;
     // Dates: both days included on the page; `--until` is exclusive.
     let day = |ms: i64| reactif::domain::kpi::local_day(&chrono_tz::Tz::UTC, ms);
     let (from, to) = (day(now - 12 * DAY), day(now - 2 * DAY));
@@ -492,6 +508,7 @@ async fn the_overview_shows_the_figures_of_reactif_stats_json_for_the_same_windo
         window(&from.to_string(), Some(&until.to_string())),
     )
     .await;
+    assert!(failures > 0, "a badge not awarded was compared");
     // A period that cannot be read is explained, not guessed.
     let bad = get(&web, &format!("/g/{GUILD}?from=yesterday"), Some(&cookie)).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
