@@ -125,6 +125,9 @@ pub struct DashboardArgs {
     /// that opens it.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: the demo guild's language, en or fr (its pages are in it).
+    #[arg(long, default_value = "en", requires = "demo")]
+    pub lang: String,
 }
 
 #[derive(Args, Debug)]

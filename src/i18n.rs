@@ -298,7 +298,7 @@ pub const FR: Texts = Texts {
     demo_generated: "{events} événements générés ({weeks} semaines de trafic de support pour le serveur {guild}) dans {database} en {seconds} s.",
     demo_chart: "Graphique",
     demo_try: "Essayez",
-    demo_dashboard: "Le tableau de bord sur ces données, sans Discord : reactif dashboard --demo (affiche un lien à ouvrir)",
+    demo_dashboard: "Le tableau de bord sur ces données, sans Discord : reactif dashboard --demo --lang fr (affiche un lien à ouvrir)",
     previous: "précédent",
     agents: "Agents",
     agent: "Agent",

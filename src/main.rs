@@ -296,7 +296,11 @@ async fn dashboard_command(database: &str, args: &cli::DashboardArgs) -> anyhow:
     let desk = cli::open_desk(database).await?;
     let clock = SystemClock;
     let members: Arc<dyn web::Members> = if args.demo {
-        load_demo(&desk, clock.now()).await?;
+        let locale: Locale = args
+            .lang
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--lang: {e}"))?;
+        load_demo(&desk, clock.now(), locale).await?;
         Arc::new(web::DemoMembers)
     } else {
         let bot = reactif::settings::BotSettings::from_env().map_err(|e| {
@@ -323,11 +327,11 @@ async fn dashboard_command(database: &str, args: &cli::DashboardArgs) -> anyhow:
 }
 
 /// The demo's traffic, afresh, for `reactif dashboard --demo`.
-async fn load_demo(desk: &reactif::desk::Desk, now: i64) -> anyhow::Result<()> {
+async fn load_demo(desk: &reactif::desk::Desk, now: i64, locale: Locale) -> anyhow::Result<()> {
     let events = demo::generate(now, 5, 42);
     desk.store().delete_guild_events(demo::DEMO_GUILD).await?;
     desk.store()
-        .save_guild_rules(demo::DEMO_GUILD, &demo::demo_rules(Locale::En))
+        .save_guild_rules(demo::DEMO_GUILD, &demo::demo_rules(locale))
         .await?;
     for chunk in events.chunks(2_000) {
         desk.ingest(chunk).await?;

@@ -192,12 +192,9 @@ fn dashboard_process(database: &str, args: &[&str]) -> std::process::Child {
         .expect("reactif dashboard starts")
 }
 
-#[tokio::test]
-async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let addr = free_addr();
-    let mut child = dashboard_process(&database, &["--demo", "--addr", &addr]);
+/// `reactif dashboard --demo ARGS` on `database`, and the link it prints.
+async fn demo_link(database: &str, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = dashboard_process(database, &[&["--demo"], args].concat());
     // The link is the last thing it prints: read until it comes (or the process ends).
     let stdout = child.stdout.take().unwrap();
     let link = tokio::task::spawn_blocking(move || {
@@ -213,6 +210,15 @@ async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sig
         let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
         panic!("no link printed; stderr:\n{err}")
     });
+    (child, link)
+}
+
+#[tokio::test]
+async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let addr = free_addr();
+    let (mut child, link) = demo_link(&database, &["--addr", &addr]).await;
     assert!(
         link.starts_with(&format!("http://{addr}/login/link?t=")),
         "{link}"
@@ -273,6 +279,30 @@ async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sig
     })
     .await;
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn reactif_dashboard_demo_in_french_serves_french_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let addr = free_addr();
+    let (mut child, link) = demo_link(&database, &["--addr", &addr, "--lang", "fr"]).await;
+    let page = client().get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\""), "{html}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A language it does not have is refused by name.
+    let out = dashboard_process(
+        &database,
+        &["--demo", "--lang", "de", "--addr", &free_addr()],
+    )
+    .wait_with_output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--lang"), "{err}");
 }
 
 #[test]
