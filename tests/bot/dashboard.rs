@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-const BASE: &str = "http://dashboard.test";
+pub(crate) const BASE: &str = "http://dashboard.test";
 const TOKEN: &str = "fake-token-0123456789abcdefghij";
 const OTHER_GUILD: &str = "1191168956170379999";
 
@@ -42,7 +42,7 @@ pub(crate) async fn dashboard(bot: &TestBot, clock: Arc<dyn Clock>) -> Arc<Web> 
 
 pub(crate) struct Answer {
     pub status: StatusCode,
-    location: Option<String>,
+    pub location: Option<String>,
     cookie: Option<String>,
     content_type: String,
     pub body: String,
@@ -96,7 +96,7 @@ pub(crate) async fn get(web: &Arc<Web>, uri: &str, cookie: Option<&str>) -> Answ
 }
 
 /// The token of a one-time link (`…/login/link?t=TOKEN`).
-fn token_of(link: &str) -> String {
+pub(crate) fn token_of(link: &str) -> String {
     let start = link.find("/login/link?t=").expect("a dashboard link") + "/login/link?t=".len();
     link[start..]
         .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
@@ -106,7 +106,7 @@ fn token_of(link: &str) -> String {
 }
 
 /// Spends a link; returns the answer (with the session cookie when it worked).
-async fn spend(web: &Arc<Web>, token: &str) -> Answer {
+pub(crate) async fn spend(web: &Arc<Web>, token: &str) -> Answer {
     call(web, "POST", "/login/link", None, Some(format!("t={token}"))).await
 }
 
@@ -122,7 +122,7 @@ pub(crate) async fn logged_in(web: &Arc<Web>, user: u64) -> String {
     session_cookie(&answer)
 }
 
-fn session_cookie(a: &Answer) -> String {
+pub(crate) fn session_cookie(a: &Answer) -> String {
     let set = a.cookie.as_deref().expect("a session cookie");
     assert!(
         set.contains("HttpOnly") && set.contains("SameSite=Lax"),

@@ -16,6 +16,7 @@ mod steps;
 mod catch_up;
 mod commands;
 mod dashboard;
+mod dashboard_access;
 mod dashboard_pages;
 mod engagement;
 mod limits;
