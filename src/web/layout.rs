@@ -4,7 +4,7 @@
 use super::texts::WebTexts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, Render, DOCTYPE};
 
 const CSS: &str = include_str!("../../assets/web/app.css");
 
@@ -64,7 +64,7 @@ fn shell(t: &WebTexts, title: &str, logged_in: bool, body: Markup) -> Response {
 }
 
 /// A page with one sentence, for errors.
-pub fn message(status: StatusCode, t: &WebTexts, text: &str) -> Response {
+pub fn message(status: StatusCode, t: &WebTexts, text: impl Render) -> Response {
     let mut r = page(
         t,
         t.title,

@@ -120,6 +120,33 @@ mod tests {
         assert_eq!(q.query_string(), "from=2026-11-01&to=2026-11-07");
     }
 
+    /// The values named by the message of a period not known: the code of the message but the
+    /// echoed value.
+    fn named(t: &super::super::texts::WebTexts) -> Vec<String> {
+        let said = Problem::BadPeriod("1y".into()).say(t).into_string();
+        let mut out = Vec::new();
+        for part in said.split("<code>").skip(1) {
+            out.push(part.split("</code>").next().unwrap().to_string());
+        }
+        assert_eq!(out.first().map(String::as_str), Some("1y"), "{said}");
+        out.split_off(1)
+    }
+
+    #[test]
+    fn a_period_not_known_is_answered_with_the_values_the_address_takes_in_both_languages() {
+        let now = parse_time("2026-12-01T12:00:00Z").unwrap();
+        for t in [super::super::texts::EN, super::super::texts::FR] {
+            assert_eq!(named(t), PRESETS, "{:?}", t.lang);
+            for p in named(t) {
+                let q = PeriodQuery {
+                    period: Some(p.clone()),
+                    ..PeriodQuery::default()
+                };
+                assert!(q.window(&Tz::UTC, now).is_ok(), "{p}");
+            }
+        }
+    }
+
     #[test]
     fn presets_end_now_and_bad_input_says_what_to_write() {
         let now = parse_time("2026-12-01T12:00:00Z").unwrap();
@@ -137,7 +164,9 @@ mod tests {
             panic!("accepted a bad date")
         };
         assert!(
-            why.say(super::super::texts::EN).contains("2026-11-01"),
+            why.say(super::super::texts::EN)
+                .into_string()
+                .contains("2026-11-01"),
             "{why:?}"
         );
         let backwards = PeriodQuery {

@@ -384,7 +384,8 @@ async fn agents_are_shown_by_their_name_in_discord() {
     bot.stop().await;
 }
 
-/// The words of a page's text (not its tags or attributes), split on anything not a letter.
+/// The words of a page's text (not its tags or attributes, nor `<code>`: values to type), split
+/// on anything not a letter.
 fn words(html: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = html;
@@ -409,9 +410,11 @@ fn words(html: &str) -> BTreeSet<String> {
         };
         let tag = &rest[end..end + close];
         rest = &rest[end + close + 1..];
-        // A stylesheet inline would be words of no language.
-        if tag.starts_with("<style") {
-            rest = &rest[rest.find("</style>").unwrap_or(0)..];
+        // A stylesheet inline would be words of no language; code is typed as it is.
+        for (open, shut) in [("<style", "</style>"), ("<code", "</code>")] {
+            if tag.starts_with(open) {
+                rest = &rest[rest.find(shut).unwrap_or(0)..];
+            }
         }
     }
     out
@@ -452,8 +455,7 @@ const SHARED: &[&str] = &[
     "minutes",
     "support",
     "pts",
-    // Typed by the visitor and echoed, or a command to type: `/setup transcripts:True`.
-    "yesterday",
+    // A command to type: `/setup transcripts:True`.
     "setup",
     "transcripts",
     "True",
@@ -485,6 +487,7 @@ async fn the_french_pages_have_no_english_fragment() {
         format!("/g/{GUILD}/engagement?period=7d"),
         format!("/g/{GUILD}/c/h1"),
         format!("/g/{GUILD}?from=yesterday"),
+        format!("/g/{GUILD}?from=2020-03-01&to=soon"),
         format!("/g/{GUILD}?period=1y"),
         format!("/g/{GUILD}/agents/nobody"),
         format!("/g/{}", OTHER_GUILD_ID),
