@@ -5,6 +5,7 @@
 use super::layout;
 use super::overview::{agent_name, enter, local_time};
 use super::satisfaction::timeline;
+use super::texts::keep;
 use super::{Web, WebError};
 use crate::domain::EventKind;
 use crate::report::human_ms;
@@ -60,7 +61,7 @@ pub async fn page(
         let tz = &g.rules.timezone;
         let body = html! {
             h1 { (t.conversation) " " code { (key) } }
-            p { a href=(format!("/g/{guild}")) { "← " (rt.report_title) } }
+            p { a href=(format!("/g/{guild}{}", keep(q.lang.as_deref()))) { "← " (rt.report_title) } }
             section {
                 h2 { (rt.requests) }
                 div.scroll { table {

@@ -63,12 +63,13 @@ fn shell(t: &WebTexts, title: &str, logged_in: bool, body: Markup) -> Response {
         .into_response()
 }
 
-/// A page with one sentence, for errors.
+/// A page with one sentence, for errors; back home in the page's language.
 pub fn message(status: StatusCode, t: &WebTexts, text: impl Render) -> Response {
+    let home = format!("/?lang={}", t.lang.code());
     let mut r = page(
         t,
         t.title,
-        html! { p.card { (text) } p { a href="/" { "← " (t.back) } } },
+        html! { p.card { (text) } p { a href=(home) { "← " (t.back) } } },
     );
     *r.status_mut() = status;
     r

@@ -157,9 +157,8 @@ pub fn period_form(
     t: &WebTexts,
 ) -> Markup {
     let lang = q
-        .lang
-        .as_deref()
-        .map(|l| format!("&lang={l}"))
+        .lang()
+        .map(|l| format!("&lang={}", l.code()))
         .unwrap_or_default();
     let (from, to) = (
         crate::domain::format_time(window.from),
@@ -178,7 +177,7 @@ pub fn period_form(
             form.period method="get" action=(base) {
                 label { (t.from) input type="date" name="from" value=(q.from.clone().unwrap_or_default()) required; }
                 label { (t.to) input type="date" name="to" value=(q.to.clone().unwrap_or_default()); }
-                @if let Some(l) = &q.lang { input type="hidden" name="lang" value=(l); }
+                @if let Some(l) = q.lang() { input type="hidden" name="lang" value=(l.code()); }
                 button type="submit" { (t.show) }
             }
             p.muted { (from) " → " (to) " (" (tz.name()) ")" }

@@ -2,7 +2,7 @@
 //! now) or dates (`?from=2026-11-01&to=2026-11-07`, days in the guild's time zone, both
 //! included, as people read a date range). Seven days by default, like `/stats`.
 
-use super::texts::Problem;
+use super::texts::{Lang, Problem};
 use super::WebError;
 use crate::domain::kpi::{local_midnight, Window};
 use crate::domain::{Millis, DAY};
@@ -87,15 +87,27 @@ impl PeriodQuery {
         Ok(Window { from, to, now })
     }
 
-    /// The query that shows the same period (for links to other pages and files).
+    /// The language the visitor chose (`?lang=`), kept by links; none when the page is in the
+    /// guild's language.
+    pub fn lang(&self) -> Option<Lang> {
+        Lang::parse(self.lang.as_deref())
+    }
+
+    /// The query that shows the same period in the same language (for links to other pages and
+    /// files).
     pub fn query_string(&self) -> String {
-        match (self.dates(), self.preset()) {
+        let period = match (self.dates(), self.preset()) {
             (Some((from, to)), _) => match to {
                 Some(to) => format!("from={from}&to={to}"),
                 None => format!("from={from}"),
             },
             (None, Some(p)) => format!("period={p}"),
             (None, None) => String::new(),
+        };
+        match self.lang() {
+            Some(l) if period.is_empty() => format!("lang={}", l.code()),
+            Some(l) => format!("{period}&lang={}", l.code()),
+            None => period,
         }
     }
 }
@@ -118,6 +130,18 @@ mod tests {
         assert_eq!(w.from, parse_time("2026-10-31T23:00:00Z").unwrap());
         assert_eq!(w.to, parse_time("2026-11-07T23:00:00Z").unwrap());
         assert_eq!(q.query_string(), "from=2026-11-01&to=2026-11-07");
+    }
+
+    #[test]
+    fn links_keep_the_language_the_visitor_chose_and_only_ours() {
+        let q = |lang: Option<&str>| PeriodQuery {
+            period: Some("30d".into()),
+            lang: lang.map(Into::into),
+            ..PeriodQuery::default()
+        };
+        assert_eq!(q(Some("fr")).query_string(), "period=30d&lang=fr");
+        assert_eq!(q(None).query_string(), "period=30d");
+        assert_eq!(q(Some("fr&sort=x")).query_string(), "period=30d");
     }
 
     /// The values named by the message of a period not known: the code of the message but the

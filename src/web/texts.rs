@@ -329,6 +329,14 @@ pub fn choose(query: Option<&str>, headers: &axum::http::HeaderMap) -> Lang {
         .unwrap_or(Lang::En)
 }
 
+/// `?lang=xx` for a link without other parameters, keeping the visitor's choice of language;
+/// nothing when they chose none (the page is then in the guild's language, as the next one).
+pub fn keep(lang: Option<&str>) -> String {
+    Lang::parse(lang)
+        .map(|l| format!("?lang={}", l.code()))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

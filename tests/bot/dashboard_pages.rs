@@ -420,6 +420,20 @@ fn words(html: &str) -> BTreeSet<String> {
     out
 }
 
+/// The internal links of a page (`<a href="/…">`) that do not keep `lang=LANG`.
+fn links_without_lang<'a>(html: &'a str, lang: &str) -> Vec<&'a str> {
+    tags(html, "href=\"/")
+        .into_iter()
+        .filter(|t| t.starts_with("<a "))
+        .filter_map(|t| attr(t, "href"))
+        .filter(|href| {
+            let query = href.split_once('?').map_or("", |(_, q)| q);
+            let query = query.split('#').next().unwrap_or_default();
+            !query.split("&amp;").any(|kv| kv == format!("lang={lang}"))
+        })
+        .collect()
+}
+
 /// Words English and French share on these pages: names, units, acronyms, ids.
 const SHARED: &[&str] = &[
     "CSAT",
@@ -512,10 +526,14 @@ async fn the_french_pages_have_no_english_fragment() {
         if !english.is_empty() {
             found.push(format!("{uri}: {english:?}"));
         }
+        let unkept = links_without_lang(&fr.body, "fr");
+        if !unkept.is_empty() {
+            found.push(format!("{uri}: links without lang=fr: {unkept:?}"));
+        }
     }
     assert!(
         found.is_empty(),
-        "English words in French pages: {found:#?}"
+        "English words in French pages, or links back to English: {found:#?}"
     );
     bot.stop().await;
 }
