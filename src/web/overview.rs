@@ -160,17 +160,12 @@ pub fn period_form(
         .lang()
         .map(|l| format!("&lang={}", l.code()))
         .unwrap_or_default();
-    let (from, to) = (
-        crate::domain::format_time(window.from),
-        crate::domain::format_time(window.to),
-    );
     html! {
         section {
             p.presets {
-                (t.period) " : "
+                (t.period) " "
                 @for p in PRESETS {
-                    @let label = if *p == "today" { t.today } else { p };
-                    a.preset.on[q.preset() == Some(p)] href=(format!("{base}?period={p}{lang}")) { (label) }
+                    a.preset.on[q.preset() == Some(p)] href=(format!("{base}?period={p}{lang}")) { (t.preset(p)) }
                     " "
                 }
             }
@@ -180,9 +175,20 @@ pub fn period_form(
                 @if let Some(l) = q.lang() { input type="hidden" name="lang" value=(l.code()); }
                 button type="submit" { (t.show) }
             }
-            p.muted { (from) " → " (to) " (" (tz.name()) ")" }
+            p.muted.window { (period_line(window, tz)) }
         }
     }
+}
+
+/// The period as the guild's people read it: its two ends in the guild's time zone, to the
+/// minute, and that zone's name (the same in every language).
+pub fn period_line(window: crate::domain::kpi::Window, tz: &chrono_tz::Tz) -> String {
+    format!(
+        "{} – {} ({})",
+        local_time(tz, window.from),
+        local_time(tz, window.to),
+        tz.name()
+    )
 }
 
 fn badge(r: &Report, rt: &Texts) -> Markup {

@@ -51,8 +51,11 @@ pub struct WebTexts {
     pub forbidden: &'static str,
     pub internal: &'static str,
     pub logout: &'static str,
+    /// Before the period's presets, with the language's colon.
     pub period: &'static str,
     pub today: &'static str,
+    /// A preset of `{n}` days (`7d` in the address).
+    pub days: &'static str,
     pub from: &'static str,
     pub to: &'static str,
     pub show: &'static str,
@@ -118,8 +121,9 @@ pub const EN: &WebTexts = &WebTexts {
     forbidden: "You are not an agent nor an admin (Manage Server) of this server, or it is not a server of this bot.",
     internal: "Something went wrong on our side; try again in a moment.",
     logout: "Log out",
-    period: "Period",
+    period: "Period:",
     today: "today",
+    days: "{n}d",
     from: "From",
     to: "to (included)",
     show: "Show",
@@ -185,8 +189,9 @@ pub const FR: &WebTexts = &WebTexts {
     forbidden: "Vous n'êtes ni agent ni admin (Gérer le serveur) de ce serveur, ou ce n'est pas un serveur de ce bot.",
     internal: "Un problème de notre côté ; réessayez dans un instant.",
     logout: "Se déconnecter",
-    period: "Période",
+    period: "Période :",
     today: "aujourd'hui",
+    days: "{n} j",
     from: "Du",
     to: "au (inclus)",
     show: "Afficher",
@@ -241,6 +246,21 @@ pub const FR: &WebTexts = &WebTexts {
     csv: "CSV",
     engagement: "Engagement",
 };
+
+impl WebTexts {
+    /// A period preset's label (`today`, `7d`…, as the address writes them) in this language.
+    pub fn preset(&self, preset: &str) -> String {
+        if preset == "today" {
+            return self.today.into();
+        }
+        match preset.strip_suffix('d') {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                self.days.replace("{n}", n)
+            }
+            _ => preset.into(),
+        }
+    }
+}
 
 /// The texts of `lang`, English when none is chosen.
 pub fn pick(lang: Option<Lang>) -> &'static WebTexts {
@@ -379,5 +399,12 @@ mod tests {
              write it as <code>YYYY-MM-DD</code>, for example <code>2026-11-01</code>."
         );
         assert!(say(false, EN).starts_with("The last day of the period, <code>x`&lt;</code>,"));
+    }
+
+    #[test]
+    fn presets_read_as_each_language_writes_days() {
+        let labels = |t: &WebTexts| ["today", "7d", "30d", "90d"].map(|p| t.preset(p)).join(" ");
+        assert_eq!(labels(EN), "today 7d 30d 90d");
+        assert_eq!(labels(FR), "aujourd'hui 7 j 30 j 90 j");
     }
 }

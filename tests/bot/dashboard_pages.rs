@@ -384,8 +384,9 @@ async fn agents_are_shown_by_their_name_in_discord() {
     bot.stop().await;
 }
 
-/// The words of a page's text (not its tags or attributes, nor `<code>`: values to type), split
-/// on anything not a letter.
+/// The words of a page's text (not its tags or attributes, nor `<code>`: values to type): runs
+/// of letters and digits holding a letter, of any length, so that `7d` or `a` are words and
+/// `2026-11-01` is none.
 fn words(html: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = html;
@@ -400,8 +401,8 @@ fn words(html: &str) -> BTreeSet<String> {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        for w in text.split(|c: char| !c.is_alphabetic()) {
-            if w.chars().count() > 1 {
+        for w in text.split(|c: char| !c.is_alphanumeric()) {
+            if w.chars().any(char::is_alphabetic) {
                 out.insert(w.to_string());
             }
         }
@@ -439,6 +440,9 @@ const SHARED: &[&str] = &[
     "CSAT",
     "CSV",
     "min",
+    "s",
+    "h",
+    "p90",
     "UTC",
     "reactif",
     "Discord",
@@ -469,6 +473,8 @@ const SHARED: &[&str] = &[
     "minutes",
     "support",
     "pts",
+    // The English article and the French verb ("il a été modifié").
+    "a",
     // A command to type: `/setup transcripts:True`.
     "setup",
     "transcripts",
@@ -535,6 +541,60 @@ async fn the_french_pages_have_no_english_fragment() {
         found.is_empty(),
         "English words in French pages, or links back to English: {found:#?}"
     );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn the_period_is_shown_in_the_guild_time_zone_in_both_languages() {
+    let bot = spawn_bot().await;
+    let mut rules = bot.store().guild_rules(GUILD).await.unwrap();
+    rules.timezone = chrono_tz::Asia::Tokyo;
+    bot.store().save_guild_rules(GUILD, &rules).await.unwrap();
+    let now = now_ms();
+    let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
+    let cookie = logged_in(&web, ids::ADA).await;
+    let tokyo = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let week = format!("{} – {} (Asia/Tokyo)", tokyo(now - 7 * DAY), tokyo(now));
+    for (query, line) in [
+        ("period=7d", week.as_str()),
+        // Whole days in Tokyo, the last one included: up to the next midnight.
+        (
+            "from=2020-03-01&to=2020-03-07",
+            "2020-03-01 00:00 – 2020-03-08 00:00 (Asia/Tokyo)",
+        ),
+    ] {
+        for page in ["", "/engagement"] {
+            for lang in ["en", "fr"] {
+                let uri = format!("/g/{GUILD}{page}?{query}&lang={lang}");
+                let p = get(&web, &uri, Some(&cookie)).await;
+                assert_eq!(p.status, StatusCode::OK, "{uri}: {}", p.body);
+                assert!(p.body.contains(line), "{uri}: {line} in {}", p.body);
+                assert!(!p.body.contains("Z (Asia"), "{uri}: no UTC timestamp");
+            }
+        }
+    }
+    // The presets' words and colon in each language; the address keeps `period=7d`.
+    let en = get(&web, &format!("/g/{GUILD}?lang=en"), Some(&cookie)).await;
+    let fr = get(&web, &format!("/g/{GUILD}?lang=fr"), Some(&cookie)).await;
+    assert!(en.body.contains("Period:") && !en.body.contains("Period :"));
+    assert!(fr.body.contains("Période :"), "{}", fr.body);
+    for (body, label) in [(&en.body, ">7d<"), (&fr.body, ">7 j<")] {
+        let preset = tags(body, "class=\"preset")
+            .into_iter()
+            .find(|t| attr(t, "href").is_some_and(|h| h.contains("?period=7d&amp;lang=")))
+            .expect("the 7d preset");
+        let after = &body[body.find(preset).unwrap() + preset.len()..];
+        assert!(
+            after.starts_with(&label[1..]),
+            "{label}: {preset}{after:.40}"
+        );
+    }
     bot.stop().await;
 }
 
