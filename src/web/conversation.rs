@@ -84,11 +84,11 @@ pub async fn page(
                             EventKind::CustomerMessage => { (t.customer) " " (e.author_id) }
                             EventKind::AgentMessage => { (rt.agent) " " (agent_name(&names, &e.author_id)) }
                             EventKind::Note => { (t.note) " " (e.author_id) }
-                            EventKind::BotMessage => { "bot" }
+                            EventKind::BotMessage => { (t.bot_message) }
                             EventKind::Close => { (t.closed) }
                             EventKind::SurveySent { .. } => { (t.survey_sent) }
                             EventKind::Rating { rating, .. } => { strong { (t.rating) " " (rating.get()) " / 5" } }
-                            EventKind::Comment { text, .. } => { (t.comment) " : « " (text) " »" }
+                            EventKind::Comment { text, .. } => { (t.comment_quoted.replace("{value}", text)) }
                         }
                         @if let Some(line) = transcript.iter().find(|l| l.message_id == e.id) {
                             blockquote { (line.content) }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use fake_discord::*;
 use reactif::clock::FixedClock;
 use reactif::domain::engagement::{EngagementEvent, EngagementKind};
-use reactif::domain::{format_time, DAY, HOUR, MINUTE};
+use reactif::domain::{format_time, Event, EventKind, DAY, HOUR, MINUTE};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -461,6 +461,7 @@ const SHARED: &[&str] = &[
     "agents",
     "admin",
     "admins",
+    // "the bot answers" / "le bot répond" (the login page, the forbidden page).
     "bot",
     "Audience",
     "audience",
@@ -497,6 +498,7 @@ async fn the_french_pages_have_no_english_fragment() {
     let now = now_ms();
     history(&bot, now).await;
     posts(&bot, now).await;
+    chatter(&bot, now, "👍 5/5").await;
     let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
     let cookie = logged_in(&web, ids::ADA).await;
     let pages = [
@@ -541,6 +543,61 @@ async fn the_french_pages_have_no_english_fragment() {
         found.is_empty(),
         "English words in French pages, or links back to English: {found:#?}"
     );
+    bot.stop().await;
+}
+
+/// A bot's message and Cody's comment in conversation `h1` (its survey is `s3`).
+async fn chatter(bot: &TestBot, now: i64, comment: &str) {
+    let ev = |n: u64, author: u64, at: i64, kind: EventKind| Event {
+        id: (snowflake_at(at) + n).to_string(),
+        guild_id: GUILD.into(),
+        place: "h1".into(),
+        author_id: author.to_string(),
+        at,
+        kind,
+    };
+    let at = now - 3 * DAY + 10 * MINUTE;
+    let events = [
+        ev(1, ids::BOT, at, EventKind::BotMessage),
+        ev(
+            2,
+            ids::CODY,
+            at + MINUTE,
+            EventKind::Comment {
+                survey_id: "s3".into(),
+                text: comment.into(),
+            },
+        ),
+    ];
+    bot.desk.ingest(&events).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_conversation_is_punctuated_in_the_visitors_language() {
+    let bot = spawn_bot().await;
+    let now = now_ms();
+    history(&bot, now).await;
+    chatter(&bot, now, "too slow").await;
+    let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
+    let cookie = logged_in(&web, ids::ADA).await;
+    let uri = format!("/g/{GUILD}/c/h1");
+    let en = get(&web, &format!("{uri}?lang=en"), Some(&cookie)).await;
+    let fr = get(&web, &format!("{uri}?lang=fr"), Some(&cookie)).await;
+    assert_eq!(en.status, StatusCode::OK, "{}", en.body);
+    assert!(en.body.contains("Comment: “too slow”"), "{}", en.body);
+    assert!(
+        !en.body.contains('«') && !en.body.contains(" :"),
+        "{}",
+        en.body
+    );
+    assert!(
+        fr.body.contains("Commentaire : « too slow »"),
+        "{}",
+        fr.body
+    );
+    // The bot's message is named through the texts, in each language.
+    assert!(en.body.contains(" · Bot message<"), "{}", en.body);
+    assert!(fr.body.contains(" · Message du bot<"), "{}", fr.body);
     bot.stop().await;
 }
 
