@@ -5,6 +5,7 @@
 use super::layout;
 use super::overview::{agent_name, enter, local_time};
 use super::satisfaction::timeline;
+use super::texts::keep;
 use super::{Web, WebError};
 use crate::domain::EventKind;
 use crate::report::human_ms;
@@ -60,7 +61,7 @@ pub async fn page(
         let tz = &g.rules.timezone;
         let body = html! {
             h1 { (t.conversation) " " code { (key) } }
-            p { a href=(format!("/g/{guild}")) { "← " (rt.report_title) } }
+            p { a href=(format!("/g/{guild}{}", keep(q.lang.as_deref()))) { "← " (rt.report_title) } }
             section {
                 h2 { (rt.requests) }
                 div.scroll { table {
@@ -83,11 +84,11 @@ pub async fn page(
                             EventKind::CustomerMessage => { (t.customer) " " (e.author_id) }
                             EventKind::AgentMessage => { (rt.agent) " " (agent_name(&names, &e.author_id)) }
                             EventKind::Note => { (t.note) " " (e.author_id) }
-                            EventKind::BotMessage => { "bot" }
+                            EventKind::BotMessage => { (t.bot_message) }
                             EventKind::Close => { (t.closed) }
                             EventKind::SurveySent { .. } => { (t.survey_sent) }
                             EventKind::Rating { rating, .. } => { strong { (t.rating) " " (rating.get()) " / 5" } }
-                            EventKind::Comment { text, .. } => { (t.comment) " : « " (text) " »" }
+                            EventKind::Comment { text, .. } => { (t.comment_quoted.replace("{value}", text)) }
                         }
                         @if let Some(line) = transcript.iter().find(|l| l.message_id == e.id) {
                             blockquote { (line.content) }

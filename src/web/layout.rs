@@ -4,7 +4,7 @@
 use super::texts::WebTexts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, Render, DOCTYPE};
 
 const CSS: &str = include_str!("../../assets/web/app.css");
 
@@ -63,12 +63,13 @@ fn shell(t: &WebTexts, title: &str, logged_in: bool, body: Markup) -> Response {
         .into_response()
 }
 
-/// A page with one sentence, for errors.
-pub fn message(status: StatusCode, t: &WebTexts, text: &str) -> Response {
+/// A page with one sentence, for errors; back home in the page's language.
+pub fn message(status: StatusCode, t: &WebTexts, text: impl Render) -> Response {
+    let home = format!("/?lang={}", t.lang.code());
     let mut r = page(
         t,
         t.title,
-        html! { p.card { (text) } p { a href="/" { "← " (t.back) } } },
+        html! { p.card { (text) } p { a href=(home) { "← " (t.back) } } },
     );
     *r.status_mut() = status;
     r

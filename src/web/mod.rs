@@ -144,7 +144,7 @@ impl IntoResponse for WebError {
             WebError::LoggedOut => Redirect::to("/").into_response(),
             WebError::Forbidden => layout::message(StatusCode::FORBIDDEN, t, t.forbidden),
             WebError::NotFound => layout::message(StatusCode::NOT_FOUND, t, t.not_found),
-            WebError::BadRequest(why) => layout::message(StatusCode::BAD_REQUEST, t, &why.say(t)),
+            WebError::BadRequest(why) => layout::message(StatusCode::BAD_REQUEST, t, why.say(t)),
             // Never nested: `in_lang` keeps the first language.
             WebError::In(_, e) => e.into_response(),
             WebError::Internal(e) => {

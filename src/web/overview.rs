@@ -157,33 +157,38 @@ pub fn period_form(
     t: &WebTexts,
 ) -> Markup {
     let lang = q
-        .lang
-        .as_deref()
-        .map(|l| format!("&lang={l}"))
+        .lang()
+        .map(|l| format!("&lang={}", l.code()))
         .unwrap_or_default();
-    let (from, to) = (
-        crate::domain::format_time(window.from),
-        crate::domain::format_time(window.to),
-    );
     html! {
         section {
             p.presets {
-                (t.period) " : "
+                (t.period) " "
                 @for p in PRESETS {
-                    @let label = if *p == "today" { t.today } else { p };
-                    a.preset.on[q.preset() == Some(p)] href=(format!("{base}?period={p}{lang}")) { (label) }
+                    a.preset.on[q.preset() == Some(p)] href=(format!("{base}?period={p}{lang}")) { (t.preset(p)) }
                     " "
                 }
             }
             form.period method="get" action=(base) {
                 label { (t.from) input type="date" name="from" value=(q.from.clone().unwrap_or_default()) required; }
                 label { (t.to) input type="date" name="to" value=(q.to.clone().unwrap_or_default()); }
-                @if let Some(l) = &q.lang { input type="hidden" name="lang" value=(l); }
+                @if let Some(l) = q.lang() { input type="hidden" name="lang" value=(l.code()); }
                 button type="submit" { (t.show) }
             }
-            p.muted { (from) " → " (to) " (" (tz.name()) ")" }
+            p.muted.window { (period_line(window, tz)) }
         }
     }
+}
+
+/// The period as the guild's people read it: its two ends in the guild's time zone, to the
+/// minute, and that zone's name (the same in every language).
+pub fn period_line(window: crate::domain::kpi::Window, tz: &chrono_tz::Tz) -> String {
+    format!(
+        "{} – {} ({})",
+        local_time(tz, window.from),
+        local_time(tz, window.to),
+        tz.name()
+    )
 }
 
 fn badge(r: &Report, rt: &Texts) -> Markup {

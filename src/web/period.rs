@@ -2,7 +2,7 @@
 //! now) or dates (`?from=2026-11-01&to=2026-11-07`, days in the guild's time zone, both
 //! included, as people read a date range). Seven days by default, like `/stats`.
 
-use super::texts::Problem;
+use super::texts::{Lang, Problem};
 use super::WebError;
 use crate::domain::kpi::{local_midnight, Window};
 use crate::domain::{Millis, DAY};
@@ -87,15 +87,27 @@ impl PeriodQuery {
         Ok(Window { from, to, now })
     }
 
-    /// The query that shows the same period (for links to other pages and files).
+    /// The language the visitor chose (`?lang=`), kept by links; none when the page is in the
+    /// guild's language.
+    pub fn lang(&self) -> Option<Lang> {
+        Lang::parse(self.lang.as_deref())
+    }
+
+    /// The query that shows the same period in the same language (for links to other pages and
+    /// files).
     pub fn query_string(&self) -> String {
-        match (self.dates(), self.preset()) {
+        let period = match (self.dates(), self.preset()) {
             (Some((from, to)), _) => match to {
                 Some(to) => format!("from={from}&to={to}"),
                 None => format!("from={from}"),
             },
             (None, Some(p)) => format!("period={p}"),
             (None, None) => String::new(),
+        };
+        match self.lang() {
+            Some(l) if period.is_empty() => format!("lang={}", l.code()),
+            Some(l) => format!("{period}&lang={}", l.code()),
+            None => period,
         }
     }
 }
@@ -121,6 +133,45 @@ mod tests {
     }
 
     #[test]
+    fn links_keep_the_language_the_visitor_chose_and_only_ours() {
+        let q = |lang: Option<&str>| PeriodQuery {
+            period: Some("30d".into()),
+            lang: lang.map(Into::into),
+            ..PeriodQuery::default()
+        };
+        assert_eq!(q(Some("fr")).query_string(), "period=30d&lang=fr");
+        assert_eq!(q(None).query_string(), "period=30d");
+        assert_eq!(q(Some("fr&sort=x")).query_string(), "period=30d");
+    }
+
+    /// The values named by the message of a period not known: the code of the message but the
+    /// echoed value.
+    fn named(t: &super::super::texts::WebTexts) -> Vec<String> {
+        let said = Problem::BadPeriod("1y".into()).say(t).into_string();
+        let mut out = Vec::new();
+        for part in said.split("<code>").skip(1) {
+            out.push(part.split("</code>").next().unwrap().to_string());
+        }
+        assert_eq!(out.first().map(String::as_str), Some("1y"), "{said}");
+        out.split_off(1)
+    }
+
+    #[test]
+    fn a_period_not_known_is_answered_with_the_values_the_address_takes_in_both_languages() {
+        let now = parse_time("2026-12-01T12:00:00Z").unwrap();
+        for t in [super::super::texts::EN, super::super::texts::FR] {
+            assert_eq!(named(t), PRESETS, "{:?}", t.lang);
+            for p in named(t) {
+                let q = PeriodQuery {
+                    period: Some(p.clone()),
+                    ..PeriodQuery::default()
+                };
+                assert!(q.window(&Tz::UTC, now).is_ok(), "{p}");
+            }
+        }
+    }
+
+    #[test]
     fn presets_end_now_and_bad_input_says_what_to_write() {
         let now = parse_time("2026-12-01T12:00:00Z").unwrap();
         let q = PeriodQuery {
@@ -137,7 +188,9 @@ mod tests {
             panic!("accepted a bad date")
         };
         assert!(
-            why.say(super::super::texts::EN).contains("2026-11-01"),
+            why.say(super::super::texts::EN)
+                .into_string()
+                .contains("2026-11-01"),
             "{why:?}"
         );
         let backwards = PeriodQuery {

@@ -5,6 +5,7 @@
 use super::layout;
 use super::overview::{agent_name, enter, local_time, nav};
 use super::period::PeriodQuery;
+use super::texts::keep;
 use super::{Web, WebError};
 use crate::domain::timeline::Timeline;
 use crate::domain::GuildRules;
@@ -69,7 +70,7 @@ pub async fn page(
                                         a href=(format!("/g/{guild}/agents/{a}?{period}")) { (agent_name(&names, a)) }
                                     } }
                                     td { (local_time(&g.rules.timezone, s.rated_at.unwrap_or(s.sent_at))) }
-                                    td { a.conversation href=(format!("/g/{guild}/c/{}", s.key)) { (t.conversation) } }
+                                    td { a.conversation href=(format!("/g/{guild}/c/{}{}", s.key, keep(q.lang.as_deref()))) { (t.conversation) } }
                                 }
                             }
                         }

@@ -107,10 +107,11 @@ pub async fn home(
             let staff = super::access::require_staff(&web, &g, &s.user_id)
                 .await
                 .is_ok();
+            let lang = texts::keep(q.lang.as_deref());
             let to = if staff {
-                format!("/g/{g}")
+                format!("/g/{g}{lang}")
             } else {
-                format!("/g/{g}/engagement")
+                format!("/g/{g}/engagement{lang}")
             };
             return Ok(Redirect::to(&to).into_response());
         }
@@ -121,7 +122,7 @@ pub async fn home(
         h1 { (t.title) }
         p { (t.login_intro) }
         @if web.settings.oauth.is_some() {
-            p { a.button href="/login/discord" { (t.login_discord) } }
+            p { a.button href=(format!("/login/discord{}", texts::keep(q.lang.as_deref()))) { (t.login_discord) } }
         }
         p { (t.login_with_command) }
     };

@@ -1,6 +1,7 @@
 //! The dashboard's own words, in English and French (the report's figures use `crate::i18n`).
 
 use crate::domain::Locale;
+use maud::{html, Markup};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -50,8 +51,11 @@ pub struct WebTexts {
     pub forbidden: &'static str,
     pub internal: &'static str,
     pub logout: &'static str,
+    /// Before the period's presets, with the language's colon.
     pub period: &'static str,
     pub today: &'static str,
+    /// A preset of `{n}` days (`7d` in the address).
+    pub days: &'static str,
     pub from: &'static str,
     pub to: &'static str,
     pub show: &'static str,
@@ -68,6 +72,8 @@ pub struct WebTexts {
     pub no_ratings: &'static str,
     pub rating: &'static str,
     pub comment: &'static str,
+    /// A survey's comment in a timeline, quoted as the language quotes.
+    pub comment_quoted: &'static str,
     pub when: &'static str,
     pub conversation: &'static str,
     pub timeline: &'static str,
@@ -75,6 +81,7 @@ pub struct WebTexts {
     pub note: &'static str,
     pub closed: &'static str,
     pub survey_sent: &'static str,
+    pub bot_message: &'static str,
     pub no_transcript: &'static str,
     pub overview: &'static str,
     pub no_data: &'static str,
@@ -89,7 +96,8 @@ pub struct WebTexts {
     pub charts: &'static str,
     pub ratings: &'static str,
     pub not_found: &'static str,
-    pub not_a_date: &'static str,
+    pub not_a_date_from: &'static str,
+    pub not_a_date_to: &'static str,
     pub too_far: &'static str,
     pub bad_period: &'static str,
     pub empty_period: &'static str,
@@ -116,8 +124,9 @@ pub const EN: &WebTexts = &WebTexts {
     forbidden: "You are not an agent nor an admin (Manage Server) of this server, or it is not a server of this bot.",
     internal: "Something went wrong on our side; try again in a moment.",
     logout: "Log out",
-    period: "Period",
+    period: "Period:",
     today: "today",
+    days: "{n}d",
     from: "From",
     to: "to (included)",
     show: "Show",
@@ -134,6 +143,7 @@ pub const EN: &WebTexts = &WebTexts {
     no_ratings: "No rating in this period.",
     rating: "Rating",
     comment: "Comment",
+    comment_quoted: "Comment: “{value}”",
     when: "When",
     conversation: "Conversation",
     timeline: "Timeline",
@@ -141,6 +151,7 @@ pub const EN: &WebTexts = &WebTexts {
     note: "Note by",
     closed: "Closed",
     survey_sent: "Survey sent",
+    bot_message: "Bot message",
     no_transcript: "This server does not keep transcripts: only who wrote when is shown (/setup transcripts:True keeps them from then on).",
     overview: "Overview",
     no_data: "No data for this period.",
@@ -155,15 +166,16 @@ pub const EN: &WebTexts = &WebTexts {
     charts: "Charts",
     ratings: "Ratings",
     not_found: "Not found: no such page, agent or conversation in this server.",
-    not_a_date: "{what} `{value}` is not a date: write it as 2026-11-01.",
-    too_far: "The day {value} is too far in the future.",
-    bad_period: "Period `{value}`: choose today, 7d, 30d or 90d, or give dates.",
+    not_a_date_from: "The first day of the period, `{value}`, is not a date: write it as `YYYY-MM-DD`, for example `2026-11-01`.",
+    not_a_date_to: "The last day of the period, `{value}`, is not a date: write it as `YYYY-MM-DD`, for example `2026-11-07`.",
+    too_far: "The day `{value}` is too far in the future.",
+    bad_period: "Unknown period `{value}`: choose `today`, `7d`, `30d` or `90d`, or give dates.",
     empty_period: "The period is empty: the first day must come before the last.",
     oauth_not_set_up: "Login with Discord is not set up on this dashboard: its operator sets DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET and DASHBOARD_URL (docs/dashboard.md). Use /dashboard in Discord instead.",
-    oauth_denied: "Discord did not authorize the login ({value}).",
+    oauth_denied: "Discord did not authorize the login (`{value}`).",
     oauth_no_code: "Discord's answer has no code or state: start again from the dashboard's page.",
     oauth_not_here: "This login was not started here, or took too long: start again from the dashboard's page.",
-    oauth_refused: "Discord refused the login ({value}): start again.",
+    oauth_refused: "Discord refused the login (`{value}`): start again.",
     link_invalid: "This link is not a dashboard link, or it was changed.",
     link_expired: "This link has expired: ask /dashboard in Discord for a new one.",
     link_used: "This link was already used: ask /dashboard in Discord for a new one.",
@@ -182,8 +194,9 @@ pub const FR: &WebTexts = &WebTexts {
     forbidden: "Vous n'êtes ni agent ni admin (Gérer le serveur) de ce serveur, ou ce n'est pas un serveur de ce bot.",
     internal: "Un problème de notre côté ; réessayez dans un instant.",
     logout: "Se déconnecter",
-    period: "Période",
+    period: "Période :",
     today: "aujourd'hui",
+    days: "{n} j",
     from: "Du",
     to: "au (inclus)",
     show: "Afficher",
@@ -200,6 +213,7 @@ pub const FR: &WebTexts = &WebTexts {
     no_ratings: "Aucune note sur cette période.",
     rating: "Note",
     comment: "Commentaire",
+    comment_quoted: "Commentaire : « {value} »",
     when: "Quand",
     conversation: "Conversation",
     timeline: "Déroulé",
@@ -207,6 +221,7 @@ pub const FR: &WebTexts = &WebTexts {
     note: "Note interne de",
     closed: "Clôturée",
     survey_sent: "Enquête envoyée",
+    bot_message: "Message du bot",
     no_transcript: "Ce serveur ne garde pas les transcriptions : seuls les auteurs et les heures sont affichés (/setup transcripts:True les garde à partir de là).",
     overview: "Vue d'ensemble",
     no_data: "Aucune donnée sur cette période.",
@@ -221,15 +236,16 @@ pub const FR: &WebTexts = &WebTexts {
     charts: "Graphiques",
     ratings: "Notes",
     not_found: "Introuvable : pas de page, d'agent ni de conversation de ce nom sur ce serveur.",
-    not_a_date: "{what} « {value} » n'est pas une date : écrivez-la comme 2026-11-01.",
-    too_far: "Le jour {value} est trop loin dans le futur.",
-    bad_period: "Période « {value} » : choisissez aujourd'hui, 7d, 30d ou 90d, ou donnez des dates.",
+    not_a_date_from: "Le premier jour de la période, `{value}`, n'est pas une date : écrivez-le sous la forme `AAAA-MM-JJ`, par exemple `2026-11-01`.",
+    not_a_date_to: "Le dernier jour de la période, `{value}`, n'est pas une date : écrivez-le sous la forme `AAAA-MM-JJ`, par exemple `2026-11-07`.",
+    too_far: "Le jour `{value}` est trop loin dans le futur.",
+    bad_period: "Période `{value}` inconnue : choisissez `today`, `7d`, `30d` ou `90d`, ou donnez des dates.",
     empty_period: "La période est vide : le premier jour doit précéder le dernier.",
     oauth_not_set_up: "La connexion avec Discord n'est pas configurée sur ce tableau de bord : son exploitant doit définir DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET et DASHBOARD_URL (docs/dashboard.md). Utilisez plutôt /dashboard dans Discord.",
-    oauth_denied: "Discord n'a pas autorisé la connexion ({value}).",
+    oauth_denied: "Discord n'a pas autorisé la connexion (`{value}`).",
     oauth_no_code: "La réponse de Discord n'a ni code ni état : recommencez depuis la page du tableau de bord.",
     oauth_not_here: "Cette connexion n'a pas été commencée ici, ou a pris trop de temps : recommencez depuis la page du tableau de bord.",
-    oauth_refused: "Discord a refusé la connexion ({value}) : recommencez.",
+    oauth_refused: "Discord a refusé la connexion (`{value}`) : recommencez.",
     link_invalid: "Ce lien n'est pas un lien du tableau de bord, ou il a été modifié.",
     link_expired: "Ce lien a expiré : demandez-en un nouveau avec /dashboard dans Discord.",
     link_used: "Ce lien a déjà servi : demandez-en un nouveau avec /dashboard dans Discord.",
@@ -237,6 +253,21 @@ pub const FR: &WebTexts = &WebTexts {
     csv: "CSV",
     engagement: "Engagement",
 };
+
+impl WebTexts {
+    /// A period preset's label (`today`, `7d`…, as the address writes them) in this language.
+    pub fn preset(&self, preset: &str) -> String {
+        if preset == "today" {
+            return self.today.into();
+        }
+        match preset.strip_suffix('d') {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                self.days.replace("{n}", n)
+            }
+            _ => preset.into(),
+        }
+    }
+}
 
 /// The texts of `lang`, English when none is chosen.
 pub fn pick(lang: Option<Lang>) -> &'static WebTexts {
@@ -268,26 +299,36 @@ pub enum Problem {
     LinkUsed,
 }
 
-impl Problem {
-    pub fn say(&self, t: &WebTexts) -> String {
-        let with = |template: &str, value: &str| template.replace("{value}", value);
-        match self {
-            Problem::NotADate { from, value } => {
-                let what = if *from { t.from } else { t.to };
-                with(t.not_a_date, value).replace("{what}", what)
-            }
-            Problem::TooFar(v) => with(t.too_far, v),
-            Problem::BadPeriod(v) => with(t.bad_period, v),
-            Problem::EmptyPeriod => t.empty_period.into(),
-            Problem::OAuthNotSetUp => t.oauth_not_set_up.into(),
-            Problem::OAuthDenied(v) => with(t.oauth_denied, v),
-            Problem::OAuthNoCode => t.oauth_no_code.into(),
-            Problem::OAuthNotHere => t.oauth_not_here.into(),
-            Problem::OAuthRefused(v) => with(t.oauth_refused, v),
-            Problem::LinkInvalid => t.link_invalid.into(),
-            Problem::LinkExpired => t.link_expired.into(),
-            Problem::LinkUsed => t.link_used.into(),
+/// A template with `{value}` put in: what is between backticks is code (a value of the address,
+/// typed or to type), the rest text. The value is put in once the template is split, so that
+/// backticks of its own are only characters.
+fn said(template: &str, value: &str) -> Markup {
+    html! {
+        @for (i, part) in template.split('`').enumerate() {
+            @let part = part.replace("{value}", value);
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
         }
+    }
+}
+
+impl Problem {
+    pub fn say(&self, t: &WebTexts) -> Markup {
+        let (template, value) = match self {
+            Problem::NotADate { from: true, value } => (t.not_a_date_from, value.as_str()),
+            Problem::NotADate { from: false, value } => (t.not_a_date_to, value.as_str()),
+            Problem::TooFar(v) => (t.too_far, v.as_str()),
+            Problem::BadPeriod(v) => (t.bad_period, v.as_str()),
+            Problem::EmptyPeriod => (t.empty_period, ""),
+            Problem::OAuthNotSetUp => (t.oauth_not_set_up, ""),
+            Problem::OAuthDenied(v) => (t.oauth_denied, v.as_str()),
+            Problem::OAuthNoCode => (t.oauth_no_code, ""),
+            Problem::OAuthNotHere => (t.oauth_not_here, ""),
+            Problem::OAuthRefused(v) => (t.oauth_refused, v.as_str()),
+            Problem::LinkInvalid => (t.link_invalid, ""),
+            Problem::LinkExpired => (t.link_expired, ""),
+            Problem::LinkUsed => (t.link_used, ""),
+        };
+        said(template, value)
     }
 }
 
@@ -315,6 +356,14 @@ pub fn choose(query: Option<&str>, headers: &axum::http::HeaderMap) -> Lang {
         .unwrap_or(Lang::En)
 }
 
+/// `?lang=xx` for a link without other parameters, keeping the visitor's choice of language;
+/// nothing when they chose none (the page is then in the guild's language, as the next one).
+pub fn keep(lang: Option<&str>) -> String {
+    Lang::parse(lang)
+        .map(|l| format!("?lang={}", l.code()))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,13 +378,40 @@ mod tests {
         );
         assert_eq!(choose(None, &h), Lang::Fr);
         assert_eq!(choose(Some("en"), &h), Lang::En);
-        let p = Problem::NotADate {
-            from: true,
-            value: "x".into(),
+    }
+
+    #[test]
+    fn a_date_that_is_none_is_named_by_its_place_in_the_period_with_the_format_to_write() {
+        let say = |from: bool, t: &WebTexts| {
+            Problem::NotADate {
+                from,
+                value: "x`<".into(),
+            }
+            .say(t)
+            .into_string()
         };
         assert_eq!(
-            p.say(FR),
-            "Du « x » n'est pas une date : écrivez-la comme 2026-11-01."
+            say(true, FR),
+            "Le premier jour de la période, <code>x`&lt;</code>, n'est pas une date : \
+             écrivez-le sous la forme <code>AAAA-MM-JJ</code>, par exemple <code>2026-11-01</code>."
         );
+        assert_eq!(
+            say(false, FR),
+            "Le dernier jour de la période, <code>x`&lt;</code>, n'est pas une date : \
+             écrivez-le sous la forme <code>AAAA-MM-JJ</code>, par exemple <code>2026-11-07</code>."
+        );
+        assert_eq!(
+            say(true, EN),
+            "The first day of the period, <code>x`&lt;</code>, is not a date: \
+             write it as <code>YYYY-MM-DD</code>, for example <code>2026-11-01</code>."
+        );
+        assert!(say(false, EN).starts_with("The last day of the period, <code>x`&lt;</code>,"));
+    }
+
+    #[test]
+    fn presets_read_as_each_language_writes_days() {
+        let labels = |t: &WebTexts| ["today", "7d", "30d", "90d"].map(|p| t.preset(p)).join(" ");
+        assert_eq!(labels(EN), "today 7d 30d 90d");
+        assert_eq!(labels(FR), "aujourd'hui 7 j 30 j 90 j");
     }
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use fake_discord::*;
 use reactif::clock::FixedClock;
 use reactif::domain::engagement::{EngagementEvent, EngagementKind};
-use reactif::domain::{format_time, DAY, HOUR, MINUTE};
+use reactif::domain::{format_time, Event, EventKind, DAY, HOUR, MINUTE};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -384,7 +384,9 @@ async fn agents_are_shown_by_their_name_in_discord() {
     bot.stop().await;
 }
 
-/// The words of a page's text (not its tags or attributes), split on anything not a letter.
+/// The words of a page's text (not its tags or attributes, nor `<code>`: values to type): runs
+/// of letters and digits holding a letter, of any length, so that `7d` or `a` are words and
+/// `2026-11-01` is none.
 fn words(html: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = html;
@@ -399,8 +401,8 @@ fn words(html: &str) -> BTreeSet<String> {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        for w in text.split(|c: char| !c.is_alphabetic()) {
-            if w.chars().count() > 1 {
+        for w in text.split(|c: char| !c.is_alphanumeric()) {
+            if w.chars().any(char::is_alphabetic) {
                 out.insert(w.to_string());
             }
         }
@@ -409,12 +411,28 @@ fn words(html: &str) -> BTreeSet<String> {
         };
         let tag = &rest[end..end + close];
         rest = &rest[end + close + 1..];
-        // A stylesheet inline would be words of no language.
-        if tag.starts_with("<style") {
-            rest = &rest[rest.find("</style>").unwrap_or(0)..];
+        // A stylesheet inline would be words of no language; code is typed as it is.
+        for (open, shut) in [("<style", "</style>"), ("<code", "</code>")] {
+            if tag.starts_with(open) {
+                rest = &rest[rest.find(shut).unwrap_or(0)..];
+            }
         }
     }
     out
+}
+
+/// The internal links of a page (`<a href="/…">`) that do not keep `lang=LANG`.
+fn links_without_lang<'a>(html: &'a str, lang: &str) -> Vec<&'a str> {
+    tags(html, "href=\"/")
+        .into_iter()
+        .filter(|t| t.starts_with("<a "))
+        .filter_map(|t| attr(t, "href"))
+        .filter(|href| {
+            let query = href.split_once('?').map_or("", |(_, q)| q);
+            let query = query.split('#').next().unwrap_or_default();
+            !query.split("&amp;").any(|kv| kv == format!("lang={lang}"))
+        })
+        .collect()
 }
 
 /// Words English and French share on these pages: names, units, acronyms, ids.
@@ -422,6 +440,9 @@ const SHARED: &[&str] = &[
     "CSAT",
     "CSV",
     "min",
+    "s",
+    "h",
+    "p90",
     "UTC",
     "reactif",
     "Discord",
@@ -440,6 +461,7 @@ const SHARED: &[&str] = &[
     "agents",
     "admin",
     "admins",
+    // "the bot answers" / "le bot répond" (the login page, the forbidden page).
     "bot",
     "Audience",
     "audience",
@@ -452,8 +474,9 @@ const SHARED: &[&str] = &[
     "minutes",
     "support",
     "pts",
-    // Typed by the visitor and echoed, or a command to type: `/setup transcripts:True`.
-    "yesterday",
+    // The English article and the French verb ("il a été modifié").
+    "a",
+    // A command to type: `/setup transcripts:True`.
     "setup",
     "transcripts",
     "True",
@@ -475,6 +498,7 @@ async fn the_french_pages_have_no_english_fragment() {
     let now = now_ms();
     history(&bot, now).await;
     posts(&bot, now).await;
+    chatter(&bot, now, "👍 5/5").await;
     let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
     let cookie = logged_in(&web, ids::ADA).await;
     let pages = [
@@ -485,6 +509,7 @@ async fn the_french_pages_have_no_english_fragment() {
         format!("/g/{GUILD}/engagement?period=7d"),
         format!("/g/{GUILD}/c/h1"),
         format!("/g/{GUILD}?from=yesterday"),
+        format!("/g/{GUILD}?from=2020-03-01&to=soon"),
         format!("/g/{GUILD}?period=1y"),
         format!("/g/{GUILD}/agents/nobody"),
         format!("/g/{}", OTHER_GUILD_ID),
@@ -509,11 +534,124 @@ async fn the_french_pages_have_no_english_fragment() {
         if !english.is_empty() {
             found.push(format!("{uri}: {english:?}"));
         }
+        let unkept = links_without_lang(&fr.body, "fr");
+        if !unkept.is_empty() {
+            found.push(format!("{uri}: links without lang=fr: {unkept:?}"));
+        }
     }
     assert!(
         found.is_empty(),
-        "English words in French pages: {found:#?}"
+        "English words in French pages, or links back to English: {found:#?}"
     );
+    bot.stop().await;
+}
+
+/// A bot's message and Cody's comment in conversation `h1` (its survey is `s3`).
+async fn chatter(bot: &TestBot, now: i64, comment: &str) {
+    let ev = |n: u64, author: u64, at: i64, kind: EventKind| Event {
+        id: (snowflake_at(at) + n).to_string(),
+        guild_id: GUILD.into(),
+        place: "h1".into(),
+        author_id: author.to_string(),
+        at,
+        kind,
+    };
+    let at = now - 3 * DAY + 10 * MINUTE;
+    let events = [
+        ev(1, ids::BOT, at, EventKind::BotMessage),
+        ev(
+            2,
+            ids::CODY,
+            at + MINUTE,
+            EventKind::Comment {
+                survey_id: "s3".into(),
+                text: comment.into(),
+            },
+        ),
+    ];
+    bot.desk.ingest(&events).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_conversation_is_punctuated_in_the_visitors_language() {
+    let bot = spawn_bot().await;
+    let now = now_ms();
+    history(&bot, now).await;
+    chatter(&bot, now, "too slow").await;
+    let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
+    let cookie = logged_in(&web, ids::ADA).await;
+    let uri = format!("/g/{GUILD}/c/h1");
+    let en = get(&web, &format!("{uri}?lang=en"), Some(&cookie)).await;
+    let fr = get(&web, &format!("{uri}?lang=fr"), Some(&cookie)).await;
+    assert_eq!(en.status, StatusCode::OK, "{}", en.body);
+    assert!(en.body.contains("Comment: “too slow”"), "{}", en.body);
+    assert!(
+        !en.body.contains('«') && !en.body.contains(" :"),
+        "{}",
+        en.body
+    );
+    assert!(
+        fr.body.contains("Commentaire : « too slow »"),
+        "{}",
+        fr.body
+    );
+    // The bot's message is named through the texts, in each language.
+    assert!(en.body.contains(" · Bot message<"), "{}", en.body);
+    assert!(fr.body.contains(" · Message du bot<"), "{}", fr.body);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn the_period_is_shown_in_the_guild_time_zone_in_both_languages() {
+    let bot = spawn_bot().await;
+    let mut rules = bot.store().guild_rules(GUILD).await.unwrap();
+    rules.timezone = chrono_tz::Asia::Tokyo;
+    bot.store().save_guild_rules(GUILD, &rules).await.unwrap();
+    let now = now_ms();
+    let web = dashboard(&bot, Arc::new(FixedClock::new(now))).await;
+    let cookie = logged_in(&web, ids::ADA).await;
+    let tokyo = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let week = format!("{} – {} (Asia/Tokyo)", tokyo(now - 7 * DAY), tokyo(now));
+    for (query, line) in [
+        ("period=7d", week.as_str()),
+        // Whole days in Tokyo, the last one included: up to the next midnight.
+        (
+            "from=2020-03-01&to=2020-03-07",
+            "2020-03-01 00:00 – 2020-03-08 00:00 (Asia/Tokyo)",
+        ),
+    ] {
+        for page in ["", "/engagement"] {
+            for lang in ["en", "fr"] {
+                let uri = format!("/g/{GUILD}{page}?{query}&lang={lang}");
+                let p = get(&web, &uri, Some(&cookie)).await;
+                assert_eq!(p.status, StatusCode::OK, "{uri}: {}", p.body);
+                assert!(p.body.contains(line), "{uri}: {line} in {}", p.body);
+                assert!(!p.body.contains("Z (Asia"), "{uri}: no UTC timestamp");
+            }
+        }
+    }
+    // The presets' words and colon in each language; the address keeps `period=7d`.
+    let en = get(&web, &format!("/g/{GUILD}?lang=en"), Some(&cookie)).await;
+    let fr = get(&web, &format!("/g/{GUILD}?lang=fr"), Some(&cookie)).await;
+    assert!(en.body.contains("Period:") && !en.body.contains("Period :"));
+    assert!(fr.body.contains("Période :"), "{}", fr.body);
+    for (body, label) in [(&en.body, ">7d<"), (&fr.body, ">7 j<")] {
+        let preset = tags(body, "class=\"preset")
+            .into_iter()
+            .find(|t| attr(t, "href").is_some_and(|h| h.contains("?period=7d&amp;lang=")))
+            .expect("the 7d preset");
+        let after = &body[body.find(preset).unwrap() + preset.len()..];
+        assert!(
+            after.starts_with(&label[1..]),
+            "{label}: {preset}{after:.40}"
+        );
+    }
     bot.stop().await;
 }
 
