@@ -149,7 +149,7 @@ async fn reactif_run_serves_the_dashboard_and_the_metrics_on_their_own_addresses
             .into_iter()
             .find_map(|s| (s.metric == "reactif_gateway_latency_seconds").then_some(s.value));
         match latency? {
-            prometheus_parse::Value::Gauge(v) if v >= 0.0 && v < 5.0 => Some(()),
+            prometheus_parse::Value::Gauge(v) if (0.0..5.0).contains(&v) => Some(()),
             other => panic!("gateway latency {other:?}"),
         }
     })
