@@ -266,8 +266,23 @@ fn agents(
         _ => {}
     }
     let period = q.query_string();
+    // The column the rows are in the order of says so, to screen readers too; without a sort
+    // they are in the report's order, most answers first.
+    let active = match q.sort.as_deref() {
+        Some(k @ ("csat" | "rating" | "delay")) => k,
+        _ => "answered",
+    };
     let head = |key: &str, label: &str| {
-        html! { th.num { a href=(format!("/g/{guild}?{period}&sort={key}")) { (label) } } }
+        let (order, arrow) = match key {
+            "csat" | "rating" => ("ascending", " ↑"),
+            _ => ("descending", " ↓"),
+        };
+        let on = key == active;
+        html! {
+            th.num aria-sort=[on.then_some(order)] {
+                a href=(format!("/g/{guild}?{period}&sort={key}")) { (label) @if on { (arrow) } }
+            }
+        }
     };
     html! {
         @if list.is_empty() {

@@ -555,6 +555,25 @@ async fn the_agents_table_sorts_by_csat_rating_and_delay_and_leads_to_the_lowest
         assert_eq!(page.status, StatusCode::OK, "{sort}: {}", page.body);
         let want: Vec<String> = order.iter().map(u64::to_string).collect();
         assert_eq!(attr_values(&page.body, "data-agent"), want, "{sort}");
+        // The header of the column in whose order the rows are, and only it, says so.
+        let (key, direction) = match sort {
+            "&sort=csat" => ("csat", "ascending"),
+            "&sort=rating" => ("rating", "ascending"),
+            "&sort=delay" => ("delay", "descending"),
+            _ => ("answered", "descending"),
+        };
+        let marked: Vec<&str> = page
+            .body
+            .split("aria-sort=\"")
+            .skip(1)
+            .map(|rest| rest.split("</th>").next().unwrap())
+            .collect();
+        assert_eq!(marked.len(), 1, "{sort}");
+        assert!(
+            marked[0].starts_with(direction) && marked[0].contains(&format!("sort={key}\"")),
+            "{sort}: {}",
+            marked[0]
+        );
     }
     // Each row's average rating, as written (two decimals, a dash without ratings).
     let page = get(&web, &format!("/g/{GUILD}?period=7d"), Some(&cookie)).await;
