@@ -268,10 +268,11 @@ fn agents(
     let period = q.query_string();
     // The column the rows are in the order of says so, to screen readers too; without a sort
     // they are in the report's order, most answers first.
-    let active = match q.sort.as_deref() {
-        Some(k @ ("csat" | "rating" | "delay")) => k,
-        _ => "answered",
-    };
+    let active = q
+        .sort
+        .as_deref()
+        .filter(|k| ["csat", "rating", "delay"].contains(k))
+        .unwrap_or("answered");
     let head = |key: &str, label: &str| {
         let (order, arrow) = match key {
             "csat" | "rating" => ("ascending", " ↑"),
