@@ -5,8 +5,8 @@
 use super::holes::Holes;
 use super::outbox::Outbox;
 use super::state::{
-    GuildChannels, HeavyReports, Intake, KnownChannels, Lifecycle, LostStaffChannels, PlaceLocks,
-    RateLimits, ReactionIds, StoreWaits,
+    GuildChannels, HeavyReports, Intake, KnownChannels, Lifecycle, LiveReactions,
+    LostStaffChannels, PlaceLocks, RateLimits, ReactionIds, StoreWaits,
 };
 use crate::clock::Clock;
 use crate::desk::Desk;
@@ -43,6 +43,8 @@ pub struct Bot {
     pub shards: Shards,
     /// Ids of the reaction events the bot records (Discord gives reactions none).
     pub reaction_ids: ReactionIds,
+    /// The posts whose live reaction events are not stored yet: a catch-up leaves them alone.
+    pub live_reactions: LiveReactions,
 }
 
 impl Bot {
@@ -69,6 +71,7 @@ impl Bot {
             dashboard_url: None,
             shards: Shards::ALL,
             reaction_ids: ReactionIds::default(),
+            live_reactions: LiveReactions::default(),
         }
     }
 

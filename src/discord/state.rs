@@ -517,6 +517,49 @@ impl ReactionIds {
     }
 }
 
+/// The posts with live reaction events not stored yet (a handler waiting for the database, say),
+/// by how many. A catch-up leaves those posts alone: their live events carry the times they
+/// were learnt at, and a catch-up that wrote what Discord shows meanwhile would record a
+/// reaction twice (once at its own time, once at the live event's).
+#[derive(Default)]
+pub struct LiveReactions(Mutex<HashMap<u64, usize>>);
+
+impl LiveReactions {
+    /// Marks a live event about `post` as in flight until the guard is dropped.
+    pub fn begin(&self, post: u64) -> InFlight<'_> {
+        *self.posts().entry(post).or_default() += 1;
+        InFlight { live: self, post }
+    }
+
+    /// Whether a live reaction event about `post` is in flight.
+    pub fn busy(&self, post: u64) -> bool {
+        self.posts().contains_key(&post)
+    }
+
+    /// A handler that panicked while holding the lock left counts that are still right.
+    fn posts(&self) -> std::sync::MutexGuard<'_, HashMap<u64, usize>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A live reaction event in flight (`LiveReactions::begin`).
+pub struct InFlight<'a> {
+    live: &'a LiveReactions,
+    post: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut posts = self.live.posts();
+        if let Some(n) = posts.get_mut(&self.post) {
+            *n -= 1;
+            if *n == 0 {
+                posts.remove(&self.post);
+            }
+        }
+    }
+}
+
 /// When a reaction event happened, as the bot knows it (see `ReactionIds::stamp`).
 #[derive(Debug, Clone, Copy)]
 pub struct Stamp {
@@ -539,6 +582,27 @@ pub fn reaction_id(at: crate::domain::Millis, seq: u128, what: &str) -> String {
     let at = u128::try_from(at.max(0)).unwrap_or(0);
     (at * 1_000_000_000_000_000 + seq * 1_000_000_000 + u128::from(hash % 1_000_000_000))
         .to_string()
+}
+
+#[cfg(test)]
+mod live_reactions_tests {
+    use super::LiveReactions;
+
+    #[test]
+    fn a_post_is_busy_while_any_of_its_live_events_is_in_flight() {
+        let live = LiveReactions::default();
+        let first = live.begin(7);
+        let second = live.begin(7);
+        let other = live.begin(8);
+        assert!(live.busy(7) && live.busy(8) && !live.busy(9));
+        drop(first);
+        assert!(live.busy(7), "one event of post 7 is still in flight");
+        drop(second);
+        assert!(!live.busy(7));
+        assert!(live.busy(8));
+        drop(other);
+        assert!(!live.busy(8));
+    }
 }
 
 #[cfg(test)]

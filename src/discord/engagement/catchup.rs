@@ -219,6 +219,16 @@ async fn reconcile(
             return 0;
         }
     };
+    // A live event about the post still waits to be stored (the database was away, say): what
+    // Discord shows includes it, the store not yet, and writing the difference would record
+    // it twice. The live events settle the post; a later catch-up finds nothing to do.
+    if bot.live_reactions.busy(post_id) {
+        tracing::debug!(
+            post,
+            "engagement catch-up: live reactions in flight, post left to them"
+        );
+        return 0;
+    }
     let mut events = Vec::new();
     for (who, emoji) in shown.difference(&stored) {
         events.push(reaction_event(stamp, guild, post, who, emoji, true));

@@ -293,6 +293,8 @@ pub async fn on_reaction(
         return Ok(());
     }
     let stamp = bot.reaction_ids.stamp(bot.now());
+    // Until it is stored (or given up), a catch-up leaves the post to this event.
+    let _in_flight = bot.live_reactions.begin(r.message_id.get());
     let guild = guild_id.to_string();
     let tracking = while_unreachable(bot, || bot.tracking(&guild)).await?;
     if tracking.channels.is_empty()
@@ -326,6 +328,7 @@ pub async fn on_reactions_cleared(
         return Ok(());
     };
     let stamp = bot.reaction_ids.stamp(bot.now());
+    let _in_flight = bot.live_reactions.begin(message.get());
     let guild = guild_id.to_string();
     let tracking = while_unreachable(bot, || bot.tracking(&guild)).await?;
     if tracking.channels.is_empty() || !on_a_post(ctx, &tracking, guild_id, channel, message).await
