@@ -516,7 +516,12 @@ async fn the_overview_shows_the_figures_of_reactif_stats_json_for_the_same_windo
     bot.stop().await;
 }
 
-fn sample(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
+/// The sum of a metric's samples with `label` (all of them without).
+pub(crate) fn sample(
+    scrape: &prometheus_parse::Scrape,
+    name: &str,
+    label: Option<(&str, &str)>,
+) -> f64 {
     scrape
         .samples
         .iter()

@@ -3,6 +3,7 @@
 //! dashboard` without a token, and `/healthz` while the database is unreachable. The pages'
 //! contents and who may see them are tested on the router itself (`dashboard*.rs`).
 
+use crate::dashboard::sample;
 use crate::harness::*;
 use crate::support;
 use fake_discord::*;
@@ -53,22 +54,6 @@ async fn scrape(addr: &str) -> prometheus_parse::Scrape {
         .expect("valid Prometheus exposition text")
 }
 
-/// The sum of a metric's samples with `label` (all of them without).
-fn value(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
-    scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == name)
-        .filter(|s| label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
-        .map(|s| match s.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => 0.0,
-        })
-        .sum()
-}
-
 #[tokio::test]
 async fn reactif_run_serves_the_dashboard_and_the_metrics_on_their_own_addresses() {
     init_tracing();
@@ -99,8 +84,8 @@ async fn reactif_run_serves_the_dashboard_and_the_metrics_on_their_own_addresses
     assert_eq!(body["database"], "reachable");
 
     let before = scrape(&metrics).await;
-    assert_eq!(value(&before, "reactif_gateway_connected", None), 1.0);
-    assert!(value(&before, "reactif_gateway_sessions_total", None) >= 1.0);
+    assert_eq!(sample(&before, "reactif_gateway_connected", None), 1.0);
+    assert!(sample(&before, "reactif_gateway_sessions_total", None) >= 1.0);
     // A customer's DM flows through the process: its counter moves.
     fake.dispatch(
         "MESSAGE_CREATE",
@@ -108,9 +93,9 @@ async fn reactif_run_serves_the_dashboard_and_the_metrics_on_their_own_addresses
     )
     .await;
     let kind = Some(("kind", "customer_message"));
-    let was = value(&before, "reactif_events_ingested_total", kind);
+    let was = sample(&before, "reactif_events_ingested_total", kind);
     eventually("the DM to be counted", WAIT, || async {
-        (value(
+        (sample(
             &scrape(&metrics).await,
             "reactif_events_ingested_total",
             kind,
@@ -121,7 +106,7 @@ async fn reactif_run_serves_the_dashboard_and_the_metrics_on_their_own_addresses
     // Relaying it to the staff calls Discord's REST API.
     let ok = Some(("status", "200"));
     eventually("the relay's REST calls to be counted", WAIT, || async {
-        (value(
+        (sample(
             &scrape(&metrics).await,
             "reactif_discord_rest_calls_total",
             ok,
@@ -328,21 +313,9 @@ fn reactif_dashboard_without_a_token_names_it_and_points_to_the_demo() {
     ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
 )]
 async fn healthz_fails_while_the_database_is_unreachable_and_recovers() {
-    use std::net::ToSocketAddrs;
     let recorder = reactif::web::ops::recorder().expect("the recorder of this test binary");
     let db = support::db::postgres().await;
-    let authority = db
-        .url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .map(|a| a.rsplit('@').next().unwrap_or(a).to_string())
-        .unwrap();
-    let target = authority.to_socket_addrs().unwrap().next().unwrap();
-    let proxy = support::tcp_proxy::TcpProxy::start(target).await;
-    let url = db
-        .url
-        .replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+    let (proxy, url) = support::tcp_proxy::TcpProxy::before(&db.url).await;
     let desk = Desk::new(reactif::store::open(&url).await.unwrap());
     let web = reactif::web::Web::new(
         desk,
@@ -375,7 +348,7 @@ async fn healthz_fails_while_the_database_is_unreachable_and_recovers() {
         let text = recorder.render();
         let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
             .expect("valid Prometheus exposition text");
-        value(&scrape, "reactif_database_errors_total", None)
+        sample(&scrape, "reactif_database_errors_total", None)
     };
     let (status, body) = healthz().await;
     assert_eq!((status, &body["database"]), (200, &"reachable".into()));

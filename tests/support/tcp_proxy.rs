@@ -65,6 +65,26 @@ impl TcpProxy {
         }
     }
 
+    /// A proxy before the server of the database URL `url` (`postgres://user@host:port/db`),
+    /// and the same URL through it.
+    pub async fn before(url: &str) -> (TcpProxy, String) {
+        use std::net::ToSocketAddrs;
+        let authority = url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .map(|a| a.rsplit('@').next().unwrap_or(a).to_string())
+            .expect("a host and port in the database URL");
+        let target = authority
+            .to_socket_addrs()
+            .unwrap()
+            .next()
+            .expect("the server's address");
+        let proxy = TcpProxy::start(target).await;
+        let through = url.replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+        (proxy, through)
+    }
+
     /// Refuses new connections and cuts every open one; returns once they are all closed.
     pub async fn down(&self) {
         self.up.store(false, Ordering::SeqCst);

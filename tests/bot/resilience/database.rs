@@ -107,24 +107,8 @@ async fn messages_wait_while_the_sqlite_file_is_locked() {
     ignore = "PostgreSQL suite skipped: set REACTIF_TEST_POSTGRES_URL (see .ci/run)"
 )]
 async fn messages_wait_while_postgres_is_unreachable() {
-    use std::net::ToSocketAddrs;
     let db = support::db::postgres().await;
-    let authority = db
-        .url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .map(|a| a.rsplit('@').next().unwrap_or(a).to_string())
-        .unwrap();
-    let target = authority
-        .to_socket_addrs()
-        .unwrap()
-        .next()
-        .expect("the server's address");
-    let proxy = support::tcp_proxy::TcpProxy::start(target).await;
-    let through_proxy = db
-        .url
-        .replacen(&authority, &format!("127.0.0.1:{}", proxy.port), 1);
+    let (proxy, through_proxy) = support::tcp_proxy::TcpProxy::before(&db.url).await;
     let bot_store = reactif::store::open(&through_proxy).await.unwrap();
     let bot = spawn_on(
         FakeConfig {
