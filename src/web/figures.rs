@@ -223,7 +223,20 @@ pub fn rows(r: &Report, t: &Texts, web: &WebTexts) -> Vec<Row> {
         good: Good::Up,
     });
     rows.push(fraction("csat", t.csat, ratio(c.csat()), ratio(p.csat())));
+    // The report's words are written for running text ("3 answered"); a row starts with them.
+    for row in &mut rows {
+        row.label = capitalized(&row.label);
+    }
     rows
+}
+
+/// `text` with its first letter upper-case (a label that starts a row or a column).
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// The rows as a table.
@@ -246,5 +259,19 @@ pub fn table(rows: &[Row], head: [&str; 4]) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capitalized;
+
+    #[test]
+    fn labels_start_with_a_capital_in_both_languages() {
+        assert_eq!(capitalized("answered"), "Answered");
+        assert_eq!(capitalized("répondues"), "Répondues");
+        assert_eq!(capitalized("élevé · p90"), "Élevé · p90");
+        assert_eq!(capitalized("CSAT"), "CSAT");
+        assert_eq!(capitalized(""), "");
     }
 }

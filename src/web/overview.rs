@@ -291,7 +291,7 @@ fn agents(
         } @else {
             div.scroll { table.agents {
                 thead { tr {
-                    th { (rt.agent) } (head("answered", rt.answered)) (head("delay", t.median_delay))
+                    th { (rt.agent) } (head("answered", &super::figures::capitalized(rt.answered))) (head("delay", t.median_delay))
                     (head("rating", rt.average_rating)) (head("csat", rt.csat))
                 } }
                 tbody {

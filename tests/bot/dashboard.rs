@@ -430,6 +430,15 @@ async fn assert_page_matches_cli(
     let page = get(web, &format!("/g/{GUILD}?{query}"), Some(cookie)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let figures = page_figures(&page.body);
+    // Each figure's label starts its row with a capital.
+    for row in page.body.split("<tr data-figure=\"").skip(1) {
+        let label = row.split("<td>").nth(1).unwrap_or_default();
+        assert!(
+            label.chars().next().is_some_and(char::is_uppercase),
+            "{}",
+            &label[..label.len().min(40)]
+        );
+    }
     assert!(
         figures.len() >= 18,
         "every figure is on the page: {figures:?}"
