@@ -198,6 +198,16 @@ async fn demo_link(database: &str, args: &[&str]) -> (std::process::Child, Strin
     (child, link)
 }
 
+/// Spends a one-time link's token at `addr`, as its page's button does.
+async fn spend(addr: &str, token: &str) -> reqwest::Response {
+    client()
+        .post(format!("http://{addr}/login/link"))
+        .form(&[("t", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -210,12 +220,7 @@ async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sig
     );
     let token = link.split("t=").nth(1).unwrap();
     // Spending the link (the button of its page) opens a session.
-    let spent = client()
-        .post(format!("http://{addr}/login/link"))
-        .form(&[("t", token)])
-        .send()
-        .await
-        .unwrap();
+    let spent = spend(&addr, token).await;
     assert_eq!(spent.status(), 303);
     let cookie = spent.headers()["set-cookie"].to_str().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_string();
@@ -244,12 +249,7 @@ async fn reactif_dashboard_demo_serves_the_demo_with_no_discord_and_stops_on_sig
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["gateway"], "not run by this process");
     // The link worked once.
-    let again = client()
-        .post(format!("http://{addr}/login/link"))
-        .form(&[("t", token)])
-        .send()
-        .await
-        .unwrap();
+    let again = spend(&addr, token).await;
     assert_ne!(again.status(), 303);
 
     let pid = child.id().to_string();
